@@ -1,0 +1,59 @@
+//! Gas used by each Daisee function, checked against the committed `gas-snapshot.txt`.
+//!
+//! The numbers are deterministic for a given compiler output and EVM version, so any change
+//! to the contract that moves them must update the snapshot (and the README's gas table):
+//! `UPDATE_GAS_SNAPSHOT=1 cargo test -p daisee-contracts --test it gas`.
+
+use crate::community::{alice, bob, carol, Community, OWNER};
+use crate::harness::Chain;
+use alloy_primitives::{Address, U256};
+use daisee_contracts::{daisee_deploy_code, Daisee, DEFAULT_RATE_WEI_PER_WH};
+use std::fmt::Write;
+
+fn measure() -> Vec<(&'static str, u64)> {
+    let mut rows = Vec::new();
+    let mut chain = Chain::new();
+    chain.fund(OWNER, crate::harness::ether(1));
+    let code = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![alice(), bob()]);
+    rows.push(("deploy (2 meters)", chain.create(OWNER, code).ok().gas_used));
+
+    let mut c = Community::new();
+    let mut row = |name, gas| rows.push((name, gas));
+    let reading = |end| Daisee::reportReadingCall {
+        intervalEnd: end,
+        producedWh: U256::from(250),
+        consumedWh: U256::from(120),
+    };
+    row("reportReading (first)", c.send(alice(), reading(60)).ok().gas_used);
+    row("reportReading (next)", c.send(alice(), reading(120)).ok().gas_used);
+    let produce = Daisee::setProductionCall { kwh: U256::from(1000) };
+    row("setProduction", c.send(bob(), produce).ok().gas_used);
+    let consume = Daisee::consumeEnergyCall { energy: U256::from(100) };
+    row("consumeEnergy", c.send(bob(), consume).ok().gas_used);
+    let buy = Daisee::buyEnergyCall { seller: bob(), energy: U256::from(100) };
+    let pay = U256::from(100 * DEFAULT_RATE_WEI_PER_WH + 1);
+    row("buyEnergy (with refund)", c.chain.send(carol(), c.daisee, pay, buy).ok().gas_used);
+    row("addMeter", c.send(OWNER, Daisee::addMeterCall { meter: carol() }).ok().gas_used);
+    row("removeMeter", c.send(OWNER, Daisee::removeMeterCall { meter: carol() }).ok().gas_used);
+    row("setRate", c.send(OWNER, Daisee::setRateCall { newRate: U256::from(1) }).ok().gas_used);
+    let transfer = Daisee::transferOwnershipCall { newOwner: carol() };
+    row("transferOwnership", c.send(OWNER, transfer).ok().gas_used);
+    rows
+}
+
+#[test]
+fn gas_matches_the_snapshot() {
+    let mut table = String::from("| function | gas used (tx total) |\n|---|---:|\n");
+    for (name, gas) in measure() {
+        writeln!(table, "| {name} | {gas} |").expect("write to String");
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/gas-snapshot.txt");
+    if std::env::var_os("UPDATE_GAS_SNAPSHOT").is_some() {
+        std::fs::write(path, &table).expect("write the gas snapshot");
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert_eq!(
+        committed, table,
+        "gas changed; if intended, rerun with UPDATE_GAS_SNAPSHOT=1 and update the README"
+    );
+}

@@ -1,0 +1,9 @@
+//! The Daisee contract executed in revm: every function, revert, event and payment.
+#![allow(unreachable_pub)]
+
+mod admin;
+mod community;
+mod gas;
+mod harness;
+mod reporting;
+mod trading;

@@ -1,0 +1,1 @@
+//! Daisee node: a small proof-of-authority Ethereum node for energy communities.
