@@ -1,1 +1,14 @@
 //! Daisee node: a small proof-of-authority Ethereum node for energy communities.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! rpc / net / meter ──► txpool ──► sealer ──► execution ──► consensus (seal)
+//!                                                              │
+//!   peers' blocks ──────────────────────────────────► chain::import ──► state (one sled batch)
+//!                                                              │
+//!                                          NewHead event ◄─────┘ (rpc subscriptions, gossip)
+//! ```
+
+pub mod genesis;
+pub mod primitives;

@@ -1,0 +1,26 @@
+//! Ethereum data types and their consensus encodings: transactions, headers, blocks, receipts,
+//! signatures and trie roots. Pure functions only; nothing here does I/O.
+
+mod header;
+mod receipt;
+pub(crate) mod rlp_ext;
+mod signature;
+mod transaction;
+pub mod trie;
+
+pub use alloy_primitives::{keccak256, Address, Bloom, Bytes, Log, LogData, TxKind, B256, U256};
+pub use header::{Block, Header, EMPTY_OMMERS_HASH, EMPTY_REQUESTS_HASH};
+pub use receipt::Receipt;
+pub use signature::{PrivateKey, Signature, SignatureError};
+pub use transaction::{AccessListItem, SignedTransaction, Transaction, TxError, TxType};
+
+/// The error of decoding malformed consensus bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes are not valid RLP, or not of the expected shape.
+    #[error("malformed RLP: {0}")]
+    Rlp(#[from] rlp::DecoderError),
+    /// The bytes are valid RLP but describe an invalid value.
+    #[error("invalid encoding: {0}")]
+    Invalid(&'static str),
+}
