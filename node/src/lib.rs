@@ -10,5 +10,7 @@
 //!                                          NewHead event ◄─────┘ (rpc subscriptions, gossip)
 //! ```
 
+pub mod execution;
 pub mod genesis;
 pub mod primitives;
+pub mod state;

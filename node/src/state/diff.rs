@@ -1,0 +1,153 @@
+//! What a block changes in the state, and how those changes become new trie roots, store writes
+//! and a changeset (the previous values, so the block can be reverted).
+
+use super::keys;
+use super::{AccountRecord, Store, StoreError};
+use crate::primitives::{
+    rlp_ext::{address_at, append_u256, list, u256_at},
+    trie, Address, Bytes, B256, U256,
+};
+use rlp::RlpStream;
+use std::collections::BTreeMap;
+
+/// The new state of one account after a block.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountChange {
+    /// `(nonce, balance, code_hash)`, or `None` when the account no longer exists.
+    pub info: Option<(u64, U256, B256)>,
+    /// Whether all storage the account had before the block is gone (re-created account).
+    pub wipe_storage: bool,
+    /// Storage slots written (a zero value deletes the slot).
+    pub storage: BTreeMap<U256, U256>,
+}
+
+/// Every change a block makes to the state.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StateDiff {
+    /// Changed accounts.
+    pub accounts: BTreeMap<Address, AccountChange>,
+    /// Code deployed by the block, by hash.
+    pub codes: BTreeMap<B256, Bytes>,
+}
+
+/// A diff resolved against the store: the state root it leads to, the writes that apply it and
+/// the changeset that undoes it.
+#[derive(Debug, Default)]
+pub struct PreparedState {
+    /// Root of the state after the block.
+    pub state_root: B256,
+    pub(crate) writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    pub(crate) changeset: Vec<u8>,
+}
+
+/// Previous values of what a block changed.
+#[derive(Debug, Default)]
+pub(crate) struct Changeset {
+    pub(crate) accounts: Vec<(Address, Option<AccountRecord>)>,
+    pub(crate) storage: Vec<(Address, U256, U256)>,
+}
+
+impl Changeset {
+    pub(crate) fn encoded(&self) -> Vec<u8> {
+        let mut s = RlpStream::new_list(2);
+        s.begin_list(self.accounts.len());
+        for (address, prior) in &self.accounts {
+            s.begin_list(2);
+            s.append(&address.as_slice());
+            s.append(&prior.map(|p| p.encoded()).unwrap_or_default());
+        }
+        s.begin_list(self.storage.len());
+        for (address, slot, prior) in &self.storage {
+            s.begin_list(3);
+            s.append(&address.as_slice());
+            append_u256(&mut s, slot);
+            append_u256(&mut s, prior);
+        }
+        s.out().to_vec()
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let corrupt = |e: rlp::DecoderError| StoreError::Corrupt(format!("changeset: {e}"));
+        let r = list(bytes).map_err(|e| StoreError::Corrupt(format!("changeset: {e}")))?;
+        let mut out = Self::default();
+        for item in r.at(0).map_err(corrupt)?.iter() {
+            let prior = item.at(1).and_then(|p| p.data().map(<[u8]>::to_vec)).map_err(corrupt)?;
+            let prior = if prior.is_empty() {
+                None
+            } else {
+                Some(AccountRecord::decode(&prior).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            };
+            out.accounts.push((address_at(&item, 0).map_err(corrupt)?, prior));
+        }
+        for item in r.at(1).map_err(corrupt)?.iter() {
+            let address = address_at(&item, 0).map_err(corrupt)?;
+            out.storage.push((address, u256_at(&item, 1).map_err(corrupt)?, u256_at(&item, 2).map_err(corrupt)?));
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// Resolves `diff` against the current head state.
+    pub fn prepare(&self, diff: &StateDiff) -> Result<PreparedState, StoreError> {
+        let mut writes = Vec::new();
+        let mut changeset = Changeset::default();
+        let mut new_records: BTreeMap<Address, Option<AccountRecord>> = BTreeMap::new();
+
+        for (hash, code) in &diff.codes {
+            writes.push((keys::code(hash), Some(code.to_vec())));
+        }
+        for (address, change) in &diff.accounts {
+            let prior = self.account(address)?;
+            changeset.accounts.push((*address, prior));
+            let existing = self.storage_slots(address)?;
+            let wiped = change.wipe_storage || change.info.is_none();
+            let mut slots = if wiped { BTreeMap::new() } else { existing.clone() };
+            // Previous values of every slot that changes or disappears.
+            for (slot, value) in &existing {
+                if wiped || change.storage.contains_key(slot) {
+                    changeset.storage.push((*address, *slot, *value));
+                    if wiped {
+                        writes.push((keys::storage(address, slot), None));
+                    }
+                }
+            }
+            if change.info.is_some() {
+                for (slot, value) in &change.storage {
+                    if !existing.contains_key(slot) {
+                        changeset.storage.push((*address, *slot, U256::ZERO));
+                    }
+                    let key = keys::storage(address, slot);
+                    if value.is_zero() {
+                        slots.remove(slot);
+                        writes.push((key, None));
+                    } else {
+                        slots.insert(*slot, *value);
+                        writes.push((key, Some(value.to_be_bytes_trimmed_vec())));
+                    }
+                }
+            }
+            let record = change.info.map(|(nonce, balance, code_hash)| AccountRecord {
+                nonce,
+                balance,
+                code_hash,
+                storage_root: match prior {
+                    Some(p) if !wiped && change.storage.is_empty() => p.storage_root,
+                    _ => trie::storage_root(slots.iter().map(|(k, v)| (*k, *v))),
+                },
+            });
+            writes.push((keys::account(address), record.map(|r| r.encoded())));
+            new_records.insert(*address, record);
+        }
+
+        let mut accounts = self.all_accounts()?;
+        for (address, record) in new_records {
+            match record {
+                Some(r) => accounts.insert(address, r),
+                None => accounts.remove(&address),
+            };
+        }
+        let state_root = trie::state_root(accounts.iter().map(|(a, r)| (*a, r.trie_account())));
+        Ok(PreparedState { state_root, writes, changeset: changeset.encoded() })
+    }
+}

@@ -1,0 +1,15 @@
+//! The node's store, in sled: accounts, storage and code; headers, bodies, receipts, the
+//! transaction index, the canonical chain and its head; per-block changesets that let a block be
+//! reverted; and the read-only view revm executes against. Every block is written in one atomic
+//! batch, so after a crash a block is wholly there or absent.
+
+mod account;
+mod diff;
+mod keys;
+mod revm_db;
+mod store;
+
+pub use account::AccountRecord;
+pub use diff::{AccountChange, StateDiff};
+pub use revm_db::StateView;
+pub use store::{Store, StoreError};

@@ -1,0 +1,335 @@
+//! The sled store: opening, reading, initialising from a genesis, committing a block in one
+//! atomic batch, reverting the head block with its changeset, and the txpool's journal.
+
+use super::diff::{Changeset, PreparedState};
+use super::{keys, AccountRecord};
+use crate::genesis::{ChainConfig, Genesis};
+use crate::primitives::{
+    rlp_ext::list, Address, Block, Bytes, Header, Receipt, SignedTransaction, B256, U256,
+};
+use rlp::RlpStream;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Why the store cannot do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (disk full, permissions, I/O).
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    /// Stored bytes do not decode: the database is damaged.
+    #[error("corrupt database: {0}")]
+    Corrupt(String),
+    /// The datadir holds another chain than the genesis given.
+    #[error("datadir holds a chain with genesis {stored}, not {given}")]
+    GenesisMismatch {
+        /// Genesis hash in the datadir.
+        stored: B256,
+        /// Genesis hash of the file given.
+        given: B256,
+    },
+    /// The datadir has no chain yet.
+    #[error("datadir is not initialised: run `daisee init <genesis.json>` first")]
+    NotInitialized,
+    /// Only the head block can be reverted, and never the genesis.
+    #[error("cannot revert the genesis block")]
+    RevertGenesis,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+/// The chain and state database (cheap to clone; clones share the database).
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(path).mode(sled::Mode::LowSpace).open()?;
+        let tree = db.open_tree("chain")?;
+        Ok(Self { db, tree })
+    }
+
+    /// A database that lives in memory and a temporary file, removed on drop.
+    pub fn temporary() -> Result<Self, StoreError> {
+        let db = sled::Config::new().temporary(true).open()?;
+        let tree = db.open_tree("chain")?;
+        Ok(Self { db, tree })
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self.tree.get(key)?)
+    }
+
+    /// Writes the genesis state and block, or checks that the datadir already holds this chain.
+    pub fn init_genesis(&self, genesis: &Genesis) -> Result<Header, StoreError> {
+        let header = genesis.header();
+        let hash = header.hash();
+        if let Some(stored) = self.get(&keys::meta("genesis"))? {
+            let stored = B256::try_from(stored.as_ref()).map_err(|e| corrupt("genesis hash", e))?;
+            return if stored == hash {
+                Ok(header)
+            } else {
+                Err(StoreError::GenesisMismatch { stored, given: hash })
+            };
+        }
+        let mut batch = sled::Batch::default();
+        for (address, acc) in &genesis.alloc {
+            let trie = acc.trie_account();
+            let record = AccountRecord {
+                nonce: trie.nonce,
+                balance: trie.balance,
+                storage_root: trie.storage_root,
+                code_hash: trie.code_hash,
+            };
+            batch.insert(keys::account(address), record.encoded());
+            if !acc.code.is_empty() {
+                batch.insert(keys::code(&trie.code_hash), acc.code.to_vec());
+            }
+            for (slot, value) in acc.storage.iter().filter(|(_, v)| !v.is_zero()) {
+                batch.insert(keys::storage(address, slot), value.to_be_bytes_trimmed_vec());
+            }
+        }
+        let config = serde_json::to_vec(&genesis.config).map_err(|e| corrupt("config", e))?;
+        batch.insert(keys::meta("config"), config);
+        batch.insert(keys::meta("genesis"), hash.as_slice());
+        self.put_block(&mut batch, &Block { header: header.clone(), transactions: vec![] }, &[]);
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        Ok(header)
+    }
+
+    /// The chain configuration stored at initialisation.
+    pub fn chain_config(&self) -> Result<ChainConfig, StoreError> {
+        let raw = self.get(&keys::meta("config"))?.ok_or(StoreError::NotInitialized)?;
+        serde_json::from_slice(&raw).map_err(|e| corrupt("config", e))
+    }
+
+    /// The genesis block's hash.
+    pub fn genesis_hash(&self) -> Result<B256, StoreError> {
+        let raw = self.get(&keys::meta("genesis"))?.ok_or(StoreError::NotInitialized)?;
+        B256::try_from(raw.as_ref()).map_err(|e| corrupt("genesis hash", e))
+    }
+
+    /// The head of the canonical chain.
+    pub fn head(&self) -> Result<Header, StoreError> {
+        let raw = self.get(&keys::meta("head"))?.ok_or(StoreError::NotInitialized)?;
+        let hash = B256::try_from(raw.as_ref()).map_err(|e| corrupt("head", e))?;
+        self.header(&hash)?.ok_or_else(|| corrupt("head", "header missing"))
+    }
+
+    /// A header by hash.
+    pub fn header(&self, hash: &B256) -> Result<Option<Header>, StoreError> {
+        self.get(&keys::hashed(keys::HEADER, hash))?
+            .map(|raw| Header::decode(&raw).map_err(|e| corrupt("header", e)))
+            .transpose()
+    }
+
+    /// The canonical block hash at `number`.
+    pub fn canonical_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
+        self.get(&keys::numbered(keys::CANONICAL, number))?
+            .map(|raw| B256::try_from(raw.as_ref()).map_err(|e| corrupt("canonical", e)))
+            .transpose()
+    }
+
+    /// The canonical header at `number`.
+    pub fn header_by_number(&self, number: u64) -> Result<Option<Header>, StoreError> {
+        match self.canonical_hash(number)? {
+            Some(hash) => self.header(&hash),
+            None => Ok(None),
+        }
+    }
+
+    /// A whole block by hash.
+    pub fn block(&self, hash: &B256) -> Result<Option<Block>, StoreError> {
+        let Some(header) = self.header(hash)? else { return Ok(None) };
+        let raw = self.get(&keys::hashed(keys::BODY, hash))?.ok_or_else(|| corrupt("body", "missing"))?;
+        let r = list(&raw).map_err(|e| corrupt("body", e))?;
+        let transactions = r
+            .iter()
+            .map(|item| SignedTransaction::from_body_item(&item))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt("body", e))?;
+        Ok(Some(Block { header, transactions }))
+    }
+
+    /// The receipts of a block by hash.
+    pub fn receipts(&self, hash: &B256) -> Result<Option<Vec<Receipt>>, StoreError> {
+        let Some(raw) = self.get(&keys::hashed(keys::RECEIPTS, hash))? else { return Ok(None) };
+        let r = list(&raw).map_err(|e| corrupt("receipts", e))?;
+        r.iter()
+            .map(|item| {
+                let bytes = item.data().map_err(|e| corrupt("receipts", e))?;
+                Receipt::decode(bytes).map_err(|e| corrupt("receipts", e))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// Where a canonical transaction is: block hash and index.
+    pub fn tx_location(&self, tx: &B256) -> Result<Option<(B256, u32)>, StoreError> {
+        let Some(raw) = self.get(&keys::hashed(keys::TX_LOOKUP, tx))? else { return Ok(None) };
+        if raw.len() != 36 {
+            return Err(corrupt("tx lookup", "wrong length"));
+        }
+        let hash = B256::from_slice(&raw[..32]);
+        let index = u32::from_be_bytes([raw[32], raw[33], raw[34], raw[35]]);
+        Ok(Some((hash, index)))
+    }
+
+    /// An account at the head state.
+    pub fn account(&self, address: &Address) -> Result<Option<AccountRecord>, StoreError> {
+        self.get(&keys::account(address))?
+            .map(|raw| AccountRecord::decode(&raw).map_err(|e| corrupt("account", e)))
+            .transpose()
+    }
+
+    /// A storage slot at the head state (zero when unset).
+    pub fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StoreError> {
+        Ok(self.get(&keys::storage(address, slot))?.map(|raw| U256::from_be_slice(&raw)).unwrap_or_default())
+    }
+
+    /// Code by hash.
+    pub fn code(&self, hash: &B256) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.get(&keys::code(hash))?.map(|raw| Bytes::copy_from_slice(&raw)))
+    }
+
+    pub(crate) fn storage_slots(&self, address: &Address) -> Result<BTreeMap<U256, U256>, StoreError> {
+        let prefix = keys::storage_prefix(address);
+        let mut out = BTreeMap::new();
+        for item in self.tree.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            out.insert(U256::from_be_slice(&k[prefix.len()..]), U256::from_be_slice(&v));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn all_accounts(&self) -> Result<BTreeMap<Address, AccountRecord>, StoreError> {
+        let mut out = BTreeMap::new();
+        for item in self.tree.scan_prefix([keys::ACCOUNT]) {
+            let (k, v) = item?;
+            let record = AccountRecord::decode(&v).map_err(|e| corrupt("account", e))?;
+            out.insert(Address::from_slice(&k[1..]), record);
+        }
+        Ok(out)
+    }
+
+    fn put_block(&self, batch: &mut sled::Batch, block: &Block, receipts: &[Receipt]) {
+        let hash = block.header.hash();
+        batch.insert(keys::hashed(keys::HEADER, &hash), block.header.encoded());
+        let mut body = RlpStream::new_list(block.transactions.len());
+        for tx in &block.transactions {
+            tx.append_to_body(&mut body);
+        }
+        batch.insert(keys::hashed(keys::BODY, &hash), body.out().to_vec());
+        let mut rs = RlpStream::new_list(receipts.len());
+        for receipt in receipts {
+            rs.append(&receipt.encoded());
+        }
+        batch.insert(keys::hashed(keys::RECEIPTS, &hash), rs.out().to_vec());
+        batch.insert(keys::numbered(keys::CANONICAL, block.header.number), hash.as_slice());
+        for (i, tx) in block.transactions.iter().enumerate() {
+            let location = [hash.as_slice(), &(i as u32).to_be_bytes()].concat();
+            batch.insert(keys::hashed(keys::TX_LOOKUP, &tx.hash()), location);
+            batch.remove(keys::hashed(keys::POOL_JOURNAL, &tx.hash()));
+        }
+        batch.insert(keys::meta("head"), hash.as_slice());
+    }
+
+    /// Makes `block` the new head, with its receipts and the state `prepared` from its diff, in
+    /// one atomic batch; included transactions leave the pool journal in the same batch.
+    pub fn commit_block(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        prepared: PreparedState,
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in prepared.writes {
+            match value {
+                Some(v) => batch.insert(key, v),
+                None => batch.remove(key),
+            }
+        }
+        batch.insert(keys::numbered(keys::CHANGESET, block.header.number), prepared.changeset);
+        self.put_block(&mut batch, block, receipts);
+        self.tree.apply_batch(batch)?;
+        self.flush()
+    }
+
+    /// Reverts the head block: restores the state it changed, unindexes its transactions and
+    /// makes its parent the head (the block itself stays stored, as a side block). One batch.
+    pub fn revert_head(&self) -> Result<Header, StoreError> {
+        let head = self.head()?;
+        if head.number == 0 {
+            return Err(StoreError::RevertGenesis);
+        }
+        let key = keys::numbered(keys::CHANGESET, head.number);
+        let raw = self.get(&key)?.ok_or_else(|| corrupt("changeset", "missing"))?;
+        let changeset = Changeset::decode(&raw)?;
+        let mut batch = sled::Batch::default();
+        for (address, prior) in &changeset.accounts {
+            match prior {
+                Some(p) => batch.insert(keys::account(address), p.encoded()),
+                None => batch.remove(keys::account(address)),
+            }
+        }
+        for (address, slot, prior) in &changeset.storage {
+            let k = keys::storage(address, slot);
+            if prior.is_zero() {
+                batch.remove(k);
+            } else {
+                batch.insert(k, prior.to_be_bytes_trimmed_vec());
+            }
+        }
+        let block = self.block(&head.hash())?.ok_or_else(|| corrupt("head block", "missing"))?;
+        for tx in &block.transactions {
+            batch.remove(keys::hashed(keys::TX_LOOKUP, &tx.hash()));
+        }
+        batch.remove(key);
+        batch.remove(keys::numbered(keys::CANONICAL, head.number));
+        batch.insert(keys::meta("head"), head.parent_hash.as_slice());
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        self.header(&head.parent_hash)?.ok_or_else(|| corrupt("parent", "missing"))
+    }
+
+    /// Journals a local transaction so that it survives a restart until included.
+    pub fn journal_insert(&self, tx: &SignedTransaction) -> Result<(), StoreError> {
+        self.tree.insert(keys::hashed(keys::POOL_JOURNAL, &tx.hash()), tx.encoded())?;
+        self.flush()
+    }
+
+    /// Drops a transaction from the journal (replaced or evicted).
+    pub fn journal_remove(&self, hash: &B256) -> Result<(), StoreError> {
+        self.tree.remove(keys::hashed(keys::POOL_JOURNAL, hash))?;
+        Ok(())
+    }
+
+    /// Every journaled transaction; undecodable entries are dropped with a warning.
+    pub fn journal_all(&self) -> Result<Vec<SignedTransaction>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix([keys::POOL_JOURNAL]) {
+            let (k, v) = item?;
+            match SignedTransaction::decode(&v) {
+                Ok(tx) => out.push(tx),
+                Err(e) => {
+                    tracing::warn!(target: "daisee::store", "dropping unreadable journal entry: {e}");
+                    self.tree.remove(k)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
