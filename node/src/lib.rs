@@ -10,7 +10,10 @@
 //!                                          NewHead event ◄─────┘ (rpc subscriptions, gossip)
 //! ```
 
+pub mod chain;
+pub mod consensus;
 pub mod execution;
 pub mod genesis;
 pub mod primitives;
 pub mod state;
+pub mod txpool;

@@ -10,6 +10,6 @@ mod revm_db;
 mod store;
 
 pub use account::AccountRecord;
-pub use diff::{AccountChange, StateDiff};
+pub use diff::{AccountChange, PreparedState, StateDiff};
 pub use revm_db::StateView;
 pub use store::{Store, StoreError};

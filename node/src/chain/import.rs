@@ -1,0 +1,190 @@
+//! Importing a block: header rules, transaction signatures, execution, roots; then one atomic
+//! commit. A rejected block leaves the store exactly as it was.
+
+use super::Chain;
+use crate::consensus::{validate_header, ConsensusError};
+use crate::execution::{BlockContext, BlockExecutor, ExecError};
+use crate::primitives::{trie, Address, Block, Bloom, Receipt, B256};
+use crate::state::{PreparedState, StateDiff, StoreError};
+use std::time::Instant;
+
+/// Why a block was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The block is already in the chain.
+    #[error("block {0} already known")]
+    AlreadyKnown(B256),
+    /// The block does not extend the current head (side chains arrive with networking).
+    #[error("block's parent {0} is not the head")]
+    NotOnHead(B256),
+    /// A header rule is broken.
+    #[error("invalid header: {0}")]
+    Consensus(#[from] ConsensusError),
+    /// A transaction's signature does not recover.
+    #[error("transaction {index}: invalid signature: {reason}")]
+    BadSignature {
+        /// Position in the block.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A transaction cannot be executed in this block.
+    #[error("transaction {index}: {source}")]
+    Transaction {
+        /// Position in the block.
+        index: usize,
+        /// Why.
+        source: ExecError,
+    },
+    /// A root, the bloom or gas used differs from what execution gives.
+    #[error("{what} mismatch: header {header}, computed {computed}")]
+    Mismatch {
+        /// Which field.
+        what: &'static str,
+        /// In the header.
+        header: String,
+        /// From execution.
+        computed: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn mismatch(what: &'static str, header: impl ToString, computed: impl ToString) -> ImportError {
+    ImportError::Mismatch { what, header: header.to_string(), computed: computed.to_string() }
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The block's hash.
+    pub hash: B256,
+    /// Who sealed it.
+    pub signer: Address,
+    /// Its receipts.
+    pub receipts: Vec<Receipt>,
+}
+
+/// The bloom of a whole block.
+pub(crate) fn block_bloom(receipts: &[Receipt]) -> Bloom {
+    let mut bloom = Bloom::ZERO;
+    for r in receipts {
+        bloom.accrue_bloom(&r.bloom());
+    }
+    bloom
+}
+
+impl Chain {
+    /// Validates, executes and commits `block` on top of the head; `now` is the local clock
+    /// (unix seconds) for the future-block rule.
+    pub fn import(&mut self, block: &Block, now: u64) -> Result<Imported, ImportError> {
+        let started = Instant::now();
+        let header = &block.header;
+        let hash = header.hash();
+        if self.store.canonical_hash(header.number)? == Some(hash) {
+            return Err(ImportError::AlreadyKnown(hash));
+        }
+        if header.parent_hash != self.head.hash() {
+            return Err(ImportError::NotOnHead(header.parent_hash));
+        }
+        let signer =
+            validate_header(&self.config, self.clique.period, header, &self.head, &self.snapshot, now)?;
+        let tx_root = trie::transactions_root(&block.transactions);
+        if tx_root != header.transactions_root {
+            return Err(mismatch("transactions root", header.transactions_root, tx_root));
+        }
+        let mut senders = Vec::with_capacity(block.transactions.len());
+        for (index, tx) in block.transactions.iter().enumerate() {
+            let sender = tx
+                .recover_sender()
+                .map_err(|e| ImportError::BadSignature { index, reason: e.to_string() })?;
+            senders.push(sender);
+        }
+        let (receipts, diff) = self.execute(block, signer, &senders)?;
+        let gas_used = receipts.last().map_or(0, |r| r.cumulative_gas_used);
+        if gas_used != header.gas_used {
+            return Err(mismatch("gas used", header.gas_used, gas_used));
+        }
+        let receipts_root = trie::receipts_root(&receipts);
+        if receipts_root != header.receipts_root {
+            return Err(mismatch("receipts root", header.receipts_root, receipts_root));
+        }
+        let bloom = block_bloom(&receipts);
+        if bloom != header.logs_bloom {
+            return Err(mismatch("logs bloom", header.logs_bloom, bloom));
+        }
+        let prepared = self.store.prepare(&diff)?;
+        if prepared.state_root != header.state_root {
+            return Err(mismatch("state root", header.state_root, prepared.state_root));
+        }
+        self.commit(block, &receipts, prepared)?;
+        log_block("imported block", block, started);
+        Ok(Imported { hash, signer, receipts })
+    }
+
+    /// Commits a block this node built and sealed itself: its header is checked again, its
+    /// execution outcome is trusted (it was computed by [`crate::sealer`] on this head).
+    pub(crate) fn insert_sealed(
+        &mut self,
+        block: &Block,
+        receipts: &[Receipt],
+        prepared: PreparedState,
+        now: u64,
+        started: Instant,
+    ) -> Result<(), ImportError> {
+        if block.header.parent_hash != self.head.hash() {
+            return Err(ImportError::NotOnHead(block.header.parent_hash));
+        }
+        validate_header(&self.config, self.clique.period, &block.header, &self.head, &self.snapshot, now)?;
+        self.commit(block, receipts, prepared)?;
+        log_block("sealed block", block, started);
+        Ok(())
+    }
+
+    fn commit(&mut self, block: &Block, receipts: &[Receipt], prepared: PreparedState) -> Result<(), ImportError> {
+        let snapshot = self.snapshot.apply(&block.header)?;
+        self.store.commit_block(block, receipts, prepared)?;
+        self.head = block.header.clone();
+        self.snapshot = snapshot;
+        Ok(())
+    }
+
+    fn execute(
+        &self,
+        block: &Block,
+        signer: Address,
+        senders: &[Address],
+    ) -> Result<(Vec<Receipt>, StateDiff), ImportError> {
+        let h = &block.header;
+        let ctx = BlockContext {
+            number: h.number,
+            timestamp: h.timestamp,
+            fee_recipient: signer,
+            gas_limit: h.gas_limit,
+            base_fee: h.base_fee_per_gas,
+            difficulty: h.difficulty,
+            mix_hash: h.mix_hash,
+        };
+        let mut executor = BlockExecutor::new(&self.store, &self.config, &ctx)
+            .map_err(|source| ImportError::Transaction { index: 0, source })?;
+        for (index, (tx, sender)) in block.transactions.iter().zip(senders).enumerate() {
+            executor.execute(tx, *sender).map_err(|source| ImportError::Transaction { index, source })?;
+        }
+        let (receipts, diff, _) = executor.finish();
+        Ok((receipts, diff))
+    }
+}
+
+fn log_block(what: &str, block: &Block, started: Instant) {
+    let h = &block.header;
+    tracing::info!(
+        target: "daisee::chain",
+        number = h.number,
+        hash = %h.hash(),
+        txs = block.transactions.len(),
+        gas = h.gas_used,
+        ms = started.elapsed().as_millis() as u64,
+        "{what}"
+    );
+}

@@ -1,0 +1,121 @@
+//! Pool behaviour: nonces, funds, replacement, limits, ordering and pruning.
+
+use super::*;
+use crate::primitives::{Bytes, PrivateKey, Transaction, TxKind, TxType};
+use std::collections::HashMap;
+
+#[derive(Default)]
+struct State(HashMap<Address, (u64, U256)>);
+
+impl AccountState for State {
+    fn nonce_and_balance(&self, a: &Address) -> (u64, U256) {
+        self.0.get(a).copied().unwrap_or((0, U256::ZERO))
+    }
+}
+
+fn key(i: u8) -> PrivateKey {
+    PrivateKey::from_bytes(&B256::repeat_byte(i)).unwrap()
+}
+
+fn tx(k: &PrivateKey, nonce: u64, fee: u128) -> SignedTransaction {
+    Transaction {
+        tx_type: TxType::Eip1559,
+        chain_id: Some(31337),
+        nonce,
+        max_priority_fee_per_gas: fee,
+        max_fee_per_gas: fee,
+        gas_limit: 21_000,
+        to: TxKind::Call(Address::repeat_byte(9)),
+        value: U256::from(1),
+        input: Bytes::new(),
+        access_list: vec![],
+    }
+    .sign(k)
+}
+
+fn funded(keys: &[&PrivateKey]) -> State {
+    State(keys.iter().map(|k| (k.address(), (0, U256::from(10u64).pow(U256::from(20))))).collect())
+}
+
+#[test]
+fn nonce_gaps_queue_until_filled() {
+    let a = key(1);
+    let state = funded(&[&a]);
+    let mut pool = TxPool::new(PoolConfig::default());
+    pool.add(tx(&a, 1, 10), a.address(), true, &state).unwrap();
+    assert_eq!(pool.counts(&state), (0, 1));
+    assert!(pool.best(&state, Some(1)).is_empty());
+    pool.add(tx(&a, 0, 10), a.address(), true, &state).unwrap();
+    assert_eq!(pool.counts(&state), (2, 0));
+    assert_eq!(pool.pending_nonce(&a.address(), 0), 2);
+    let nonces: Vec<u64> = pool.best(&state, Some(1)).iter().map(|p| p.tx.tx.nonce).collect();
+    assert_eq!(nonces, vec![0, 1]);
+}
+
+#[test]
+fn stale_nonce_and_poor_senders_are_refused() {
+    let a = key(1);
+    let mut state = funded(&[&a]);
+    state.0.insert(a.address(), (5, U256::from(21_000 * 10)));
+    let mut pool = TxPool::new(PoolConfig::default());
+    let low = pool.add(tx(&a, 4, 10), a.address(), true, &state);
+    assert_eq!(low, Err(PoolError::NonceTooLow { next: 5, nonce: 4 }));
+    let poor = pool.add(tx(&a, 5, 10), a.address(), true, &state);
+    assert!(matches!(poor, Err(PoolError::InsufficientFunds { .. })));
+    let poor_msg = poor.unwrap_err().to_string();
+    assert!(poor_msg.starts_with("insufficient funds for gas * price + value"), "{poor_msg}");
+}
+
+#[test]
+fn replacement_needs_a_ten_percent_bump() {
+    let a = key(1);
+    let state = funded(&[&a]);
+    let mut pool = TxPool::new(PoolConfig::default());
+    let first = pool.add(tx(&a, 0, 100), a.address(), true, &state).unwrap();
+    assert_eq!(pool.add(tx(&a, 0, 109), a.address(), true, &state), Err(PoolError::ReplacementUnderpriced));
+    let second = pool.add(tx(&a, 0, 110), a.address(), true, &state).unwrap();
+    assert_eq!(second.replaced, Some(first.hash));
+    assert_eq!(pool.len(), 1);
+    assert!(pool.get(&first.hash).is_none());
+    assert_eq!(pool.add(tx(&a, 0, 110), a.address(), true, &state), Err(PoolError::AlreadyKnown));
+}
+
+#[test]
+fn a_full_pool_evicts_the_cheapest_remote_transaction() {
+    let (a, b, c) = (key(1), key(2), key(3));
+    let state = funded(&[&a, &b, &c]);
+    let config = PoolConfig { max_total: 2, ..Default::default() };
+    let mut pool = TxPool::new(config);
+    let cheap = pool.add(tx(&a, 0, 5), a.address(), false, &state).unwrap().hash;
+    pool.add(tx(&b, 0, 50), b.address(), false, &state).unwrap();
+    assert_eq!(pool.add(tx(&c, 0, 4), c.address(), false, &state), Err(PoolError::Full));
+    let added = pool.add(tx(&c, 0, 20), c.address(), false, &state).unwrap();
+    assert_eq!(added.evicted, Some(cheap));
+    assert_eq!(pool.len(), 2);
+}
+
+#[test]
+fn best_orders_senders_by_tip_and_waits_below_base_fee() {
+    let (a, b) = (key(1), key(2));
+    let state = funded(&[&a, &b]);
+    let mut pool = TxPool::new(PoolConfig::default());
+    pool.add(tx(&a, 0, 20), a.address(), true, &state).unwrap();
+    pool.add(tx(&a, 1, 50), a.address(), true, &state).unwrap();
+    pool.add(tx(&b, 0, 30), b.address(), true, &state).unwrap();
+    let order: Vec<(Address, u64)> =
+        pool.best(&state, Some(1)).iter().map(|p| (p.sender, p.tx.tx.nonce)).collect();
+    assert_eq!(order, vec![(b.address(), 0), (a.address(), 0), (a.address(), 1)]);
+    assert_eq!(pool.best(&state, Some(25)).len(), 1, "a's first tx waits for a lower base fee");
+}
+
+#[test]
+fn prune_drops_included_nonces() {
+    let a = key(1);
+    let mut state = funded(&[&a]);
+    let mut pool = TxPool::new(PoolConfig::default());
+    let h0 = pool.add(tx(&a, 0, 10), a.address(), true, &state).unwrap().hash;
+    pool.add(tx(&a, 1, 10), a.address(), true, &state).unwrap();
+    state.0.get_mut(&a.address()).unwrap().0 = 1;
+    assert_eq!(pool.prune(&state), vec![h0]);
+    assert_eq!(pool.len(), 1);
+}
