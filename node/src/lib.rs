@@ -10,10 +10,15 @@
 //!                                          NewHead event ◄─────┘ (rpc subscriptions, gossip)
 //! ```
 
+pub mod accounts;
 pub mod chain;
+pub mod community;
 pub mod consensus;
 pub mod execution;
 pub mod genesis;
+pub mod node;
 pub mod primitives;
+pub mod rpc;
+pub mod sealer;
 pub mod state;
 pub mod txpool;

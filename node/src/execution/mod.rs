@@ -1,7 +1,10 @@
 //! Runs transactions of one block in revm on top of the head state and reports what they did:
 //! receipts and the state diff. It never writes; `chain` commits the outcome.
 
+mod predeploy;
 mod state_changes;
+
+pub use predeploy::{run_constructor, Deployed};
 
 use crate::genesis::ChainConfig;
 use crate::primitives::{Address, Receipt, SignedTransaction, TxKind, TxType, B256, U256};

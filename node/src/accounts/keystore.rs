@@ -1,0 +1,264 @@
+//! Web3 Secret Storage (keystore v3) files as go-ethereum writes them: scrypt or pbkdf2 key
+//! derivation, aes-128-ctr, keccak MAC; files named `UTC--<time>--<address>` with mode 0600.
+
+use crate::primitives::{keccak256, Address, PrivateKey, B256};
+use aes::cipher::{KeyIvInit, StreamCipher};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+type Aes128Ctr = ctr::Ctr128BE<aes::Aes128>;
+
+/// Why a keystore file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeystoreError {
+    /// Reading or writing the file failed.
+    #[error("keystore I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file is not a keystore v3 file.
+    #[error("invalid keystore file: {0}")]
+    Format(String),
+    /// The MAC does not match: wrong password (or a damaged file).
+    #[error("could not decrypt key with given password")]
+    WrongPassword,
+    /// No keystore file holds that address.
+    #[error("no key for address {0} in {1}")]
+    NotFound(Address, PathBuf),
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyFile {
+    address: Option<String>,
+    crypto: Crypto,
+    version: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Crypto {
+    cipher: String,
+    ciphertext: String,
+    cipherparams: CipherParams,
+    kdf: String,
+    kdfparams: serde_json::Value,
+    mac: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CipherParams {
+    iv: String,
+}
+
+fn unhex(field: &str, v: &str) -> Result<Vec<u8>, KeystoreError> {
+    hex::decode(v.trim_start_matches("0x")).map_err(|e| KeystoreError::Format(format!("{field}: {e}")))
+}
+
+fn param(p: &serde_json::Value, name: &str) -> Result<u64, KeystoreError> {
+    p[name].as_u64().ok_or_else(|| KeystoreError::Format(format!("kdfparams.{name} missing")))
+}
+
+fn derive(kdf: &str, p: &serde_json::Value, password: &[u8]) -> Result<Vec<u8>, KeystoreError> {
+    let salt = unhex("salt", p["salt"].as_str().unwrap_or_default())?;
+    let dklen = param(p, "dklen")? as usize;
+    if dklen < 32 {
+        return Err(KeystoreError::Format("dklen below 32".into()));
+    }
+    let mut key = vec![0u8; dklen];
+    match kdf {
+        "scrypt" => {
+            let n = param(p, "n")?;
+            if !n.is_power_of_two() || n < 2 {
+                return Err(KeystoreError::Format("scrypt n must be a power of two".into()));
+            }
+            let params = scrypt::Params::new(n.trailing_zeros() as u8, param(p, "r")? as u32, param(p, "p")? as u32, dklen)
+                .map_err(|e| KeystoreError::Format(format!("scrypt params: {e}")))?;
+            scrypt::scrypt(password, &salt, &params, &mut key)
+                .map_err(|e| KeystoreError::Format(format!("scrypt: {e}")))?;
+        }
+        "pbkdf2" => {
+            if p["prf"].as_str() != Some("hmac-sha256") {
+                return Err(KeystoreError::Format("pbkdf2 prf must be hmac-sha256".into()));
+            }
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, &salt, param(p, "c")? as u32, &mut key);
+        }
+        other => return Err(KeystoreError::Format(format!("unsupported kdf {other}"))),
+    }
+    Ok(key)
+}
+
+/// Decrypts a keystore file's JSON text with `password`.
+pub fn decrypt_key(json_text: &str, password: &str) -> Result<PrivateKey, KeystoreError> {
+    let file: KeyFile = serde_json::from_str(json_text).map_err(|e| KeystoreError::Format(e.to_string()))?;
+    if file.version != 3 {
+        return Err(KeystoreError::Format(format!("version {} is not 3", file.version)));
+    }
+    let c = &file.crypto;
+    if c.cipher != "aes-128-ctr" {
+        return Err(KeystoreError::Format(format!("unsupported cipher {}", c.cipher)));
+    }
+    let derived = derive(&c.kdf, &c.kdfparams, password.as_bytes())?;
+    let mut ciphertext = unhex("ciphertext", &c.ciphertext)?;
+    let mac = keccak256([&derived[16..32], &ciphertext[..]].concat());
+    if mac.as_slice() != unhex("mac", &c.mac)?.as_slice() {
+        return Err(KeystoreError::WrongPassword);
+    }
+    let iv = unhex("iv", &c.cipherparams.iv)?;
+    let mut cipher = Aes128Ctr::new_from_slices(&derived[..16], &iv)
+        .map_err(|e| KeystoreError::Format(format!("iv: {e}")))?;
+    cipher.apply_keystream(&mut ciphertext);
+    if ciphertext.len() != 32 {
+        return Err(KeystoreError::Format("key is not 32 bytes".into()));
+    }
+    PrivateKey::from_bytes(&B256::from_slice(&ciphertext)).map_err(|e| KeystoreError::Format(e.to_string()))
+}
+
+fn random<const N: usize>() -> Result<[u8; N], KeystoreError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| KeystoreError::Io(std::io::Error::other(e.to_string())))?;
+    Ok(buf)
+}
+
+/// A fresh random private key.
+pub fn random_key() -> Result<PrivateKey, KeystoreError> {
+    loop {
+        if let Ok(key) = PrivateKey::from_bytes(&B256::from(random::<32>()?)) {
+            return Ok(key);
+        }
+    }
+}
+
+/// Encrypts `key` with `password` (scrypt n = 2^`log_n`, r 8, p 1) as keystore v3 JSON.
+pub fn encrypt_key(key: &PrivateKey, password: &str, log_n: u8) -> Result<String, KeystoreError> {
+    let salt = random::<32>()?;
+    let iv = random::<16>()?;
+    let n = 1u64 << log_n;
+    let kdfparams = json!({"n": n, "r": 8, "p": 1, "dklen": 32, "salt": hex::encode(salt)});
+    let derived = derive("scrypt", &kdfparams, password.as_bytes())?;
+    let mut ciphertext = key.to_bytes().to_vec();
+    let mut cipher = Aes128Ctr::new_from_slices(&derived[..16], &iv)
+        .map_err(|e| KeystoreError::Format(format!("iv: {e}")))?;
+    cipher.apply_keystream(&mut ciphertext);
+    let mac = keccak256([&derived[16..32], &ciphertext[..]].concat());
+    let uuid = random::<16>()?;
+    let id = format!(
+        "{}-{}-4{}-{}-{}",
+        hex::encode(&uuid[..4]),
+        hex::encode(&uuid[4..6]),
+        &hex::encode(&uuid[6..8])[1..],
+        hex::encode(&uuid[8..10]),
+        hex::encode(&uuid[10..])
+    );
+    let out = json!({
+        "address": hex::encode(key.address()),
+        "crypto": {
+            "cipher": "aes-128-ctr",
+            "ciphertext": hex::encode(ciphertext),
+            "cipherparams": {"iv": hex::encode(iv)},
+            "kdf": "scrypt",
+            "kdfparams": kdfparams,
+            "mac": hex::encode(mac),
+        },
+        "id": id,
+        "version": 3,
+    });
+    Ok(out.to_string())
+}
+
+/// Writes `key` into `dir` as `UTC--<time>--<address>` (mode 0600); returns the path.
+pub fn store_key(dir: &Path, key: &PrivateKey, password: &str, log_n: u8) -> Result<PathBuf, KeystoreError> {
+    std::fs::create_dir_all(dir)?;
+    let now = time_stamp();
+    let path = dir.join(format!("UTC--{now}--{}", hex::encode(key.address())));
+    let text = encrypt_key(key, password, log_n)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(&path)?, text.as_bytes())?;
+    Ok(path)
+}
+
+fn time_stamp() -> String {
+    let secs = crate::node::unix_now();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}.000000000Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The addresses of the keystore files in `dir`.
+pub fn list_keys(dir: &Path) -> Result<Vec<(Address, PathBuf)>, KeystoreError> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(out) };
+    for entry in entries {
+        let path = entry?.path();
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(file) = serde_json::from_str::<KeyFile>(&text) else { continue };
+        if let Some(Ok(address)) = file.address.map(|a| a.trim_start_matches("0x").parse::<Address>()) {
+            out.push((address, path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Finds and decrypts the key of `address` in `dir`.
+pub fn unlock(dir: &Path, address: &Address, password: &str) -> Result<PrivateKey, KeystoreError> {
+    let (_, path) = list_keys(dir)?
+        .into_iter()
+        .find(|(a, _)| a == address)
+        .ok_or_else(|| KeystoreError::NotFound(*address, dir.to_path_buf()))?;
+    let key = decrypt_key(&std::fs::read_to_string(path)?, password)?;
+    if key.address() != *address {
+        return Err(KeystoreError::Format("file's key does not match its address".into()));
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The test vectors of the Web3 Secret Storage definition (password "testpassword").
+    const PBKDF2: &str = r#"{"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"6087dab2f9fdbbfaddc31a909735c1e6"},"ciphertext":"5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46","kdf":"pbkdf2","kdfparams":{"c":262144,"dklen":32,"prf":"hmac-sha256","salt":"ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd"},"mac":"517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2"},"id":"3198bc9c-6672-5ab3-d995-4942343ae5b6","version":3}"#;
+    const SCRYPT: &str = r#"{"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"83dbcc02d8ccb40e466191a123791e0e"},"ciphertext":"d172bf743a674da9cdad04534d56926ef8358534d458fffccd4e6ad2fbde479c","kdf":"scrypt","kdfparams":{"dklen":32,"n":262144,"p":8,"r":1,"salt":"ab0c7876052600dd703518d6fc3fe8984592145b591fc8fb5c6d43190334ba19"},"mac":"2103ac29920d71da29f15d75b4a16dbe95cfd7ff8faea1056c33131d846e3097"},"id":"3198bc9c-6672-5ab3-d995-4942343ae5b6","version":3}"#;
+    const KEY: &str = "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
+
+    #[test]
+    fn pbkdf2_spec_vector_decrypts() {
+        let key = decrypt_key(PBKDF2, "testpassword").unwrap();
+        assert_eq!(hex::encode(key.to_bytes()), KEY);
+        assert!(matches!(decrypt_key(PBKDF2, "wrong"), Err(KeystoreError::WrongPassword)));
+    }
+
+    #[test]
+    fn scrypt_spec_vector_is_refused_clearly() {
+        // The spec's scrypt vector uses r = 1 with n = 2^18, which RFC 7914 (and the scrypt
+        // crate) rejects; geth's own files use r = 8 and decrypt. A clear error, not a panic.
+        let err = decrypt_key(SCRYPT, "testpassword").unwrap_err();
+        assert!(err.to_string().contains("scrypt params"), "{err}");
+    }
+
+    #[test]
+    fn written_files_unlock_and_are_private() {
+        let dir = std::env::temp_dir().join(format!("daisee-ks-{}", std::process::id()));
+        let key = random_key().unwrap();
+        let path = store_key(&dir, &key, "pw", 4).unwrap();
+        assert!(path.file_name().unwrap().to_string_lossy().starts_with("UTC--"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert_eq!(unlock(&dir, &key.address(), "pw").unwrap().address(), key.address());
+        assert!(unlock(&dir, &key.address(), "nope").is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,78 @@
+//! Genesis files for Daisee communities: Clique signers in `extraData`, funded accounts, and the
+//! Daisee contract predeployed at [`DAISEE_ADDRESS`] with its constructor already run (owner,
+//! rate, registered meters in storage). Used by `daisee genesis` and `daisee dev`.
+
+use crate::consensus::{EXTRA_SEAL, EXTRA_VANITY};
+use crate::execution::{run_constructor, ExecError};
+use crate::genesis::{ChainConfig, CliqueConfig, Genesis, GenesisAccount};
+use crate::primitives::{address, Address, B256, U256};
+use daisee_contracts::daisee_deploy_code;
+use std::collections::BTreeMap;
+
+/// Where the Daisee contract lives on every chain `daisee genesis` and `daisee dev` make.
+pub const DAISEE_ADDRESS: Address = address!("da15ee0000000000000000000000000000000001");
+
+/// Default block gas limit of a community chain.
+pub const DEFAULT_GAS_LIMIT: u64 = 30_000_000;
+
+/// What a community genesis holds.
+#[derive(Debug, Clone)]
+pub struct CommunitySpec {
+    /// Chain id (also the network id).
+    pub chain_id: u64,
+    /// Seconds between blocks (0: as soon as transactions wait).
+    pub period: u64,
+    /// Checkpoint interval.
+    pub epoch: u64,
+    /// Clique signers.
+    pub signers: Vec<Address>,
+    /// Pre-funded accounts and their balances in wei.
+    pub funds: Vec<(Address, U256)>,
+    /// The contract's owner (the community account).
+    pub owner: Address,
+    /// Price of energy in wei per Wh (0: the contract's default).
+    pub rate: U256,
+    /// Meters registered in the contract from the start.
+    pub meters: Vec<Address>,
+    /// Genesis timestamp.
+    pub timestamp: u64,
+}
+
+/// Builds the genesis: every fork up to Prague from block 0.
+pub fn community_genesis(spec: &CommunitySpec) -> Result<Genesis, ExecError> {
+    let config = ChainConfig::all_forks(
+        spec.chain_id,
+        CliqueConfig { period: spec.period, epoch: spec.epoch },
+    );
+    let mut signers = spec.signers.clone();
+    signers.sort();
+    signers.dedup();
+    let mut extra = vec![0u8; EXTRA_VANITY];
+    for s in &signers {
+        extra.extend_from_slice(s.as_slice());
+    }
+    extra.extend_from_slice(&[0u8; EXTRA_SEAL]);
+
+    let mut alloc: BTreeMap<Address, GenesisAccount> = BTreeMap::new();
+    for (who, wei) in &spec.funds {
+        alloc.entry(*who).or_default().balance += *wei;
+    }
+    let init = daisee_deploy_code(spec.owner, spec.rate, spec.meters.clone());
+    let deployed = run_constructor(config.spec_at(0, spec.timestamp), spec.owner, init)?;
+    alloc.insert(
+        DAISEE_ADDRESS,
+        GenesisAccount { balance: U256::ZERO, nonce: 1, code: deployed.code, storage: deployed.storage },
+    );
+    Ok(Genesis {
+        config,
+        nonce: [0; 8],
+        timestamp: spec.timestamp,
+        extra_data: extra.into(),
+        gas_limit: DEFAULT_GAS_LIMIT,
+        difficulty: Some(U256::from(1)),
+        mix_hash: B256::ZERO,
+        coinbase: Address::ZERO,
+        base_fee_per_gas: Some(1_000_000_000),
+        alloc,
+    })
+}

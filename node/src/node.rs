@@ -1,0 +1,290 @@
+//! The running node as one cloneable handle: the chain (single writer), the pool, the local
+//! signer and the events others listen to. RPC, the sealer and the CLI reach the core only
+//! through it.
+
+use crate::chain::{Chain, ChainError, ImportError, Imported};
+use crate::primitives::{Address, Block, Header, PrivateKey, SignedTransaction, B256, U256};
+use crate::sealer::{build_block, BuildError};
+use crate::state::{Store, StoreError};
+use crate::txpool::{check_stateless, AccountState, PoolConfig, PoolError, TxPool};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{watch, Notify};
+
+/// How the node runs.
+#[derive(Debug, Clone, Default)]
+pub struct NodeConfig {
+    /// Pool limits and prices.
+    pub pool: PoolConfig,
+    /// The key this node seals with, if it is a signer (`--mine`).
+    pub signer: Option<PrivateKey>,
+    /// Seal blocks without transactions too.
+    pub seal_empty: bool,
+}
+
+/// Why the sealer could not seal.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// Building failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The built block was refused (a bug, or the head moved).
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+struct Inner {
+    store: Store,
+    chain: Mutex<Chain>,
+    pool: Mutex<TxPool>,
+    chain_id: u64,
+    config: NodeConfig,
+    pool_notify: Notify,
+    heads: watch::Sender<Header>,
+}
+
+/// A handle to the running node (cheap to clone).
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+/// Unix time in seconds.
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+impl AccountState for Store {
+    fn nonce_and_balance(&self, address: &Address) -> (u64, U256) {
+        match self.account(address) {
+            Ok(Some(a)) => (a.nonce, a.balance),
+            Ok(None) => (0, U256::ZERO),
+            Err(e) => {
+                tracing::error!(target: "daisee::txpool", "reading account {address}: {e}");
+                (u64::MAX, U256::ZERO)
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Node {
+    /// Opens the chain in `store` and restores the journaled local transactions.
+    pub fn new(store: Store, config: NodeConfig) -> Result<Self, ChainError> {
+        let chain = Chain::open(store.clone())?;
+        let chain_id = chain.config().chain_id;
+        let (heads, _) = watch::channel(chain.head().clone());
+        let pool = TxPool::new(config.pool.clone());
+        let node = Self {
+            inner: Arc::new(Inner {
+                store,
+                chain: Mutex::new(chain),
+                pool: Mutex::new(pool),
+                chain_id,
+                config,
+                pool_notify: Notify::new(),
+                heads,
+            }),
+        };
+        node.restore_journal()?;
+        Ok(node)
+    }
+
+    fn restore_journal(&self) -> Result<(), StoreError> {
+        let store = &self.inner.store;
+        let journaled = store.journal_all()?;
+        let mut pool = lock(&self.inner.pool);
+        let (mut kept, mut dropped) = (0, 0);
+        for tx in journaled {
+            let hash = tx.hash();
+            let added = tx
+                .recover_sender()
+                .map_err(|e| PoolError::InvalidSender(e.to_string()))
+                .and_then(|sender| pool.add(tx, sender, true, store));
+            match added {
+                Ok(_) => kept += 1,
+                Err(e) => {
+                    tracing::debug!(target: "daisee::txpool", %hash, "journal entry dropped: {e}");
+                    store.journal_remove(&hash)?;
+                    dropped += 1;
+                }
+            }
+        }
+        if kept + dropped > 0 {
+            tracing::info!(target: "daisee::txpool", kept, dropped, "restored local transactions");
+        }
+        Ok(())
+    }
+
+    /// The store (for reads).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.inner.chain_id
+    }
+
+    /// The address this node seals with.
+    pub fn signer(&self) -> Option<Address> {
+        self.inner.config.signer.as_ref().map(PrivateKey::address)
+    }
+
+    /// The current head.
+    pub fn head(&self) -> Header {
+        self.inner.heads.borrow().clone()
+    }
+
+    /// New heads, as they are committed.
+    pub fn subscribe_heads(&self) -> watch::Receiver<Header> {
+        self.inner.heads.subscribe()
+    }
+
+    /// Resolves when the pool gained a transaction since the last call.
+    pub async fn pool_changed(&self) {
+        self.inner.pool_notify.notified().await
+    }
+
+    /// Validates and pools a transaction given in its canonical encoding.
+    pub fn submit_raw(&self, bytes: &[u8]) -> Result<B256, PoolError> {
+        let tx = SignedTransaction::decode(bytes).map_err(|e| PoolError::Decode(e.to_string()))?;
+        self.submit(tx)
+    }
+
+    /// Validates, journals and pools a local transaction; returns its hash once it is durable.
+    pub fn submit(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
+        let head = self.head();
+        check_stateless(&tx, self.inner.chain_id, head.gas_limit, self.inner.config.pool.min_gas_price)?;
+        let sender = tx.recover_sender().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+        let store = &self.inner.store;
+        let mut pool = lock(&self.inner.pool);
+        let journal_copy = tx.clone();
+        let added = pool.add(tx, sender, true, store)?;
+        let journal = |r: Result<(), StoreError>| r.map_err(|e| PoolError::Journal(e.to_string()));
+        if let Err(e) = journal(store.journal_insert(&journal_copy)) {
+            pool.remove(&added.hash);
+            return Err(e);
+        }
+        for old in added.replaced.iter().chain(added.evicted.iter()) {
+            journal(store.journal_remove(old))?;
+        }
+        drop(pool);
+        self.inner.pool_notify.notify_one();
+        tracing::debug!(target: "daisee::txpool", hash = %added.hash, %sender, "pooled transaction");
+        Ok(added.hash)
+    }
+
+    /// The next nonce for `address`, counting its ready pooled transactions.
+    pub fn pending_nonce(&self, address: &Address) -> Result<u64, StoreError> {
+        let nonce = self.inner.store.account(address)?.map_or(0, |a| a.nonce);
+        Ok(lock(&self.inner.pool).pending_nonce(address, nonce))
+    }
+
+    /// A pooled transaction by hash.
+    pub fn pooled(&self, hash: &B256) -> Option<(SignedTransaction, Address)> {
+        lock(&self.inner.pool).get(hash).map(|p| ((*p.tx).clone(), p.sender))
+    }
+
+    /// `(pending, queued)` pool counts.
+    pub fn pool_counts(&self) -> (usize, usize) {
+        lock(&self.inner.pool).counts(&self.inner.store)
+    }
+
+    /// How long until the next block is due; `None` when it waits for transactions.
+    pub fn seal_delay(&self) -> Option<Duration> {
+        self.inner.config.signer.as_ref()?;
+        let head = self.head();
+        let period = lock(&self.inner.chain).clique().period;
+        let has_work = self.inner.config.seal_empty || !lock(&self.inner.pool).is_empty();
+        if period == 0 {
+            return has_work.then_some(Duration::ZERO);
+        }
+        let due = head.timestamp + period;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let wait = Duration::from_secs(due).saturating_sub(now);
+        (has_work || wait > Duration::ZERO).then_some(wait)
+    }
+
+    /// Seals a block if this node is an authorized signer, its turn allows and there is work.
+    /// Returns the new head.
+    pub fn seal_if_due(&self) -> Result<Option<Header>, SealError> {
+        let Some(key) = self.inner.config.signer.clone() else { return Ok(None) };
+        let started = Instant::now();
+        let now = unix_now();
+        let mut chain = lock(&self.inner.chain);
+        let head = chain.head().clone();
+        let number = head.number + 1;
+        let snapshot = chain.snapshot();
+        if !snapshot.signers.contains(&key.address()) || snapshot.recently_signed(number, &key.address()) {
+            return Ok(None);
+        }
+        let timestamp = now.max(head.timestamp + chain.clique().period);
+        if timestamp > now {
+            return Ok(None);
+        }
+        let candidates = {
+            let pool = lock(&self.inner.pool);
+            pool.best(&self.inner.store, crate::consensus::next_base_fee(chain.config(), &head))
+        };
+        if candidates.is_empty() && !self.inner.config.seal_empty {
+            return Ok(None);
+        }
+        let built = build_block(&chain, &key, timestamp, &candidates)?;
+        for (hash, reason) in &built.invalid {
+            tracing::debug!(target: "daisee::sealer", %hash, "left out: {reason}");
+        }
+        if built.block.transactions.is_empty() && !self.inner.config.seal_empty {
+            self.drop_invalid(&built.invalid)?;
+            return Ok(None);
+        }
+        chain.insert_sealed(&built.block, &built.receipts, built.prepared, now, started)?;
+        let new_head = chain.head().clone();
+        drop(chain);
+        self.after_new_head(&new_head)?;
+        self.drop_invalid(&built.invalid)?;
+        Ok(Some(new_head))
+    }
+
+    /// Transactions that can never be included (e.g. funds gone) leave the pool and journal.
+    fn drop_invalid(&self, invalid: &[(B256, String)]) -> Result<(), StoreError> {
+        let mut pool = lock(&self.inner.pool);
+        for (hash, reason) in invalid {
+            let store = &self.inner.store;
+            let still_valid = pool.get(hash).is_some_and(|p| {
+                let (nonce, balance) = store.nonce_and_balance(&p.sender);
+                p.tx.tx.nonce >= nonce && balance >= crate::txpool::max_cost(&p.tx)
+            });
+            if !still_valid && pool.remove(hash).is_some() {
+                tracing::warn!(target: "daisee::txpool", %hash, "dropped: {reason}");
+                store.journal_remove(hash)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn after_new_head(&self, head: &Header) -> Result<(), StoreError> {
+        let gone = lock(&self.inner.pool).prune(&self.inner.store);
+        for hash in gone {
+            self.inner.store.journal_remove(&hash)?;
+        }
+        self.inner.heads.send_replace(head.clone());
+        if !lock(&self.inner.pool).is_empty() {
+            self.inner.pool_notify.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Imports a block from outside (a file, later a peer).
+    pub fn import_block(&self, block: &Block) -> Result<Imported, ImportError> {
+        let imported = lock(&self.inner.chain).import(block, unix_now())?;
+        self.after_new_head(&block.header)?;
+        Ok(imported)
+    }
+}

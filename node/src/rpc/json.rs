@@ -1,0 +1,186 @@
+//! Blocks, transactions and receipts as JSON-RPC objects (go-ethereum's field names and hex
+//! quantities).
+
+use crate::primitives::{Address, Block, Header, Receipt, SignedTransaction, TxKind, TxType, B256};
+use serde_json::{json, Value};
+
+/// A hex quantity.
+pub(crate) fn q(n: u64) -> String {
+    format!("{n:#x}")
+}
+
+/// Where a transaction sits in the chain.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Location {
+    pub(crate) block_hash: B256,
+    pub(crate) block_number: u64,
+    pub(crate) index: u64,
+    pub(crate) base_fee: Option<u64>,
+}
+
+/// A transaction object; `at` is `None` for a pooled transaction.
+pub(crate) fn transaction(tx: &SignedTransaction, from: Address, at: Option<Location>) -> Value {
+    let t = &tx.tx;
+    let sig = &tx.signature;
+    let v = match (t.tx_type, t.chain_id) {
+        (TxType::Legacy, Some(id)) => id * 2 + 35 + u64::from(sig.y_parity),
+        (TxType::Legacy, None) => 27 + u64::from(sig.y_parity),
+        _ => u64::from(sig.y_parity),
+    };
+    let price = t.effective_gas_price(at.and_then(|l| l.base_fee));
+    let mut out = json!({
+        "hash": tx.hash(),
+        "type": q(t.tx_type as u64),
+        "nonce": q(t.nonce),
+        "from": from,
+        "to": match t.to { TxKind::Call(a) => json!(a), TxKind::Create => Value::Null },
+        "value": t.value,
+        "gas": q(t.gas_limit),
+        "gasPrice": format!("{price:#x}"),
+        "input": t.input,
+        "v": q(v),
+        "r": sig.r,
+        "s": sig.s,
+        "blockHash": at.map(|l| json!(l.block_hash)).unwrap_or(Value::Null),
+        "blockNumber": at.map(|l| json!(q(l.block_number))).unwrap_or(Value::Null),
+        "transactionIndex": at.map(|l| json!(q(l.index))).unwrap_or(Value::Null),
+    });
+    if let Some(id) = t.chain_id {
+        out["chainId"] = json!(q(id));
+    }
+    if t.tx_type != TxType::Legacy {
+        out["yParity"] = json!(q(u64::from(sig.y_parity)));
+        out["accessList"] = t
+            .access_list
+            .iter()
+            .map(|i| json!({"address": i.address, "storageKeys": i.storage_keys}))
+            .collect();
+    }
+    if t.tx_type == TxType::Eip1559 {
+        out["maxFeePerGas"] = json!(format!("{:#x}", t.max_fee_per_gas));
+        out["maxPriorityFeePerGas"] = json!(format!("{:#x}", t.max_priority_fee_per_gas));
+    }
+    out
+}
+
+/// A header's fields as a block object (without transactions).
+pub(crate) fn header(h: &Header) -> Value {
+    let mut out = json!({
+        "hash": h.hash(),
+        "parentHash": h.parent_hash,
+        "sha3Uncles": h.ommers_hash,
+        "miner": h.beneficiary,
+        "stateRoot": h.state_root,
+        "transactionsRoot": h.transactions_root,
+        "receiptsRoot": h.receipts_root,
+        "logsBloom": h.logs_bloom,
+        "difficulty": h.difficulty,
+        "number": q(h.number),
+        "gasLimit": q(h.gas_limit),
+        "gasUsed": q(h.gas_used),
+        "timestamp": q(h.timestamp),
+        "extraData": h.extra_data,
+        "mixHash": h.mix_hash,
+        "nonce": format!("0x{}", hex::encode(h.nonce)),
+        "uncles": [],
+    });
+    if let Some(fee) = h.base_fee_per_gas {
+        out["baseFeePerGas"] = json!(q(fee));
+    }
+    if let Some(root) = h.withdrawals_root {
+        out["withdrawalsRoot"] = json!(root);
+        out["withdrawals"] = json!([]);
+    }
+    if let Some(v) = h.blob_gas_used {
+        out["blobGasUsed"] = json!(q(v));
+    }
+    if let Some(v) = h.excess_blob_gas {
+        out["excessBlobGas"] = json!(q(v));
+    }
+    if let Some(v) = h.parent_beacon_block_root {
+        out["parentBeaconBlockRoot"] = json!(v);
+    }
+    if let Some(v) = h.requests_hash {
+        out["requestsHash"] = json!(v);
+    }
+    out
+}
+
+/// A block object with transaction hashes or full transactions.
+pub(crate) fn block(b: &Block, senders: &[Address], full: bool) -> Value {
+    let mut out = header(&b.header);
+    let hash = b.header.hash();
+    out["size"] = json!(q(b.encoded().len() as u64));
+    out["transactions"] = b
+        .transactions
+        .iter()
+        .zip(senders)
+        .enumerate()
+        .map(|(i, (tx, from))| {
+            if full {
+                let at = Location {
+                    block_hash: hash,
+                    block_number: b.header.number,
+                    index: i as u64,
+                    base_fee: b.header.base_fee_per_gas,
+                };
+                transaction(tx, *from, Some(at))
+            } else {
+                json!(tx.hash())
+            }
+        })
+        .collect();
+    out
+}
+
+/// A receipt object for the transaction at `index` of `block`.
+pub(crate) fn receipt(
+    block: &Block,
+    receipts: &[Receipt],
+    index: usize,
+    from: Address,
+    first_log_index: usize,
+) -> Value {
+    let tx = &block.transactions[index];
+    let r = &receipts[index];
+    let h = &block.header;
+    let previous = if index == 0 { 0 } else { receipts[index - 1].cumulative_gas_used };
+    let contract = match tx.tx.to {
+        TxKind::Create => json!(from.create(tx.tx.nonce)),
+        TxKind::Call(_) => Value::Null,
+    };
+    let logs: Vec<Value> = r
+        .logs
+        .iter()
+        .enumerate()
+        .map(|(i, log)| {
+            json!({
+                "address": log.address,
+                "topics": log.topics(),
+                "data": log.data.data,
+                "blockNumber": q(h.number),
+                "blockHash": h.hash(),
+                "transactionHash": tx.hash(),
+                "transactionIndex": q(index as u64),
+                "logIndex": q((first_log_index + i) as u64),
+                "removed": false,
+            })
+        })
+        .collect();
+    json!({
+        "transactionHash": tx.hash(),
+        "transactionIndex": q(index as u64),
+        "blockHash": h.hash(),
+        "blockNumber": q(h.number),
+        "from": from,
+        "to": match tx.tx.to { TxKind::Call(a) => json!(a), TxKind::Create => Value::Null },
+        "cumulativeGasUsed": q(r.cumulative_gas_used),
+        "gasUsed": q(r.cumulative_gas_used - previous),
+        "effectiveGasPrice": format!("{:#x}", tx.tx.effective_gas_price(h.base_fee_per_gas)),
+        "contractAddress": contract,
+        "logs": logs,
+        "logsBloom": r.bloom(),
+        "type": q(tx.tx.tx_type as u64),
+        "status": q(u64::from(r.success)),
+    })
+}
