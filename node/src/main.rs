@@ -1,20 +1,184 @@
-//! The `daisee` command.
-//!
-//! At this stage it prints what the node will predeploy: the Daisee contract's interface, read
-//! from the committed solc artifact.
+//! The `daisee` command: parses the command line and runs the chosen subcommand.
+// Items of the binary's modules are `pub` for reading, not for export.
+#![allow(unreachable_pub)]
 
-use anyhow::Context as _;
-use std::io::Write as _;
+mod cli;
+mod config;
+mod launch;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use cli::{AccountCommand, Cli, Command, DevArgs, GenesisArgs, RunArgs};
+use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
+use daisee_node::genesis::Genesis;
+use daisee_node::node::{unix_now, NodeConfig};
+use daisee_node::state::Store;
+use daisee_node::{accounts, chain, primitives};
+use primitives::{PrivateKey, U256};
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 fn main() -> anyhow::Result<()> {
-    let artifact: serde_json::Value =
-        serde_json::from_str(daisee_contracts::DAISEE_ARTIFACT).context("reading the artifact")?;
-    let version = artifact["compiler"]["version"].as_str().unwrap_or("?");
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "Daisee contract (solc {version})")?;
-    let methods = artifact["methodIdentifiers"].as_object().context("methodIdentifiers")?;
-    for (signature, selector) in methods {
-        writeln!(out, "  0x{}  {signature}", selector.as_str().unwrap_or("?"))?;
+    let cli = Cli::parse();
+    init_logging(cli.verbosity);
+    match cli.command {
+        Command::Init { genesis, datadir } => {
+            let text = std::fs::read_to_string(&genesis).with_context(|| format!("reading {}", genesis.display()))?;
+            let genesis = Genesis::from_json(&text)?;
+            let header = launch::open_store(&datadir)?.init_genesis(&genesis)?;
+            say(&format!("initialised {} with genesis {}", datadir.display(), header.hash()))
+        }
+        Command::Run(args) => run(args),
+        Command::Dev(args) => dev(args),
+        Command::Genesis(args) => write_genesis(args),
+        Command::Export { file, first, last, datadir } => {
+            let store = launch::open_store(&datadir)?;
+            let last = last.unwrap_or(store.head()?.number);
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+            let n = chain::export(&store, &mut out, first.unwrap_or(0), last)?;
+            say(&format!("exported {n} blocks to {}", file.display()))
+        }
+        Command::Import { file, datadir } => {
+            let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let blocks = chain::read_blocks(&data)?;
+            let mut chain = chain::Chain::open(launch::open_store(&datadir)?)?;
+            match chain.import_blocks(&blocks, unix_now()) {
+                Ok(s) => say(&format!("imported {} blocks ({} known); head {}", s.imported, s.known, chain.head().hash())),
+                Err((s, e)) => bail!("import stopped after {} blocks: {e}", s.imported),
+            }
+        }
+        Command::Account(AccountCommand::New { datadir, password }) => {
+            let password = read_password(&password)?;
+            let key = accounts::random_key()?;
+            let path = accounts::store_key(&launch::layout::keystore(&datadir), &key, &password, 18)?;
+            say(&format!("address {}\nkeyfile {}", key.address(), path.display()))
+        }
+        Command::Account(AccountCommand::List { datadir }) => {
+            for (i, (address, path)) in accounts::list_keys(&launch::layout::keystore(&datadir))?.iter().enumerate() {
+                say(&format!("Account #{i}: {{{address}}} keystore://{}", path.display()))?;
+            }
+            Ok(())
+        }
+        Command::Version => say(&format!("{}\n", daisee_node::rpc::client_version())),
     }
+}
+
+fn say(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
     Ok(())
+}
+
+fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => "off",
+        1 => "error",
+        2 => "warn",
+        3 => "info",
+        4 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},sled=warn,jsonrpsee=warn")));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading password file {}", path.display()))?;
+    Ok(text.lines().next().unwrap_or_default().to_string())
+}
+
+fn http_addr(args: &cli::HttpArgs, default_on: bool) -> Option<SocketAddr> {
+    (default_on || args.http).then(|| {
+        let ip = args.http_addr.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        SocketAddr::new(ip, args.http_port.unwrap_or(8545))
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+fn run(flags: RunArgs) -> anyhow::Result<()> {
+    let args = match &flags.config {
+        Some(path) => config::merge(flags.clone(), config::read(path)?),
+        None => flags,
+    };
+    let datadir = args.datadir.clone().context("--datadir is required (or `datadir` in the config file)")?;
+    let store = launch::open_store(&datadir)?;
+    let chain_id = store.chain_config().context("reading the chain config")?.chain_id;
+    if let Some(id) = args.networkid.filter(|id| *id != chain_id) {
+        bail!("--networkid {id} does not match the genesis chain id {chain_id}");
+    }
+    let signer = match (args.mine, args.unlock) {
+        (false, _) => None,
+        (true, None) => bail!("--mine needs --unlock <address> and --password <file>"),
+        (true, Some(address)) => {
+            let password = read_password(&args.password.clone().context("--unlock needs --password <file>")?)?;
+            Some(accounts::unlock(&launch::layout::keystore(&datadir), &address, &password)?)
+        }
+    };
+    let name = args.identity.clone().unwrap_or_else(|| "daisee".into());
+    tracing::info!(target: "daisee", %name, chain_id, signer = ?signer.as_ref().map(PrivateKey::address), "starting");
+    let node = launch::start(store, NodeConfig { signer, seal_empty: args.seal_empty, ..Default::default() })?;
+    runtime()?.block_on(launch::serve(node, http_addr(&args.http, false)))
+}
+
+fn dev(args: DevArgs) -> anyhow::Result<()> {
+    let seed = accounts::mnemonic_seed(&args.mnemonic);
+    let keys = (0..args.accounts.max(1))
+        .map(|i| accounts::derive_key(&seed, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ten_thousand_ether = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
+    let spec = CommunitySpec {
+        chain_id: 31337,
+        period: args.period,
+        epoch: 30_000,
+        signers: vec![keys[0].address()],
+        funds: keys.iter().map(|k| (k.address(), ten_thousand_ether)).collect(),
+        owner: keys[0].address(),
+        rate: U256::ZERO,
+        meters: keys.iter().map(PrivateKey::address).collect(),
+        timestamp: 0,
+    };
+    let genesis = community_genesis(&spec)?;
+    let store = match &args.datadir {
+        Some(dir) => launch::open_store(dir)?,
+        None => Store::temporary()?,
+    };
+    let genesis_hash = store.init_genesis(&genesis)?.hash();
+    let mut banner = format!("Daisee dev chain (chain id 31337), genesis {genesis_hash}\n\nAccounts (10,000 ETH each, unlocked, registered as meters):\n");
+    for (i, key) in keys.iter().enumerate() {
+        banner += &format!("({i}) {} key 0x{}\n", key.address(), hex::encode(key.to_bytes()));
+    }
+    banner += &format!("\nDaisee contract: {DAISEE_ADDRESS} (owner {}, 15 szabo per Wh)\nSigner: {} (period {} s{})\n",
+        keys[0].address(), keys[0].address(), args.period, if args.period == 0 { ": a block as soon as transactions wait" } else { "" });
+    say(&banner)?;
+    let config = NodeConfig { signer: Some(keys[0].clone()), seal_empty: args.seal_empty, ..Default::default() };
+    let node = launch::start(store, config)?;
+    runtime()?.block_on(launch::serve(node, http_addr(&args.http, true)))
+}
+
+fn write_genesis(args: GenesisArgs) -> anyhow::Result<()> {
+    let spec = CommunitySpec {
+        chain_id: args.chain_id,
+        period: args.period,
+        epoch: args.epoch,
+        owner: args.owner.unwrap_or(args.signers[0]),
+        signers: args.signers,
+        funds: args.funds,
+        rate: args.rate,
+        meters: args.meters,
+        timestamp: args.timestamp,
+    };
+    let genesis = community_genesis(&spec)?;
+    let text = serde_json::to_string_pretty(&genesis.to_json())? + "\n";
+    match args.out {
+        Some(path) => {
+            std::fs::write(&path, text)?;
+            say(&format!("wrote {} (genesis {})", path.display(), genesis.header().hash()))
+        }
+        None => say(text.trim_end()),
+    }
 }

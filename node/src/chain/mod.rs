@@ -1,7 +1,10 @@
 //! The canonical chain: its head and Clique snapshot, block import (validate → execute → check
 //! roots → one atomic commit), and reverting the head. The only writer of the store.
 
+mod file;
 mod import;
+
+pub use file::{export, read_blocks, ChainFileError, ImportSummary};
 
 pub use import::{ImportError, Imported};
 pub(crate) use import::block_bloom;

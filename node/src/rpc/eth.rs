@@ -70,6 +70,20 @@ pub(super) fn register(m: &mut RpcModule<Node>) -> Result<(), jsonrpsee::core::R
         };
         Ok(json::transaction(tx, from, Some(at)))
     })?;
+    method(m, "debug_getRawHeader", |params, node| {
+        let tag: BlockTag = params.one()?;
+        let header = node.store().header_by_number(tag.number(node.head().number))?;
+        Ok(header.map(|h| json!(Bytes::from(h.encoded()))).unwrap_or(Value::Null))
+    })?;
+    method(m, "debug_getRawBlock", |params, node| {
+        let tag: BlockTag = params.one()?;
+        let store = node.store();
+        let block = match store.canonical_hash(tag.number(node.head().number))? {
+            Some(hash) => store.block(&hash)?,
+            None => None,
+        };
+        Ok(block.map(|b| json!(Bytes::from(b.encoded()))).unwrap_or(Value::Null))
+    })?;
     method(m, "eth_getTransactionReceipt", |params, node| {
         let hash: B256 = params.one()?;
         let Some((block, index)) = locate(node, &hash)? else { return Ok(Value::Null) };

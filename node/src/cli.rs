@@ -1,0 +1,196 @@
+//! The command line, familiar to geth users (clap). Every flag of `run` can also come from a TOML
+//! config file (`--config`); flags win. Environment variables `DAISEE_*` work too.
+
+use crate::primitives::{Address, U256};
+use clap::{Args, Parser, Subcommand};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Daisee: a small proof-of-authority Ethereum node for energy communities.
+#[derive(Debug, Parser)]
+#[command(name = "daisee", version, about, long_about = None)]
+pub struct Cli {
+    /// Log level: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (RUST_LOG overrides).
+    #[arg(long, global = true, default_value_t = 3, env = "DAISEE_VERBOSITY")]
+    pub verbosity: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Writes a genesis block into a new datadir.
+    Init {
+        /// The genesis file (geth's format).
+        genesis: PathBuf,
+        /// Data directory.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+    },
+    /// Runs a node on an initialised datadir.
+    Run(RunArgs),
+    /// Runs a one-node development chain with funded, unlocked test accounts and the Daisee
+    /// contract predeployed.
+    Dev(DevArgs),
+    /// Writes a community genesis file (Clique signers, funded accounts, Daisee predeployed).
+    Genesis(GenesisArgs),
+    /// Exports canonical blocks to a file (RLP, as `geth export`).
+    Export {
+        /// Output file.
+        file: PathBuf,
+        /// First block (default 0).
+        first: Option<u64>,
+        /// Last block (default: head).
+        last: Option<u64>,
+        /// Data directory.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+    },
+    /// Imports blocks from a file written by `export` (or `geth export`).
+    Import {
+        /// Input file.
+        file: PathBuf,
+        /// Data directory.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+    },
+    /// Manages keystore accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Prints the version.
+    Version,
+}
+
+/// `daisee account …`.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Creates a new key in `<datadir>/keystore`.
+    New {
+        /// Data directory.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+        /// File holding the password.
+        #[arg(long)]
+        password: PathBuf,
+    },
+    /// Lists the keys in `<datadir>/keystore`.
+    List {
+        /// Data directory.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+    },
+}
+
+/// JSON-RPC server flags.
+#[derive(Debug, Clone, Args, Default)]
+pub struct HttpArgs {
+    /// Enables the HTTP JSON-RPC server.
+    #[arg(long = "http")]
+    pub http: bool,
+    /// HTTP listening address (default 127.0.0.1).
+    #[arg(long = "http.addr")]
+    pub http_addr: Option<IpAddr>,
+    /// HTTP listening port (default 8545; 0 picks a free one).
+    #[arg(long = "http.port")]
+    pub http_port: Option<u16>,
+}
+
+/// `daisee run`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RunArgs {
+    /// Data directory.
+    #[arg(long, env = "DAISEE_DATADIR")]
+    pub datadir: Option<PathBuf>,
+    /// TOML config file mirroring these flags.
+    #[arg(long, env = "DAISEE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Network id (must equal the genesis chain id).
+    #[arg(long)]
+    pub networkid: Option<u64>,
+    /// Node name, shown in logs.
+    #[arg(long)]
+    pub identity: Option<String>,
+    /// Seals blocks with the unlocked account.
+    #[arg(long)]
+    pub mine: bool,
+    /// Account to unlock from `<datadir>/keystore` (the signer with `--mine`).
+    #[arg(long)]
+    pub unlock: Option<Address>,
+    /// File holding the unlock password.
+    #[arg(long)]
+    pub password: Option<PathBuf>,
+    /// Seals blocks even without transactions.
+    #[arg(long = "seal-empty")]
+    pub seal_empty: bool,
+    /// JSON-RPC flags.
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// `daisee dev`.
+#[derive(Debug, Clone, Args)]
+pub struct DevArgs {
+    /// Keep the chain in this directory (default: a temporary one, removed at exit).
+    #[arg(long, env = "DAISEE_DATADIR")]
+    pub datadir: Option<PathBuf>,
+    /// Seconds between blocks; 0 seals as soon as transactions wait.
+    #[arg(long = "dev.period", default_value_t = 0)]
+    pub period: u64,
+    /// How many accounts to derive and fund.
+    #[arg(long = "dev.accounts", default_value_t = 10)]
+    pub accounts: u32,
+    /// Mnemonic the accounts derive from.
+    #[arg(long = "dev.mnemonic", default_value = crate::accounts::DEV_MNEMONIC)]
+    pub mnemonic: String,
+    /// Seals blocks even without transactions.
+    #[arg(long = "seal-empty")]
+    pub seal_empty: bool,
+    /// JSON-RPC flags (HTTP is on by default in dev).
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// `daisee genesis`.
+#[derive(Debug, Clone, Args)]
+pub struct GenesisArgs {
+    /// Chain id and network id.
+    #[arg(long = "networkid")]
+    pub chain_id: u64,
+    /// Seconds between blocks.
+    #[arg(long, default_value_t = 5)]
+    pub period: u64,
+    /// Blocks between checkpoints.
+    #[arg(long, default_value_t = 30_000)]
+    pub epoch: u64,
+    /// A Clique signer (repeat for each).
+    #[arg(long = "signer", required = true)]
+    pub signers: Vec<Address>,
+    /// A funded account, `ADDRESS=WEI` (repeat for each).
+    #[arg(long = "fund", value_parser = parse_fund)]
+    pub funds: Vec<(Address, U256)>,
+    /// Owner of the Daisee contract (default: the first signer).
+    #[arg(long)]
+    pub owner: Option<Address>,
+    /// A meter registered in the Daisee contract (repeat for each).
+    #[arg(long = "meter")]
+    pub meters: Vec<Address>,
+    /// Price of energy in wei per Wh (default 15 szabo).
+    #[arg(long, default_value_t = U256::ZERO)]
+    pub rate: U256,
+    /// Genesis timestamp (unix seconds).
+    #[arg(long, default_value_t = 0)]
+    pub timestamp: u64,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_fund(text: &str) -> Result<(Address, U256), String> {
+    let (address, wei) = text.split_once('=').ok_or("expected ADDRESS=WEI")?;
+    let address = address.parse::<Address>().map_err(|e| format!("{address}: {e}"))?;
+    let wei = U256::from_str_radix(wei.trim_start_matches("0x"), if wei.starts_with("0x") { 16 } else { 10 })
+        .map_err(|e| format!("{wei}: {e}"))?;
+    Ok((address, wei))
+}

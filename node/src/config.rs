@@ -1,0 +1,78 @@
+//! The TOML config file of `daisee run`: the same settings as the flags (which win).
+//!
+//! ```toml
+//! datadir = "/var/lib/daisee"
+//! networkid = 69
+//! identity = "bf7-1"
+//! mine = true
+//! unlock = "0x…"
+//! password = "/etc/daisee/password"
+//! seal_empty = false
+//!
+//! [http]
+//! enabled = true
+//! addr = "127.0.0.1"
+//! port = 8545
+//! ```
+
+use crate::cli::RunArgs;
+use crate::primitives::Address;
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// The file's contents.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    datadir: Option<PathBuf>,
+    networkid: Option<u64>,
+    identity: Option<String>,
+    #[serde(default)]
+    mine: bool,
+    unlock: Option<Address>,
+    password: Option<PathBuf>,
+    #[serde(default)]
+    seal_empty: bool,
+    #[serde(default)]
+    http: HttpConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpConfig {
+    #[serde(default)]
+    enabled: bool,
+    addr: Option<IpAddr>,
+    port: Option<u16>,
+}
+
+/// Reads a config file; relative paths in it are taken from the file's folder.
+pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let mut config: FileConfig =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    config.datadir = config.datadir.map(|p| base.join(p));
+    config.password = config.password.map(|p| base.join(p));
+    Ok(config)
+}
+
+/// Flags over file: each flag given wins over the file's value.
+pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
+    RunArgs {
+        datadir: flags.datadir.or(file.datadir),
+        config: flags.config,
+        networkid: flags.networkid.or(file.networkid),
+        identity: flags.identity.or(file.identity),
+        mine: flags.mine || file.mine,
+        unlock: flags.unlock.or(file.unlock),
+        password: flags.password.or(file.password),
+        seal_empty: flags.seal_empty || file.seal_empty,
+        http: crate::cli::HttpArgs {
+            http: flags.http.http || file.http.enabled,
+            http_addr: flags.http.http_addr.or(file.http.addr),
+            http_port: flags.http.http_port.or(file.http.port),
+        },
+    }
+}
