@@ -190,7 +190,10 @@ pub struct GenesisArgs {
 fn parse_fund(text: &str) -> Result<(Address, U256), String> {
     let (address, wei) = text.split_once('=').ok_or("expected ADDRESS=WEI")?;
     let address = address.parse::<Address>().map_err(|e| format!("{address}: {e}"))?;
-    let wei = U256::from_str_radix(wei.trim_start_matches("0x"), if wei.starts_with("0x") { 16 } else { 10 })
-        .map_err(|e| format!("{wei}: {e}"))?;
+    let wei = U256::from_str_radix(
+        wei.trim_start_matches("0x"),
+        if wei.starts_with("0x") { 16 } else { 10 },
+    )
+    .map_err(|e| format!("{wei}: {e}"))?;
     Ok((address, wei))
 }

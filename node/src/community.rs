@@ -61,7 +61,12 @@ pub fn community_genesis(spec: &CommunitySpec) -> Result<Genesis, ExecError> {
     let deployed = run_constructor(config.spec_at(0, spec.timestamp), spec.owner, init)?;
     alloc.insert(
         DAISEE_ADDRESS,
-        GenesisAccount { balance: U256::ZERO, nonce: 1, code: deployed.code, storage: deployed.storage },
+        GenesisAccount {
+            balance: U256::ZERO,
+            nonce: 1,
+            code: deployed.code,
+            storage: deployed.storage,
+        },
     );
     Ok(Genesis {
         config,

@@ -49,7 +49,8 @@ struct HttpConfig {
 
 /// Reads a config file; relative paths in it are taken from the file's folder.
 pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
     let mut config: FileConfig =
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));

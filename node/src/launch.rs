@@ -34,7 +34,9 @@ pub fn open_store(datadir: &Path) -> anyhow::Result<Store> {
 /// Runs `node` until a signal: the sealer if it has a signer, HTTP JSON-RPC on `http`.
 pub async fn serve(node: Node, http: Option<SocketAddr>) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sealer = node.signer().map(|_| tokio::spawn(daisee_node::sealer::run(node.clone(), stop_rx.clone())));
+    let sealer = node
+        .signer()
+        .map(|_| tokio::spawn(daisee_node::sealer::run(node.clone(), stop_rx.clone())));
     let rpc = match http {
         Some(addr) => {
             let (handle, bound) = daisee_node::rpc::serve_http(node.clone(), addr)

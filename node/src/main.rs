@@ -23,7 +23,8 @@ fn main() -> anyhow::Result<()> {
     init_logging(cli.verbosity);
     match cli.command {
         Command::Init { genesis, datadir } => {
-            let text = std::fs::read_to_string(&genesis).with_context(|| format!("reading {}", genesis.display()))?;
+            let text = std::fs::read_to_string(&genesis)
+                .with_context(|| format!("reading {}", genesis.display()))?;
             let genesis = Genesis::from_json(&text)?;
             let header = launch::open_store(&datadir)?.init_genesis(&genesis)?;
             say(&format!("initialised {} with genesis {}", datadir.display(), header.hash()))
@@ -39,22 +40,31 @@ fn main() -> anyhow::Result<()> {
             say(&format!("exported {n} blocks to {}", file.display()))
         }
         Command::Import { file, datadir } => {
-            let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let data =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let blocks = chain::read_blocks(&data)?;
             let mut chain = chain::Chain::open(launch::open_store(&datadir)?)?;
             match chain.import_blocks(&blocks, unix_now()) {
-                Ok(s) => say(&format!("imported {} blocks ({} known); head {}", s.imported, s.known, chain.head().hash())),
+                Ok(s) => say(&format!(
+                    "imported {} blocks ({} known); head {}",
+                    s.imported,
+                    s.known,
+                    chain.head().hash()
+                )),
                 Err((s, e)) => bail!("import stopped after {} blocks: {e}", s.imported),
             }
         }
         Command::Account(AccountCommand::New { datadir, password }) => {
             let password = read_password(&password)?;
             let key = accounts::random_key()?;
-            let path = accounts::store_key(&launch::layout::keystore(&datadir), &key, &password, 18)?;
+            let path =
+                accounts::store_key(&launch::layout::keystore(&datadir), &key, &password, 18)?;
             say(&format!("address {}\nkeyfile {}", key.address(), path.display()))
         }
         Command::Account(AccountCommand::List { datadir }) => {
-            for (i, (address, path)) in accounts::list_keys(&launch::layout::keystore(&datadir))?.iter().enumerate() {
+            for (i, (address, path)) in
+                accounts::list_keys(&launch::layout::keystore(&datadir))?.iter().enumerate()
+            {
                 say(&format!("Account #{i}: {{{address}}} keystore://{}", path.display()))?;
             }
             Ok(())
@@ -79,13 +89,15 @@ fn init_logging(verbosity: u8) {
         4 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},sled=warn,jsonrpsee=warn")));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},sled=warn,jsonrpsee=warn"))
+    });
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading password file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading password file {}", path.display()))?;
     Ok(text.lines().next().unwrap_or_default().to_string())
 }
 
@@ -105,7 +117,8 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
         Some(path) => config::merge(flags.clone(), config::read(path)?),
         None => flags,
     };
-    let datadir = args.datadir.clone().context("--datadir is required (or `datadir` in the config file)")?;
+    let datadir =
+        args.datadir.clone().context("--datadir is required (or `datadir` in the config file)")?;
     let store = launch::open_store(&datadir)?;
     let chain_id = store.chain_config().context("reading the chain config")?.chain_id;
     if let Some(id) = args.networkid.filter(|id| *id != chain_id) {
@@ -115,13 +128,17 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
         (false, _) => None,
         (true, None) => bail!("--mine needs --unlock <address> and --password <file>"),
         (true, Some(address)) => {
-            let password = read_password(&args.password.clone().context("--unlock needs --password <file>")?)?;
+            let password =
+                read_password(&args.password.clone().context("--unlock needs --password <file>")?)?;
             Some(accounts::unlock(&launch::layout::keystore(&datadir), &address, &password)?)
         }
     };
     let name = args.identity.clone().unwrap_or_else(|| "daisee".into());
     tracing::info!(target: "daisee", %name, chain_id, signer = ?signer.as_ref().map(PrivateKey::address), "starting");
-    let node = launch::start(store, NodeConfig { signer, seal_empty: args.seal_empty, ..Default::default() })?;
+    let node = launch::start(
+        store,
+        NodeConfig { signer, seal_empty: args.seal_empty, ..Default::default() },
+    )?;
     runtime()?.block_on(launch::serve(node, http_addr(&args.http, false)))
 }
 
@@ -155,7 +172,11 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     banner += &format!("\nDaisee contract: {DAISEE_ADDRESS} (owner {}, 15 szabo per Wh)\nSigner: {} (period {} s{})\n",
         keys[0].address(), keys[0].address(), args.period, if args.period == 0 { ": a block as soon as transactions wait" } else { "" });
     say(&banner)?;
-    let config = NodeConfig { signer: Some(keys[0].clone()), seal_empty: args.seal_empty, ..Default::default() };
+    let config = NodeConfig {
+        signer: Some(keys[0].clone()),
+        seal_empty: args.seal_empty,
+        ..Default::default()
+    };
     let node = launch::start(store, config)?;
     runtime()?.block_on(launch::serve(node, http_addr(&args.http, true)))
 }

@@ -161,7 +161,12 @@ impl Node {
     /// Validates, journals and pools a local transaction; returns its hash once it is durable.
     pub fn submit(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
         let head = self.head();
-        check_stateless(&tx, self.inner.chain_id, head.gas_limit, self.inner.config.pool.min_gas_price)?;
+        check_stateless(
+            &tx,
+            self.inner.chain_id,
+            head.gas_limit,
+            self.inner.config.pool.min_gas_price,
+        )?;
         let sender = tx.recover_sender().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
         let store = &self.inner.store;
         let mut pool = lock(&self.inner.pool);
@@ -222,7 +227,9 @@ impl Node {
         let head = chain.head().clone();
         let number = head.number + 1;
         let snapshot = chain.snapshot();
-        if !snapshot.signers.contains(&key.address()) || snapshot.recently_signed(number, &key.address()) {
+        if !snapshot.signers.contains(&key.address())
+            || snapshot.recently_signed(number, &key.address())
+        {
             return Ok(None);
         }
         let timestamp = now.max(head.timestamp + chain.clique().period);

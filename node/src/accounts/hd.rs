@@ -62,7 +62,8 @@ pub fn derive_key(seed: &[u8; 64], index: u32) -> Result<PrivateKey, HdError> {
         key += tweak;
         chain.copy_from_slice(&mac[32..]);
     }
-    PrivateKey::from_bytes(&B256::from_slice(&key.to_repr())).map_err(|_| HdError::InvalidKey(index))
+    PrivateKey::from_bytes(&B256::from_slice(&key.to_repr()))
+        .map_err(|_| HdError::InvalidKey(index))
 }
 
 #[cfg(test)]

@@ -49,7 +49,8 @@ struct CipherParams {
 }
 
 fn unhex(field: &str, v: &str) -> Result<Vec<u8>, KeystoreError> {
-    hex::decode(v.trim_start_matches("0x")).map_err(|e| KeystoreError::Format(format!("{field}: {e}")))
+    hex::decode(v.trim_start_matches("0x"))
+        .map_err(|e| KeystoreError::Format(format!("{field}: {e}")))
 }
 
 fn param(p: &serde_json::Value, name: &str) -> Result<u64, KeystoreError> {
@@ -69,8 +70,13 @@ fn derive(kdf: &str, p: &serde_json::Value, password: &[u8]) -> Result<Vec<u8>, 
             if !n.is_power_of_two() || n < 2 {
                 return Err(KeystoreError::Format("scrypt n must be a power of two".into()));
             }
-            let params = scrypt::Params::new(n.trailing_zeros() as u8, param(p, "r")? as u32, param(p, "p")? as u32, dklen)
-                .map_err(|e| KeystoreError::Format(format!("scrypt params: {e}")))?;
+            let params = scrypt::Params::new(
+                n.trailing_zeros() as u8,
+                param(p, "r")? as u32,
+                param(p, "p")? as u32,
+                dklen,
+            )
+            .map_err(|e| KeystoreError::Format(format!("scrypt params: {e}")))?;
             scrypt::scrypt(password, &salt, &params, &mut key)
                 .map_err(|e| KeystoreError::Format(format!("scrypt: {e}")))?;
         }
@@ -87,7 +93,8 @@ fn derive(kdf: &str, p: &serde_json::Value, password: &[u8]) -> Result<Vec<u8>, 
 
 /// Decrypts a keystore file's JSON text with `password`.
 pub fn decrypt_key(json_text: &str, password: &str) -> Result<PrivateKey, KeystoreError> {
-    let file: KeyFile = serde_json::from_str(json_text).map_err(|e| KeystoreError::Format(e.to_string()))?;
+    let file: KeyFile =
+        serde_json::from_str(json_text).map_err(|e| KeystoreError::Format(e.to_string()))?;
     if file.version != 3 {
         return Err(KeystoreError::Format(format!("version {} is not 3", file.version)));
     }
@@ -108,12 +115,14 @@ pub fn decrypt_key(json_text: &str, password: &str) -> Result<PrivateKey, Keysto
     if ciphertext.len() != 32 {
         return Err(KeystoreError::Format("key is not 32 bytes".into()));
     }
-    PrivateKey::from_bytes(&B256::from_slice(&ciphertext)).map_err(|e| KeystoreError::Format(e.to_string()))
+    PrivateKey::from_bytes(&B256::from_slice(&ciphertext))
+        .map_err(|e| KeystoreError::Format(e.to_string()))
 }
 
 fn random<const N: usize>() -> Result<[u8; N], KeystoreError> {
     let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).map_err(|e| KeystoreError::Io(std::io::Error::other(e.to_string())))?;
+    getrandom::fill(&mut buf)
+        .map_err(|e| KeystoreError::Io(std::io::Error::other(e.to_string())))?;
     Ok(buf)
 }
 
@@ -164,7 +173,12 @@ pub fn encrypt_key(key: &PrivateKey, password: &str, log_n: u8) -> Result<String
 }
 
 /// Writes `key` into `dir` as `UTC--<time>--<address>` (mode 0600); returns the path.
-pub fn store_key(dir: &Path, key: &PrivateKey, password: &str, log_n: u8) -> Result<PathBuf, KeystoreError> {
+pub fn store_key(
+    dir: &Path,
+    key: &PrivateKey,
+    password: &str,
+    log_n: u8,
+) -> Result<PathBuf, KeystoreError> {
     std::fs::create_dir_all(dir)?;
     let now = time_stamp();
     let path = dir.join(format!("UTC--{now}--{}", hex::encode(key.address())));
@@ -190,7 +204,12 @@ fn time_stamp() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}.000000000Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}.000000000Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The addresses of the keystore files in `dir`.
@@ -201,7 +220,9 @@ pub fn list_keys(dir: &Path) -> Result<Vec<(Address, PathBuf)>, KeystoreError> {
         let path = entry?.path();
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
         let Ok(file) = serde_json::from_str::<KeyFile>(&text) else { continue };
-        if let Some(Ok(address)) = file.address.map(|a| a.trim_start_matches("0x").parse::<Address>()) {
+        if let Some(Ok(address)) =
+            file.address.map(|a| a.trim_start_matches("0x").parse::<Address>())
+        {
             out.push((address, path));
         }
     }

@@ -25,11 +25,18 @@ pub enum ChainFileError {
 }
 
 /// Writes canonical blocks `first..=last` to `out`; returns how many.
-pub fn export(store: &Store, out: &mut impl Write, first: u64, last: u64) -> Result<u64, ChainFileError> {
+pub fn export(
+    store: &Store,
+    out: &mut impl Write,
+    first: u64,
+    last: u64,
+) -> Result<u64, ChainFileError> {
     let mut count = 0;
     for number in first..=last {
         let Some(hash) = store.canonical_hash(number)? else { break };
-        let block = store.block(&hash)?.ok_or_else(|| StoreError::Corrupt(format!("block {number} missing")))?;
+        let block = store
+            .block(&hash)?
+            .ok_or_else(|| StoreError::Corrupt(format!("block {number} missing")))?;
         out.write_all(&block.encoded())?;
         count += 1;
     }
@@ -63,7 +70,11 @@ pub struct ImportSummary {
 
 impl Chain {
     /// Imports `blocks` in order, skipping those already canonical; stops at the first bad one.
-    pub fn import_blocks(&mut self, blocks: &[Block], now: u64) -> Result<ImportSummary, (ImportSummary, ImportError)> {
+    pub fn import_blocks(
+        &mut self,
+        blocks: &[Block],
+        now: u64,
+    ) -> Result<ImportSummary, (ImportSummary, ImportError)> {
         let mut summary = ImportSummary::default();
         for block in blocks {
             let hash = block.header.hash();

@@ -88,8 +88,14 @@ impl Chain {
         if header.parent_hash != self.head.hash() {
             return Err(ImportError::NotOnHead(header.parent_hash));
         }
-        let signer =
-            validate_header(&self.config, self.clique.period, header, &self.head, &self.snapshot, now)?;
+        let signer = validate_header(
+            &self.config,
+            self.clique.period,
+            header,
+            &self.head,
+            &self.snapshot,
+            now,
+        )?;
         let tx_root = trie::transactions_root(&block.transactions);
         if tx_root != header.transactions_root {
             return Err(mismatch("transactions root", header.transactions_root, tx_root));
@@ -136,13 +142,25 @@ impl Chain {
         if block.header.parent_hash != self.head.hash() {
             return Err(ImportError::NotOnHead(block.header.parent_hash));
         }
-        validate_header(&self.config, self.clique.period, &block.header, &self.head, &self.snapshot, now)?;
+        validate_header(
+            &self.config,
+            self.clique.period,
+            &block.header,
+            &self.head,
+            &self.snapshot,
+            now,
+        )?;
         self.commit(block, receipts, prepared)?;
         log_block("sealed block", block, started);
         Ok(())
     }
 
-    fn commit(&mut self, block: &Block, receipts: &[Receipt], prepared: PreparedState) -> Result<(), ImportError> {
+    fn commit(
+        &mut self,
+        block: &Block,
+        receipts: &[Receipt],
+        prepared: PreparedState,
+    ) -> Result<(), ImportError> {
         let snapshot = self.snapshot.apply(&block.header)?;
         self.store.commit_block(block, receipts, prepared)?;
         self.head = block.header.clone();
@@ -169,7 +187,9 @@ impl Chain {
         let mut executor = BlockExecutor::new(&self.store, &self.config, &ctx)
             .map_err(|source| ImportError::Transaction { index: 0, source })?;
         for (index, (tx, sender)) in block.transactions.iter().zip(senders).enumerate() {
-            executor.execute(tx, *sender).map_err(|source| ImportError::Transaction { index, source })?;
+            executor
+                .execute(tx, *sender)
+                .map_err(|source| ImportError::Transaction { index, source })?;
         }
         let (receipts, diff, _) = executor.finish();
         Ok((receipts, diff))

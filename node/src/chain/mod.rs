@@ -6,8 +6,8 @@ mod import;
 
 pub use file::{export, read_blocks, ChainFileError, ImportSummary};
 
-pub use import::{ImportError, Imported};
 pub(crate) use import::block_bloom;
+pub use import::{ImportError, Imported};
 
 use crate::consensus::{ConsensusError, Snapshot};
 use crate::genesis::{ChainConfig, CliqueConfig};
@@ -92,3 +92,6 @@ fn rebuild_snapshot(store: &Store, head: &Header, epoch: u64) -> Result<Snapshot
     }
     Ok(snap)
 }
+
+#[cfg(test)]
+mod tests;

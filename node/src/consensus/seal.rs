@@ -53,7 +53,7 @@ pub fn extra_signers(extra: &[u8]) -> Result<Vec<Address>, ConsensusError> {
         return Err(ConsensusError::MissingSeal);
     }
     let list = &extra[EXTRA_VANITY..extra.len() - EXTRA_SEAL];
-    if list.len() % 20 != 0 {
+    if !list.len().is_multiple_of(20) {
         return Err(ConsensusError::InvalidCheckpointSigners);
     }
     Ok(list.chunks(20).map(Address::from_slice).collect())

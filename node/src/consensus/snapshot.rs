@@ -80,7 +80,7 @@ impl Snapshot {
         }
         let mut snap = self.clone();
         let number = header.number;
-        if number % self.epoch == 0 {
+        if number.is_multiple_of(self.epoch) {
             snap.votes.clear();
             snap.tally.clear();
         }
@@ -99,7 +99,8 @@ impl Snapshot {
 
         // A signer's new vote on an address replaces its previous one.
         let target = header.beneficiary;
-        if let Some(pos) = snap.votes.iter().position(|v| v.signer == signer && v.address == target) {
+        if let Some(pos) = snap.votes.iter().position(|v| v.signer == signer && v.address == target)
+        {
             let old = snap.votes.remove(pos);
             snap.uncast(old.address, old.authorize);
         }

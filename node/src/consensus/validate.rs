@@ -1,7 +1,9 @@
 //! Header rules of a Daisee Clique chain, checked before a block is executed: lineage, time,
 //! gas limit, base fee, the fields each fork requires, `extraData` layout, signer and difficulty.
 
-use super::seal::{extra_signers, recover_signer, EXTRA_SEAL, EXTRA_VANITY, NONCE_AUTH, NONCE_DROP};
+use super::seal::{
+    extra_signers, recover_signer, EXTRA_SEAL, EXTRA_VANITY, NONCE_AUTH, NONCE_DROP,
+};
 use super::Snapshot;
 use crate::genesis::ChainConfig;
 use crate::primitives::{Address, Header, B256, EMPTY_OMMERS_HASH, EMPTY_REQUESTS_HASH, U256};
@@ -117,14 +119,23 @@ pub fn validate_header(
         || header.gas_limit.abs_diff(parent.gas_limit) >= bound.max(1)
             && header.gas_limit != parent.gas_limit
     {
-        return Err(ConsensusError::InvalidGasLimit { limit: header.gas_limit, parent: parent.gas_limit });
+        return Err(ConsensusError::InvalidGasLimit {
+            limit: header.gas_limit,
+            parent: parent.gas_limit,
+        });
     }
     if header.gas_used > header.gas_limit {
-        return Err(ConsensusError::GasUsedOverLimit { used: header.gas_used, limit: header.gas_limit });
+        return Err(ConsensusError::GasUsedOverLimit {
+            used: header.gas_used,
+            limit: header.gas_limit,
+        });
     }
     let expected_fee = next_base_fee(config, parent);
     if header.base_fee_per_gas != expected_fee {
-        return Err(ConsensusError::InvalidBaseFee { expected: expected_fee, got: header.base_fee_per_gas });
+        return Err(ConsensusError::InvalidBaseFee {
+            expected: expected_fee,
+            got: header.base_fee_per_gas,
+        });
     }
     check_fork_fields(config, header)?;
     if header.mix_hash != B256::ZERO {
@@ -134,7 +145,7 @@ pub fn validate_header(
         return Err(ConsensusError::InvalidOmmers);
     }
 
-    let checkpoint = header.number % snap.epoch == 0;
+    let checkpoint = header.number.is_multiple_of(snap.epoch);
     if header.nonce != NONCE_AUTH && header.nonce != NONCE_DROP {
         return Err(ConsensusError::InvalidVote);
     }
@@ -169,7 +180,11 @@ fn check_fork_fields(config: &ChainConfig, h: &Header) -> Result<(), ConsensusEr
         return Err(ConsensusError::ForkFields("withdrawals are not allowed"));
     }
     let cancun = config.is_cancun(t);
-    let blob = [h.blob_gas_used.is_some(), h.excess_blob_gas.is_some(), h.parent_beacon_block_root.is_some()];
+    let blob = [
+        h.blob_gas_used.is_some(),
+        h.excess_blob_gas.is_some(),
+        h.parent_beacon_block_root.is_some(),
+    ];
     if blob.iter().any(|present| *present != cancun) {
         return Err(ConsensusError::ForkFields("blob gas and parent beacon root"));
     }

@@ -136,7 +136,11 @@ impl BlockExecutor {
     }
 
     /// Executes `tx` from `sender`. An error leaves the block as it was.
-    pub fn execute(&mut self, tx: &SignedTransaction, sender: Address) -> Result<TxOutcome, ExecError> {
+    pub fn execute(
+        &mut self,
+        tx: &SignedTransaction,
+        sender: Address,
+    ) -> Result<TxOutcome, ExecError> {
         let left = self.block_gas_limit - self.gas_used;
         if tx.tx.gas_limit > left {
             return Err(ExecError::BlockGasExhausted { needed: tx.tx.gas_limit, left });
@@ -159,12 +163,8 @@ impl BlockExecutor {
             ExecutionResult::Revert { output, .. } => (false, vec![], output),
             ExecutionResult::Halt { .. } => (false, vec![], Default::default()),
         };
-        let receipt = Receipt {
-            tx_type: tx.tx.tx_type,
-            success,
-            cumulative_gas_used: self.gas_used,
-            logs,
-        };
+        let receipt =
+            Receipt { tx_type: tx.tx.tx_type, success, cumulative_gas_used: self.gas_used, logs };
         self.receipts.push(receipt.clone());
         Ok(TxOutcome { receipt, gas_used, contract_address, output })
     }
@@ -180,7 +180,10 @@ fn tx_env(tx: &SignedTransaction, sender: Address) -> TxEnv {
     let access_list = AccessList(
         t.access_list
             .iter()
-            .map(|item| AccessListItem { address: item.address, storage_keys: item.storage_keys.clone() })
+            .map(|item| AccessListItem {
+                address: item.address,
+                storage_keys: item.storage_keys.clone(),
+            })
             .collect(),
     );
     TxEnv::builder()

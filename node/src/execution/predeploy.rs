@@ -23,7 +23,11 @@ pub struct Deployed {
 
 /// Runs `init_code` (creation code with constructor arguments) as if `deployer` deployed it
 /// under `spec`, and returns the runtime code and storage of the created contract.
-pub fn run_constructor(spec: SpecId, deployer: Address, init_code: Bytes) -> Result<Deployed, ExecError> {
+pub fn run_constructor(
+    spec: SpecId,
+    deployer: Address,
+    init_code: Bytes,
+) -> Result<Deployed, ExecError> {
     let mut db = InMemoryDB::default();
     db.insert_account_info(deployer, AccountInfo::default());
     let mut evm = Context::mainnet()
@@ -48,7 +52,8 @@ pub fn run_constructor(spec: SpecId, deployer: Address, init_code: Bytes) -> Res
         other => return Err(ExecError::Evm(format!("constructor failed: {other:?}"))),
     }
     .ok_or_else(|| ExecError::Evm("constructor created nothing".into()))?;
-    let account = out.state.get(&created).ok_or_else(|| ExecError::Evm("no created account".into()))?;
+    let account =
+        out.state.get(&created).ok_or_else(|| ExecError::Evm("no created account".into()))?;
     let code = account.info.code.as_ref().map(|c| c.original_bytes()).unwrap_or_default();
     let storage = account
         .storage

@@ -12,7 +12,7 @@ pub(super) fn merge(diff: &mut StateDiff, state: &EvmState, spec: SpecId) {
         if !account.is_touched() {
             continue;
         }
-        let entry = diff.accounts.entry(*address).or_insert_with(AccountChange::default);
+        let entry = diff.accounts.entry(*address).or_default();
         if account.is_selfdestructed() || (state_clear && account.is_empty()) {
             *entry = AccountChange { info: None, wipe_storage: true, storage: Default::default() };
             continue;

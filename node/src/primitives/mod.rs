@@ -8,7 +8,9 @@ mod signature;
 mod transaction;
 pub mod trie;
 
-pub use alloy_primitives::{address, keccak256, Address, Bloom, Bytes, Log, LogData, TxKind, B256, U256};
+pub use alloy_primitives::{
+    address, keccak256, Address, Bloom, Bytes, Log, LogData, TxKind, B256, U256,
+};
 pub use header::{Block, Header, EMPTY_OMMERS_HASH, EMPTY_REQUESTS_HASH};
 pub use receipt::Receipt;
 pub use signature::{PrivateKey, Signature, SignatureError};

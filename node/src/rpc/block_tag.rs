@@ -25,13 +25,12 @@ impl BlockTag {
             "pending" => Self::Pending,
             "earliest" => Self::Earliest,
             other => {
-                let hex = other
-                    .strip_prefix("0x")
-                    .ok_or_else(|| RpcError::InvalidParams(format!("invalid block number {other:?}")))?;
-                Self::Number(
-                    u64::from_str_radix(hex, 16)
-                        .map_err(|_| RpcError::InvalidParams(format!("invalid block number {other:?}")))?,
-                )
+                let hex = other.strip_prefix("0x").ok_or_else(|| {
+                    RpcError::InvalidParams(format!("invalid block number {other:?}"))
+                })?;
+                Self::Number(u64::from_str_radix(hex, 16).map_err(|_| {
+                    RpcError::InvalidParams(format!("invalid block number {other:?}"))
+                })?)
             }
         })
     }

@@ -2,7 +2,7 @@
 
 use crate::state::StoreError;
 use crate::txpool::PoolError;
-use jsonrpsee::types::{ErrorObjectOwned, error::INVALID_PARAMS_CODE};
+use jsonrpsee::types::{error::INVALID_PARAMS_CODE, ErrorObjectOwned};
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]

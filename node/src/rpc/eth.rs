@@ -7,7 +7,9 @@ use crate::primitives::{Address, Block, Bytes, B256};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
 
-pub(super) fn register(m: &mut RpcModule<Node>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+pub(super) fn register(
+    m: &mut RpcModule<Node>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     method(m, "eth_chainId", |_, node| Ok(json!(q(node.chain_id()))))?;
     method(m, "eth_blockNumber", |_, node| Ok(json!(q(node.head().number))))?;
     method(m, "eth_syncing", |_, _| Ok(json!(false)))?;
@@ -87,10 +89,9 @@ pub(super) fn register(m: &mut RpcModule<Node>) -> Result<(), jsonrpsee::core::R
     method(m, "eth_getTransactionReceipt", |params, node| {
         let hash: B256 = params.one()?;
         let Some((block, index)) = locate(node, &hash)? else { return Ok(Value::Null) };
-        let receipts = node
-            .store()
-            .receipts(&block.header.hash())?
-            .ok_or_else(|| RpcError::Store(crate::state::StoreError::Corrupt("receipts missing".into())))?;
+        let receipts = node.store().receipts(&block.header.hash())?.ok_or_else(|| {
+            RpcError::Store(crate::state::StoreError::Corrupt("receipts missing".into()))
+        })?;
         let first_log = receipts[..index].iter().map(|r| r.logs.len()).sum();
         let from = recover(&block.transactions[index])?;
         Ok(json::receipt(&block, &receipts, index, from, first_log))
@@ -98,7 +99,9 @@ pub(super) fn register(m: &mut RpcModule<Node>) -> Result<(), jsonrpsee::core::R
     Ok(())
 }
 
-fn address_and_tag(params: jsonrpsee::types::Params<'static>) -> Result<(Address, BlockTag), RpcError> {
+fn address_and_tag(
+    params: jsonrpsee::types::Params<'static>,
+) -> Result<(Address, BlockTag), RpcError> {
     let mut seq = params.sequence();
     let address: Address = seq.next()?;
     let tag: Option<BlockTag> = seq.optional_next()?;

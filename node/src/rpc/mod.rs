@@ -34,7 +34,10 @@ pub fn module(node: Node) -> Result<RpcModule<Node>, jsonrpsee::core::RegisterMe
 }
 
 /// Starts the HTTP server on `addr`; returns its handle and the bound address.
-pub async fn serve_http(node: Node, addr: SocketAddr) -> std::io::Result<(ServerHandle, SocketAddr)> {
+pub async fn serve_http(
+    node: Node,
+    addr: SocketAddr,
+) -> std::io::Result<(ServerHandle, SocketAddr)> {
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_REQUEST_BODY)
         .max_response_body_size(MAX_RESPONSE_BODY)

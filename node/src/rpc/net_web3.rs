@@ -11,7 +11,9 @@ pub fn client_version() -> String {
     format!("Daisee/v{}/{os}-{arch}", env!("CARGO_PKG_VERSION"))
 }
 
-pub(super) fn register(m: &mut RpcModule<Node>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+pub(super) fn register(
+    m: &mut RpcModule<Node>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     method(m, "net_version", |_, node| Ok(json!(node.chain_id().to_string())))?;
     method(m, "net_listening", |_, _| Ok(json!(false)))?;
     method(m, "net_peerCount", |_, _| Ok(json!("0x0")))?;

@@ -54,7 +54,7 @@ fn template(chain: &Chain, signer: Address, timestamp: u64) -> Header {
     let number = parent.number + 1;
     let snapshot = chain.snapshot();
     let mut extra = vanity().to_vec();
-    if number % snapshot.epoch == 0 {
+    if number.is_multiple_of(snapshot.epoch) {
         for s in &snapshot.signers {
             extra.extend_from_slice(s.as_slice());
         }

@@ -22,7 +22,12 @@ pub struct AccountRecord {
 
 impl Default for AccountRecord {
     fn default() -> Self {
-        Self { nonce: 0, balance: U256::ZERO, storage_root: EMPTY_ROOT_HASH, code_hash: KECCAK_EMPTY }
+        Self {
+            nonce: 0,
+            balance: U256::ZERO,
+            storage_root: EMPTY_ROOT_HASH,
+            code_hash: KECCAK_EMPTY,
+        }
     }
 }
 

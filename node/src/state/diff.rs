@@ -75,13 +75,20 @@ impl Changeset {
             let prior = if prior.is_empty() {
                 None
             } else {
-                Some(AccountRecord::decode(&prior).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                Some(
+                    AccountRecord::decode(&prior)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                )
             };
             out.accounts.push((address_at(&item, 0).map_err(corrupt)?, prior));
         }
         for item in r.at(1).map_err(corrupt)?.iter() {
             let address = address_at(&item, 0).map_err(corrupt)?;
-            out.storage.push((address, u256_at(&item, 1).map_err(corrupt)?, u256_at(&item, 2).map_err(corrupt)?));
+            out.storage.push((
+                address,
+                u256_at(&item, 1).map_err(corrupt)?,
+                u256_at(&item, 2).map_err(corrupt)?,
+            ));
         }
         Ok(out)
     }

@@ -154,7 +154,8 @@ impl Store {
     /// A whole block by hash.
     pub fn block(&self, hash: &B256) -> Result<Option<Block>, StoreError> {
         let Some(header) = self.header(hash)? else { return Ok(None) };
-        let raw = self.get(&keys::hashed(keys::BODY, hash))?.ok_or_else(|| corrupt("body", "missing"))?;
+        let raw =
+            self.get(&keys::hashed(keys::BODY, hash))?.ok_or_else(|| corrupt("body", "missing"))?;
         let r = list(&raw).map_err(|e| corrupt("body", e))?;
         let transactions = r
             .iter()
@@ -197,7 +198,10 @@ impl Store {
 
     /// A storage slot at the head state (zero when unset).
     pub fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StoreError> {
-        Ok(self.get(&keys::storage(address, slot))?.map(|raw| U256::from_be_slice(&raw)).unwrap_or_default())
+        Ok(self
+            .get(&keys::storage(address, slot))?
+            .map(|raw| U256::from_be_slice(&raw))
+            .unwrap_or_default())
     }
 
     /// Code by hash.
@@ -205,7 +209,10 @@ impl Store {
         Ok(self.get(&keys::code(hash))?.map(|raw| Bytes::copy_from_slice(&raw)))
     }
 
-    pub(crate) fn storage_slots(&self, address: &Address) -> Result<BTreeMap<U256, U256>, StoreError> {
+    pub(crate) fn storage_slots(
+        &self,
+        address: &Address,
+    ) -> Result<BTreeMap<U256, U256>, StoreError> {
         let prefix = keys::storage_prefix(address);
         let mut out = BTreeMap::new();
         for item in self.tree.scan_prefix(&prefix) {

@@ -72,7 +72,10 @@ fn replacement_needs_a_ten_percent_bump() {
     let state = funded(&[&a]);
     let mut pool = TxPool::new(PoolConfig::default());
     let first = pool.add(tx(&a, 0, 100), a.address(), true, &state).unwrap();
-    assert_eq!(pool.add(tx(&a, 0, 109), a.address(), true, &state), Err(PoolError::ReplacementUnderpriced));
+    assert_eq!(
+        pool.add(tx(&a, 0, 109), a.address(), true, &state),
+        Err(PoolError::ReplacementUnderpriced)
+    );
     let second = pool.add(tx(&a, 0, 110), a.address(), true, &state).unwrap();
     assert_eq!(second.replaced, Some(first.hash));
     assert_eq!(pool.len(), 1);

@@ -74,7 +74,9 @@ pub fn check_stateless(
 ) -> Result<(), PoolError> {
     let t = &tx.tx;
     match t.chain_id {
-        Some(id) if id != chain_id => return Err(PoolError::WrongChainId { have: Some(id), want: chain_id }),
+        Some(id) if id != chain_id => {
+            return Err(PoolError::WrongChainId { have: Some(id), want: chain_id })
+        }
         None if t.tx_type == TxType::Legacy => return Err(PoolError::Unprotected),
         _ => {}
     }
@@ -141,9 +143,15 @@ mod tests {
     fn stateless_checks_name_the_problem() {
         let call = TxKind::Call(Default::default());
         let t = tx(&[], call);
-        assert_eq!(check_stateless(&t, 2, 30_000_000, 0), Err(PoolError::WrongChainId { have: Some(1), want: 2 }));
+        assert_eq!(
+            check_stateless(&t, 2, 30_000_000, 0),
+            Err(PoolError::WrongChainId { have: Some(1), want: 2 })
+        );
         assert_eq!(check_stateless(&t, 1, 50_000, 0), Err(PoolError::GasLimitExceeded));
-        assert!(matches!(check_stateless(&t, 1, 30_000_000, 11), Err(PoolError::Underpriced { .. })));
+        assert!(matches!(
+            check_stateless(&t, 1, 30_000_000, 11),
+            Err(PoolError::Underpriced { .. })
+        ));
         let big = tx(&vec![1; MAX_TX_SIZE], call);
         assert!(matches!(check_stateless(&big, 1, u64::MAX, 0), Err(PoolError::Oversized { .. })));
         assert_eq!(check_stateless(&t, 1, 30_000_000, 0), Ok(()));
