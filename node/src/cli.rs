@@ -121,6 +121,9 @@ pub struct RunArgs {
     /// File holding the unlock password.
     #[arg(long)]
     pub password: Option<PathBuf>,
+    /// Keystore folder (default `<datadir>/keystore`).
+    #[arg(long)]
+    pub keystore: Option<PathBuf>,
     /// Seals blocks even without transactions.
     #[arg(long = "seal-empty")]
     pub seal_empty: bool,

@@ -7,6 +7,7 @@
 //! mine = true
 //! unlock = "0x…"
 //! password = "/etc/daisee/password"
+//! keystore = "/var/lib/daisee/keystore"
 //! seal_empty = false
 //!
 //! [http]
@@ -32,6 +33,7 @@ pub struct FileConfig {
     mine: bool,
     unlock: Option<Address>,
     password: Option<PathBuf>,
+    keystore: Option<PathBuf>,
     #[serde(default)]
     seal_empty: bool,
     #[serde(default)]
@@ -56,6 +58,7 @@ pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
     let base = path.parent().unwrap_or(Path::new("."));
     config.datadir = config.datadir.map(|p| base.join(p));
     config.password = config.password.map(|p| base.join(p));
+    config.keystore = config.keystore.map(|p| base.join(p));
     Ok(config)
 }
 
@@ -69,6 +72,7 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
         mine: flags.mine || file.mine,
         unlock: flags.unlock.or(file.unlock),
         password: flags.password.or(file.password),
+        keystore: flags.keystore.or(file.keystore),
         seal_empty: flags.seal_empty || file.seal_empty,
         http: crate::cli::HttpArgs {
             http: flags.http.http || file.http.enabled,

@@ -130,7 +130,9 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
         (true, Some(address)) => {
             let password =
                 read_password(&args.password.clone().context("--unlock needs --password <file>")?)?;
-            Some(accounts::unlock(&launch::layout::keystore(&datadir), &address, &password)?)
+            let keystore =
+                args.keystore.clone().unwrap_or_else(|| launch::layout::keystore(&datadir));
+            Some(accounts::unlock(&keystore, &address, &password)?)
         }
     };
     let name = args.identity.clone().unwrap_or_else(|| "daisee".into());

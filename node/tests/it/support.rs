@@ -1,0 +1,207 @@
+//! Running `daisee` processes and talking JSON-RPC to them over HTTP on loopback.
+
+use daisee_node::primitives::{
+    Address, Bytes, PrivateKey, SignedTransaction, Transaction, TxKind, TxType, B256, U256,
+};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `daisee` binary built for these tests.
+pub fn daisee() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_daisee"));
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Runs `daisee args…` to completion and returns its stdout; panics on failure.
+pub fn daisee_ok(args: &[&str]) -> String {
+    let out = daisee().args(args).output().expect("run daisee");
+    assert!(
+        out.status.success(),
+        "daisee {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// A fresh folder under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let path =
+            std::env::temp_dir().join(format!("daisee-it-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn str(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running node process with its RPC address.
+pub struct NodeProcess {
+    pub child: Child,
+    pub rpc: String,
+}
+
+impl NodeProcess {
+    /// Starts `daisee <args> --http.port 0` and waits for its `rpc:` line.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = daisee()
+            .args(args)
+            .args(["--http.port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn daisee");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("rpc: http://") {
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        let rpc = rx.recv_timeout(Duration::from_secs(60)).expect("node printed its RPC address");
+        Self { child, rpc }
+    }
+
+    /// Sends a JSON-RPC call.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, RpcFailure> {
+        rpc_call(&self.rpc, method, params)
+    }
+
+    /// Sends a call that must succeed.
+    pub fn ok(&self, method: &str, params: Value) -> Value {
+        self.call(method, params).unwrap_or_else(|e| panic!("{method} failed: {e:?}"))
+    }
+
+    /// SIGKILL, as a power cut or OOM kill would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait; returns whether it exited successfully.
+    pub fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.child.wait().unwrap().success()
+    }
+
+    /// Polls until `tx` has a receipt.
+    pub fn wait_receipt(&self, tx: &B256, timeout: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            let receipt = self.ok("eth_getTransactionReceipt", json!([tx]));
+            if !receipt.is_null() {
+                return receipt;
+            }
+            assert!(start.elapsed() < timeout, "no receipt for {tx}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug)]
+pub enum RpcFailure {
+    /// The connection failed or broke (the node is down).
+    Transport(String),
+    /// The node answered with a JSON-RPC error.
+    Error { code: i64, message: String },
+}
+
+/// One JSON-RPC call over a fresh HTTP/1.1 connection.
+pub fn rpc_call(addr: &str, method: &str, params: Value) -> Result<Value, RpcFailure> {
+    let transport = |e: std::io::Error| RpcFailure::Transport(e.to_string());
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let mut stream = TcpStream::connect(addr).map_err(transport)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(transport)?;
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(transport)?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(transport)?;
+    let (_, payload) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| RpcFailure::Transport(format!("truncated response {response:?}")))?;
+    let value: Value = serde_json::from_str(payload)
+        .map_err(|e| RpcFailure::Transport(format!("bad JSON {payload:?}: {e}")))?;
+    if let Some(err) = value.get("error") {
+        return Err(RpcFailure::Error {
+            code: err["code"].as_i64().unwrap_or_default(),
+            message: err["message"].as_str().unwrap_or_default().to_string(),
+        });
+    }
+    Ok(value["result"].clone())
+}
+
+/// Key `i` of the standard test mnemonic (the dev accounts).
+pub fn dev_key(i: u32) -> PrivateKey {
+    let seed = daisee_node::accounts::mnemonic_seed(daisee_node::accounts::DEV_MNEMONIC);
+    daisee_node::accounts::derive_key(&seed, i).unwrap()
+}
+
+/// An EIP-1559 transaction signed by `key`.
+pub fn signed(
+    key: &PrivateKey,
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    input: Bytes,
+    gas: u64,
+) -> SignedTransaction {
+    Transaction {
+        tx_type: TxType::Eip1559,
+        chain_id: Some(chain_id),
+        nonce,
+        max_priority_fee_per_gas: 1_000_000_000,
+        max_fee_per_gas: 10_000_000_000,
+        gas_limit: gas,
+        to: TxKind::Call(to),
+        value,
+        input,
+        access_list: vec![],
+    }
+    .sign(key)
+}
+
+/// `0x…` hex of a transaction's canonical encoding.
+pub fn raw(tx: &SignedTransaction) -> String {
+    format!("0x{}", hex::encode(tx.encoded()))
+}
+
+/// Parses a hex quantity.
+pub fn quantity(v: &Value) -> u64 {
+    u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
