@@ -213,3 +213,22 @@ fn reverting_the_head_restores_the_previous_state() {
     // The same block imports again on top of the restored state.
     c.import(&built.block, unix_now()).unwrap();
 }
+
+#[test]
+fn state_at_recent_blocks_reads_through_changesets() {
+    let mut c = chain(0);
+    let to = Address::repeat_byte(0x77);
+    for nonce in 0..3 {
+        let built = build_block(&c, &key(1), unix_now(), &[transfer(nonce)]).unwrap();
+        c.import(&built.block, unix_now()).unwrap();
+    }
+    let store = c.store();
+    for n in 0..=3u64 {
+        let balance = store.account_at(&to, n).unwrap().unwrap().map(|a| a.balance);
+        let expected = (n > 0).then(|| U256::from(1000 * n));
+        assert_eq!(balance, expected, "balance after block {n}");
+        let nonce = store.account_at(&key(2).address(), n).unwrap().unwrap().unwrap().nonce;
+        assert_eq!(nonce, n);
+    }
+    assert_eq!(store.account_at(&to, 4).unwrap(), None, "block 4 does not exist yet");
+}

@@ -5,11 +5,13 @@
 
 mod account;
 mod diff;
+mod history;
 mod keys;
 mod revm_db;
 mod store;
 
 pub use account::AccountRecord;
 pub use diff::{AccountChange, PreparedState, StateDiff};
+pub use history::HISTORY_BLOCKS;
 pub use revm_db::StateView;
 pub use store::{Store, StoreError};

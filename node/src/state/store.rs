@@ -72,6 +72,10 @@ impl Store {
         Ok(self.tree.get(key)?)
     }
 
+    pub(crate) fn tree_get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        self.get(key)
+    }
+
     /// Writes the genesis state and block, or checks that the datadir already holds this chain.
     pub fn init_genesis(&self, genesis: &Genesis) -> Result<Header, StoreError> {
         let header = genesis.header();
