@@ -124,10 +124,9 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
     if let Some(id) = args.networkid.filter(|id| *id != chain_id) {
         bail!("--networkid {id} does not match the genesis chain id {chain_id}");
     }
-    let signer = match (args.mine, args.unlock) {
-        (false, _) => None,
-        (true, None) => bail!("--mine needs --unlock <address> and --password <file>"),
-        (true, Some(address)) => {
+    let unlocked = match args.unlock {
+        None => None,
+        Some(address) => {
             let password =
                 read_password(&args.password.clone().context("--unlock needs --password <file>")?)?;
             let keystore =
@@ -135,11 +134,20 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
             Some(accounts::unlock(&keystore, &address, &password)?)
         }
     };
+    if args.mine && unlocked.is_none() {
+        bail!("--mine needs --unlock <address> and --password <file>");
+    }
+    let signer = if args.mine { unlocked.clone() } else { None };
     let name = args.identity.clone().unwrap_or_else(|| "daisee".into());
     tracing::info!(target: "daisee", %name, chain_id, signer = ?signer.as_ref().map(PrivateKey::address), "starting");
     let node = launch::start(
         store,
-        NodeConfig { signer, seal_empty: args.seal_empty, ..Default::default() },
+        NodeConfig {
+            signer,
+            seal_empty: args.seal_empty,
+            accounts: unlocked.into_iter().collect(),
+            ..Default::default()
+        },
     )?;
     runtime()?.block_on(launch::serve(node, http_addr(&args.http, false)))
 }
@@ -176,6 +184,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     say(&banner)?;
     let config = NodeConfig {
         signer: Some(keys[0].clone()),
+        accounts: keys.clone(),
         seal_empty: args.seal_empty,
         ..Default::default()
     };

@@ -9,7 +9,7 @@ use crate::state::{Store, StoreError};
 use crate::txpool::{check_stateless, AccountState, PoolConfig, PoolError, TxPool};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{broadcast, watch, Notify};
 
 /// How the node runs.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +20,8 @@ pub struct NodeConfig {
     pub signer: Option<PrivateKey>,
     /// Seal blocks without transactions too.
     pub seal_empty: bool,
+    /// Accounts unlocked for `eth_sendTransaction` and `eth_sign` (kept in memory only).
+    pub accounts: Vec<PrivateKey>,
 }
 
 /// Why the sealer could not seal.
@@ -44,6 +46,8 @@ struct Inner {
     config: NodeConfig,
     pool_notify: Notify,
     heads: watch::Sender<Header>,
+    new_heads: broadcast::Sender<Header>,
+    new_txs: broadcast::Sender<B256>,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -90,6 +94,8 @@ impl Node {
                 config,
                 pool_notify: Notify::new(),
                 heads,
+                new_heads: broadcast::channel(256).0,
+                new_txs: broadcast::channel(4096).0,
             }),
         };
         node.restore_journal()?;
@@ -142,9 +148,58 @@ impl Node {
         self.inner.heads.borrow().clone()
     }
 
-    /// New heads, as they are committed.
-    pub fn subscribe_heads(&self) -> watch::Receiver<Header> {
-        self.inner.heads.subscribe()
+    /// Every new head, in order, as it is committed.
+    pub fn subscribe_heads(&self) -> broadcast::Receiver<Header> {
+        self.inner.new_heads.subscribe()
+    }
+
+    /// Hashes of transactions entering the pool.
+    pub fn subscribe_pending(&self) -> broadcast::Receiver<B256> {
+        self.inner.new_txs.subscribe()
+    }
+
+    /// The unlocked accounts.
+    pub fn accounts(&self) -> Vec<Address> {
+        self.inner.config.accounts.iter().map(PrivateKey::address).collect()
+    }
+
+    /// The key of an unlocked account.
+    pub fn unlocked_key(&self, address: &Address) -> Option<PrivateKey> {
+        self.inner.config.accounts.iter().find(|k| k.address() == *address).cloned()
+    }
+
+    /// The chain configuration.
+    pub fn chain_config(&self) -> crate::genesis::ChainConfig {
+        lock(&self.inner.chain).config().clone()
+    }
+
+    /// The execution context of a block: an existing header's, or (`None`) the pending block's.
+    pub fn block_context(&self, header: Option<&Header>) -> crate::execution::BlockContext {
+        let chain = lock(&self.inner.chain);
+        let fee_recipient = self.signer().unwrap_or_default();
+        match header {
+            Some(h) => crate::execution::BlockContext {
+                number: h.number,
+                timestamp: h.timestamp,
+                fee_recipient: crate::consensus::recover_signer(h).unwrap_or(fee_recipient),
+                gas_limit: h.gas_limit,
+                base_fee: h.base_fee_per_gas,
+                difficulty: h.difficulty,
+                mix_hash: h.mix_hash,
+            },
+            None => {
+                let head = chain.head();
+                crate::execution::BlockContext {
+                    number: head.number + 1,
+                    timestamp: unix_now().max(head.timestamp + chain.clique().period),
+                    fee_recipient,
+                    gas_limit: head.gas_limit,
+                    base_fee: crate::consensus::next_base_fee(chain.config(), head),
+                    difficulty: U256::from(crate::consensus::DIFF_IN_TURN),
+                    mix_hash: B256::ZERO,
+                }
+            }
+        }
     }
 
     /// Resolves when the pool gained a transaction since the last call.
@@ -182,6 +237,7 @@ impl Node {
         }
         drop(pool);
         self.inner.pool_notify.notify_one();
+        let _ = self.inner.new_txs.send(added.hash);
         tracing::debug!(target: "daisee::txpool", hash = %added.hash, %sender, "pooled transaction");
         Ok(added.hash)
     }
@@ -282,6 +338,7 @@ impl Node {
             self.inner.store.journal_remove(&hash)?;
         }
         self.inner.heads.send_replace(head.clone());
+        let _ = self.inner.new_heads.send(head.clone());
         if !lock(&self.inner.pool).is_empty() {
             self.inner.pool_notify.notify_one();
         }

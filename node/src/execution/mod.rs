@@ -1,9 +1,11 @@
 //! Runs transactions of one block in revm on top of the head state and reports what they did:
 //! receipts and the state diff. It never writes; `chain` commits the outcome.
 
+mod call;
 mod predeploy;
 mod state_changes;
 
+pub use call::{call, estimate_gas, AccountOverride, CallOutcome, CallRequest, CALL_GAS_CAP};
 pub use predeploy::{run_constructor, Deployed};
 
 use crate::genesis::ChainConfig;

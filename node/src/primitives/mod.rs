@@ -9,7 +9,7 @@ mod transaction;
 pub mod trie;
 
 pub use alloy_primitives::{
-    address, keccak256, Address, Bloom, Bytes, Log, LogData, TxKind, B256, U256,
+    address, keccak256, Address, Bloom, BloomInput, Bytes, Log, LogData, TxKind, B256, U256,
 };
 pub use header::{Block, Header, EMPTY_OMMERS_HASH, EMPTY_REQUESTS_HASH};
 pub use receipt::Receipt;

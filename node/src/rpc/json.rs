@@ -1,7 +1,9 @@
 //! Blocks, transactions and receipts as JSON-RPC objects (go-ethereum's field names and hex
 //! quantities).
 
-use crate::primitives::{Address, Block, Header, Receipt, SignedTransaction, TxKind, TxType, B256};
+use crate::primitives::{
+    Address, Block, Bytes, Header, Receipt, SignedTransaction, TxKind, TxType, B256,
+};
 use serde_json::{json, Value};
 
 /// A hex quantity.
@@ -63,7 +65,16 @@ pub(crate) fn transaction(tx: &SignedTransaction, from: Address, at: Option<Loca
     out
 }
 
+/// Bytes of `extraData` shown as such: Clique's signers and seal go to `proofOfAuthorityData`.
+const SHOWN_EXTRA_DATA: usize = 32;
+
 /// A header's fields as a block object (without transactions).
+///
+/// Clique's extra-data (vanity, signers, 65-byte seal) is longer than the 32 bytes that web3.py
+/// and other clients accept for `extraData`; like web3.py's own proof-of-authority middleware,
+/// the node shows the 32-byte vanity as `extraData` and the whole field as
+/// `proofOfAuthorityData`, so those clients work without any middleware. The exact header is
+/// `debug_getRawHeader`'s.
 pub(crate) fn header(h: &Header) -> Value {
     let mut out = json!({
         "hash": h.hash(),
@@ -79,11 +90,14 @@ pub(crate) fn header(h: &Header) -> Value {
         "gasLimit": q(h.gas_limit),
         "gasUsed": q(h.gas_used),
         "timestamp": q(h.timestamp),
-        "extraData": h.extra_data,
+        "extraData": Bytes::copy_from_slice(&h.extra_data[..h.extra_data.len().min(SHOWN_EXTRA_DATA)]),
         "mixHash": h.mix_hash,
         "nonce": format!("0x{}", hex::encode(h.nonce)),
         "uncles": [],
     });
+    if h.extra_data.len() > SHOWN_EXTRA_DATA {
+        out["proofOfAuthorityData"] = json!(h.extra_data);
+    }
     if let Some(fee) = h.base_fee_per_gas {
         out["baseFeePerGas"] = json!(q(fee));
     }

@@ -10,16 +10,32 @@ use revm::{
 
 impl DBErrorMarker for StoreError {}
 
-/// A read-only view of the head state for revm.
+/// A read-only view for revm of the state at the head, or after a recent block.
 #[derive(Clone)]
 pub struct StateView {
     store: Store,
+    at: Option<u64>,
 }
 
 impl StateView {
     /// A view of `store`'s head state.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self { store, at: None }
+    }
+
+    /// A view of the state after block `number` (within the kept history).
+    pub fn at(store: Store, number: u64) -> Self {
+        Self { store, at: Some(number) }
+    }
+
+    fn account(
+        &self,
+        address: &Address,
+    ) -> Result<Option<crate::state::AccountRecord>, StoreError> {
+        match self.at {
+            None => self.store.account(address),
+            Some(n) => self.store.account_at(address, n)?.ok_or(StoreError::HistoryUnavailable(n)),
+        }
     }
 }
 
@@ -27,7 +43,7 @@ impl DatabaseRef for StateView {
     type Error = StoreError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, StoreError> {
-        Ok(self.store.account(&address)?.map(|a| AccountInfo {
+        Ok(self.account(&address)?.map(|a| AccountInfo {
             balance: a.balance,
             nonce: a.nonce,
             code_hash: a.code_hash,
@@ -48,7 +64,12 @@ impl DatabaseRef for StateView {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StoreError> {
-        self.store.storage(&address, &index)
+        match self.at {
+            None => self.store.storage(&address, &index),
+            Some(n) => {
+                self.store.storage_at(&address, &index, n)?.ok_or(StoreError::HistoryUnavailable(n))
+            }
+        }
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, StoreError> {

@@ -31,6 +31,9 @@ pub enum StoreError {
     /// The datadir has no chain yet.
     #[error("datadir is not initialised: run `daisee init <genesis.json>` first")]
     NotInitialized,
+    /// State older than the kept changesets was asked for.
+    #[error("historical state unavailable for block {0}: this node keeps the last 128 blocks")]
+    HistoryUnavailable(u64),
     /// Only the head block can be reverted, and never the genesis.
     #[error("cannot revert the genesis block")]
     RevertGenesis,

@@ -2,6 +2,7 @@
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 mod boards;
+mod clients;
 mod crash;
 mod dev;
 mod support;

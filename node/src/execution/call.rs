@@ -1,0 +1,220 @@
+//! Calls that change nothing: `eth_call` (with state overrides) and `eth_estimateGas`, run in revm
+//! on the state after a given block, with go-ethereum's defaults (no fee unless a price is given,
+//! no nonce check, any sender).
+
+use super::{BlockContext, ExecError};
+use crate::genesis::ChainConfig;
+use crate::primitives::{Address, Bytes, Log, TxKind, B256, U256};
+use crate::state::{StateView, Store};
+use revm::{
+    bytecode::Bytecode,
+    context::{result::ExecutionResult, BlockEnv, TxEnv},
+    context_interface::transaction::{AccessList, AccessListItem},
+    database::CacheDB,
+    primitives::hardfork::SpecId,
+    state::AccountInfo,
+    Context, DatabaseRef, ExecuteEvm, MainBuilder, MainContext,
+};
+use std::collections::BTreeMap;
+
+/// Gas a call may use when the request gives none (geth's RPC gas cap).
+pub const CALL_GAS_CAP: u64 = 50_000_000;
+
+/// A call as JSON-RPC describes it.
+#[derive(Debug, Clone, Default)]
+pub struct CallRequest {
+    /// Sender (default: the zero address).
+    pub from: Option<Address>,
+    /// Callee; `None` creates a contract.
+    pub to: Option<Address>,
+    /// Gas limit.
+    pub gas: Option<u64>,
+    /// Legacy gas price.
+    pub gas_price: Option<u128>,
+    /// EIP-1559 fee cap.
+    pub max_fee_per_gas: Option<u128>,
+    /// EIP-1559 tip.
+    pub max_priority_fee_per_gas: Option<u128>,
+    /// Wei sent.
+    pub value: Option<U256>,
+    /// Call data.
+    pub input: Option<Bytes>,
+    /// Access list.
+    pub access_list: Vec<(Address, Vec<B256>)>,
+}
+
+/// Replacements of one account's state for the duration of a call.
+#[derive(Debug, Clone, Default)]
+pub struct AccountOverride {
+    /// Balance.
+    pub balance: Option<U256>,
+    /// Nonce.
+    pub nonce: Option<u64>,
+    /// Code.
+    pub code: Option<Bytes>,
+    /// The whole storage (all other slots read as zero).
+    pub state: Option<BTreeMap<U256, U256>>,
+    /// Individual slots.
+    pub state_diff: BTreeMap<U256, U256>,
+}
+
+/// What a call did.
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    /// Whether it succeeded.
+    pub success: bool,
+    /// Return data, or revert data.
+    pub output: Bytes,
+    /// Gas used (after refunds).
+    pub gas_used: u64,
+    /// Logs it would emit.
+    pub logs: Vec<Log>,
+    /// Why it halted, when it did (out of gas, invalid opcode…).
+    pub halt: Option<String>,
+}
+
+/// Runs `req` on the state after block `at` (`None`: the head), in the block context `ctx`.
+pub fn call(
+    store: &Store,
+    config: &ChainConfig,
+    ctx: &BlockContext,
+    at: Option<u64>,
+    req: &CallRequest,
+    overrides: &BTreeMap<Address, AccountOverride>,
+) -> Result<CallOutcome, ExecError> {
+    let view = match at {
+        Some(n) => StateView::at(store.clone(), n),
+        None => StateView::new(store.clone()),
+    };
+    let mut db = CacheDB::new(view);
+    for (address, o) in overrides {
+        let mut info = db.db.basic_ref(*address)?.unwrap_or_default();
+        if let Some(b) = o.balance {
+            info.balance = b;
+        }
+        if let Some(n) = o.nonce {
+            info.nonce = n;
+        }
+        if let Some(code) = &o.code {
+            let bytecode = Bytecode::new_raw(code.clone());
+            info.code_hash = bytecode.hash_slow();
+            info.code = Some(bytecode);
+        } else if info.code.is_none() {
+            info.code = Some(db.db.code_by_hash_ref(info.code_hash)?);
+        }
+        db.insert_account_info(*address, AccountInfo { ..info });
+        if let Some(state) = &o.state {
+            let slots = state.iter().map(|(k, v)| (*k, *v)).collect();
+            db.replace_account_storage(*address, slots)?;
+        }
+        for (k, v) in &o.state_diff {
+            db.insert_account_storage(*address, *k, *v)?;
+        }
+    }
+    let spec = config.spec_at(ctx.number, ctx.timestamp);
+    let priced = req.gas_price.or(req.max_fee_per_gas).is_some_and(|p| p > 0);
+    let block = BlockEnv {
+        number: U256::from(ctx.number),
+        beneficiary: ctx.fee_recipient,
+        timestamp: U256::from(ctx.timestamp),
+        gas_limit: ctx.gas_limit.max(CALL_GAS_CAP),
+        basefee: ctx.base_fee.unwrap_or_default(),
+        difficulty: ctx.difficulty,
+        prevrandao: spec.is_enabled_in(SpecId::MERGE).then_some(ctx.mix_hash),
+        ..Default::default()
+    };
+    let chain_id = config.chain_id;
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .modify_cfg_chained(|cfg| {
+            cfg.set_spec_and_mainnet_gas_params(spec);
+            cfg.chain_id = chain_id;
+            cfg.disable_nonce_check = true;
+            cfg.disable_eip3607 = true;
+            cfg.disable_base_fee = !priced;
+        })
+        .with_block(block)
+        .build_mainnet();
+    let (price, tip, tx_type) = match (req.gas_price, req.max_fee_per_gas) {
+        (_, Some(fee)) => (fee, req.max_priority_fee_per_gas, 2u8),
+        (Some(p), None) => (p, None, 0u8),
+        (None, None) => (0, None, 0u8),
+    };
+    let access_list = AccessList(
+        req.access_list
+            .iter()
+            .map(|(address, keys)| AccessListItem { address: *address, storage_keys: keys.clone() })
+            .collect(),
+    );
+    let tx = TxEnv::builder()
+        .tx_type(Some(if access_list.0.is_empty() { tx_type } else { tx_type.max(1) }))
+        .caller(req.from.unwrap_or_default())
+        .kind(req.to.map_or(TxKind::Create, TxKind::Call))
+        .value(req.value.unwrap_or_default())
+        .data(req.input.clone().unwrap_or_default())
+        .gas_limit(req.gas.unwrap_or(CALL_GAS_CAP).min(CALL_GAS_CAP))
+        .gas_price(price)
+        .gas_priority_fee(tip.or((tx_type == 2).then_some(0)))
+        .chain_id(Some(chain_id))
+        .access_list(access_list)
+        .build_fill();
+    let out = evm.transact(tx).map_err(|e| ExecError::InvalidTransaction(e.to_string()))?;
+    let gas_used = out.result.tx_gas_used();
+    Ok(match out.result {
+        ExecutionResult::Success { logs, output, .. } => {
+            CallOutcome { success: true, output: output.into_data(), gas_used, logs, halt: None }
+        }
+        ExecutionResult::Revert { output, .. } => {
+            CallOutcome { success: false, output, gas_used, logs: vec![], halt: None }
+        }
+        ExecutionResult::Halt { reason, .. } => CallOutcome {
+            success: false,
+            output: Bytes::new(),
+            gas_used,
+            logs: vec![],
+            halt: Some(format!("{reason:?}")),
+        },
+    })
+}
+
+/// The least gas limit with which `req` succeeds (geth's binary search, 1.5 % tolerance).
+pub fn estimate_gas(
+    store: &Store,
+    config: &ChainConfig,
+    ctx: &BlockContext,
+    at: Option<u64>,
+    req: &CallRequest,
+) -> Result<Result<u64, CallOutcome>, ExecError> {
+    let none = BTreeMap::new();
+    let cap = req.gas.unwrap_or(ctx.gas_limit).min(CALL_GAS_CAP);
+    let run = |gas: u64| {
+        let mut r = req.clone();
+        r.gas = Some(gas);
+        call(store, config, ctx, at, &r, &none)
+    };
+    let first = run(cap)?;
+    if !first.success {
+        return Ok(Err(first));
+    }
+    let (mut lo, mut hi) = (first.gas_used.saturating_sub(1), cap);
+    let optimistic = (first.gas_used + 2300) * 64 / 63;
+    if optimistic < hi {
+        if run(optimistic)?.success {
+            hi = optimistic;
+        } else {
+            lo = optimistic;
+        }
+    }
+    while lo + 1 < hi {
+        if (hi - lo) * 1000 / hi < 15 {
+            break;
+        }
+        let mid = lo + (hi - lo) / 2;
+        if run(mid)?.success {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Ok(hi))
+}
