@@ -1,6 +1,7 @@
 //! Integration tests: the `daisee` binary as a real process, spoken to over real sockets.
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+mod bad_requests;
 mod boards;
 mod clients;
 mod crash;

@@ -138,23 +138,33 @@ pub enum RpcFailure {
     Error { code: i64, message: String },
 }
 
-/// One JSON-RPC call over a fresh HTTP/1.1 connection.
-pub fn rpc_call(addr: &str, method: &str, params: Value) -> Result<Value, RpcFailure> {
-    let transport = |e: std::io::Error| RpcFailure::Transport(e.to_string());
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-    let mut stream = TcpStream::connect(addr).map_err(transport)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(transport)?;
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+/// POSTs `body` over a fresh HTTP/1.1 connection; returns the status code and the body.
+pub fn http_post(addr: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    stream.write_all(request.as_bytes()).map_err(transport)?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).map_err(transport)?;
-    let (_, payload) = response
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| RpcFailure::Transport(format!("truncated response {response:?}")))?;
-    let value: Value = serde_json::from_str(payload)
+    stream.write_all(head.as_bytes())?;
+    // The server may answer (413) and close before reading a huge body: that is fine.
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let response = String::from_utf8_lossy(&response).to_string();
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, payload))
+}
+
+/// One JSON-RPC call over a fresh HTTP/1.1 connection.
+pub fn rpc_call(addr: &str, method: &str, params: Value) -> Result<Value, RpcFailure> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let (_, payload) = http_post(addr, body.as_bytes()).map_err(|e| RpcFailure::Transport(e.to_string()))?;
+    if payload.is_empty() {
+        return Err(RpcFailure::Transport("empty response".into()));
+    }
+    let value: Value = serde_json::from_str(&payload)
         .map_err(|e| RpcFailure::Transport(format!("bad JSON {payload:?}: {e}")))?;
     if let Some(err) = value.get("error") {
         return Err(RpcFailure::Error {
