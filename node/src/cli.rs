@@ -59,6 +59,17 @@ pub enum Command {
     /// Manages keystore accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Opens an interactive JSON-RPC console on a node (IPC path, or http:// URL).
+    Attach {
+        /// Endpoint: an IPC socket path (default ./daisee.ipc under --datadir) or an http:// URL.
+        endpoint: Option<String>,
+        /// Data directory whose daisee.ipc to use.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: Option<PathBuf>,
+        /// Runs these calls (`method [params]`, one per line) instead of reading the terminal.
+        #[arg(long)]
+        exec: Option<String>,
+    },
     /// Prints the version.
     Version,
 }
@@ -83,10 +94,10 @@ pub enum AccountCommand {
     },
 }
 
-/// JSON-RPC server flags.
+/// JSON-RPC server flags (geth's names).
 #[derive(Debug, Clone, Args, Default)]
 pub struct HttpArgs {
-    /// Enables the HTTP JSON-RPC server.
+    /// Enables the HTTP (and WebSocket) JSON-RPC server.
     #[arg(long = "http")]
     pub http: bool,
     /// HTTP listening address (default 127.0.0.1).
@@ -95,6 +106,30 @@ pub struct HttpArgs {
     /// HTTP listening port (default 8545; 0 picks a free one).
     #[arg(long = "http.port")]
     pub http_port: Option<u16>,
+    /// Namespaces over HTTP, comma-separated (default eth,net,web3; dev: all).
+    #[arg(long = "http.api", value_delimiter = ',')]
+    pub http_api: Option<Vec<String>>,
+    /// Origins allowed to call from browsers (CORS), comma-separated; `*` for any.
+    #[arg(long = "http.corsdomain", value_delimiter = ',')]
+    pub http_cors: Option<Vec<String>>,
+    /// Enables a WebSocket server on its own port (the HTTP port serves WebSocket too).
+    #[arg(long = "ws")]
+    pub ws: bool,
+    /// WebSocket listening address (default 127.0.0.1).
+    #[arg(long = "ws.addr")]
+    pub ws_addr: Option<IpAddr>,
+    /// WebSocket listening port (default 8546).
+    #[arg(long = "ws.port")]
+    pub ws_port: Option<u16>,
+    /// Namespaces over WebSocket, comma-separated (default eth,net,web3).
+    #[arg(long = "ws.api", value_delimiter = ',')]
+    pub ws_api: Option<Vec<String>>,
+    /// IPC socket path (default <datadir>/daisee.ipc).
+    #[arg(long = "ipcpath")]
+    pub ipc_path: Option<PathBuf>,
+    /// Disables the IPC socket.
+    #[arg(long = "ipcdisable")]
+    pub ipc_disable: bool,
 }
 
 /// `daisee run`.

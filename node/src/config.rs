@@ -14,6 +14,12 @@
 //! enabled = true
 //! addr = "127.0.0.1"
 //! port = 8545
+//! api = ["eth", "net", "web3"]
+//! corsdomain = ["http://localhost:3000"]
+//!
+//! [ws]
+//! enabled = false
+//! port = 8546
 //! ```
 
 use crate::cli::RunArgs;
@@ -37,16 +43,23 @@ pub struct FileConfig {
     #[serde(default)]
     seal_empty: bool,
     #[serde(default)]
-    http: HttpConfig,
+    http: ServerConfig,
+    #[serde(default)]
+    ws: ServerConfig,
+    ipcpath: Option<PathBuf>,
+    #[serde(default)]
+    ipcdisable: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HttpConfig {
+struct ServerConfig {
     #[serde(default)]
     enabled: bool,
     addr: Option<IpAddr>,
     port: Option<u16>,
+    api: Option<Vec<String>>,
+    corsdomain: Option<Vec<String>>,
 }
 
 /// Reads a config file; relative paths in it are taken from the file's folder.
@@ -78,6 +91,14 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
             http: flags.http.http || file.http.enabled,
             http_addr: flags.http.http_addr.or(file.http.addr),
             http_port: flags.http.http_port.or(file.http.port),
+            http_api: flags.http.http_api.or(file.http.api),
+            http_cors: flags.http.http_cors.or(file.http.corsdomain),
+            ws: flags.http.ws || file.ws.enabled,
+            ws_addr: flags.http.ws_addr.or(file.ws.addr),
+            ws_port: flags.http.ws_port.or(file.ws.port),
+            ws_api: flags.http.ws_api.or(file.ws.api),
+            ipc_path: flags.http.ipc_path.or(file.ipcpath),
+            ipc_disable: flags.http.ipc_disable || file.ipcdisable,
         },
     }
 }

@@ -3,10 +3,10 @@
 
 use anyhow::{bail, Context};
 use daisee_node::node::{Node, NodeConfig};
+use daisee_node::rpc::ServerOptions;
 use daisee_node::state::Store;
 use std::io::Write;
-use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tokio::sync::watch;
 
 /// Files in a datadir.
@@ -31,36 +31,74 @@ pub fn open_store(datadir: &Path) -> anyhow::Result<Store> {
     Store::open(&path).with_context(|| format!("opening {}", path.display()))
 }
 
-/// Runs `node` until a signal: the sealer if it has a signer, HTTP JSON-RPC on `http`.
-pub async fn serve(node: Node, http: Option<SocketAddr>) -> anyhow::Result<()> {
+/// What the node serves: HTTP/WebSocket servers and an IPC socket.
+#[derive(Debug, Clone, Default)]
+pub struct ServePlan {
+    /// HTTP (+ WebSocket on the same port) servers; the first is printed as `rpc:`.
+    pub servers: Vec<ServerOptions>,
+    /// The IPC socket (every namespace, as geth's).
+    pub ipc: Option<PathBuf>,
+}
+
+/// Runs `node` until a signal: the sealer if it has a signer, the RPC servers of `plan`.
+pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let sealer = node
         .signer()
         .map(|_| tokio::spawn(daisee_node::sealer::run(node.clone(), stop_rx.clone())));
-    let rpc = match http {
-        Some(addr) => {
-            let (handle, bound) = daisee_node::rpc::serve_http(node.clone(), addr)
-                .await
-                .with_context(|| format!("starting HTTP JSON-RPC on {addr}"))?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "rpc: http://{bound}")?;
-            out.flush()?;
-            Some(handle)
+    let mut handles = Vec::new();
+    for (i, options) in plan.servers.iter().enumerate() {
+        if options.cors.iter().any(|o| o == "*") && !node.accounts().is_empty() {
+            tracing::warn!(
+                target: "daisee",
+                "CORS allows any origin (*) while accounts are unlocked: any web page this machine \
+                 opens can send transactions from them"
+            );
+        }
+        let (handle, bound) = daisee_node::rpc::serve(node.clone(), options)
+            .await
+            .with_context(|| format!("starting JSON-RPC on {}", options.addr))?;
+        let label = if i == 0 { "rpc" } else { "ws" };
+        let scheme = if i == 0 { "http" } else { "ws" };
+        say(&format!("{label}: {scheme}://{bound}"))?;
+        handles.push(handle);
+    }
+    let ipc = match &plan.ipc {
+        Some(path) => {
+            let all: Vec<String> =
+                daisee_node::rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
+            let module =
+                daisee_node::rpc::module(node.clone(), &all).map_err(anyhow::Error::msg)?;
+            let task = daisee_node::rpc::serve_ipc(module, path)
+                .with_context(|| format!("opening IPC socket {}", path.display()))?;
+            say(&format!("ipc: {}", path.display()))?;
+            Some((task, path.clone()))
         }
         None => None,
     };
     wait_for_signal().await?;
     tracing::info!(target: "daisee", "shutting down");
     stop_tx.send_replace(true);
-    if let Some(rpc) = rpc {
-        let _ = rpc.stop();
-        rpc.stopped().await;
+    for handle in handles {
+        let _ = handle.stop();
+        handle.stopped().await;
+    }
+    if let Some((task, path)) = ipc {
+        task.abort();
+        let _ = std::fs::remove_file(path);
     }
     if let Some(sealer) = sealer {
         sealer.await.context("sealer task")?;
     }
     node.store().flush().context("flushing the database")?;
     tracing::info!(target: "daisee", "stopped cleanly");
+    Ok(())
+}
+
+fn say(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
     Ok(())
 }
 

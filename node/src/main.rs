@@ -2,6 +2,7 @@
 // Items of the binary's modules are `pub` for reading, not for export.
 #![allow(unreachable_pub)]
 
+mod attach;
 mod cli;
 mod config;
 mod launch;
@@ -69,6 +70,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Attach { endpoint, datadir, exec } => attach::run(endpoint, datadir, exec),
         Command::Version => say(&format!("{}\n", daisee_node::rpc::client_version())),
     }
 }
@@ -101,11 +103,41 @@ fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(text.lines().next().unwrap_or_default().to_string())
 }
 
-fn http_addr(args: &cli::HttpArgs, default_on: bool) -> Option<SocketAddr> {
-    (default_on || args.http).then(|| {
-        let ip = args.http_addr.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        SocketAddr::new(ip, args.http_port.unwrap_or(8545))
-    })
+/// The servers the flags ask for. In dev, HTTP is on and serves every namespace by default.
+fn serve_plan(
+    args: &cli::HttpArgs,
+    dev: bool,
+    datadir: Option<&std::path::Path>,
+) -> launch::ServePlan {
+    let apis = |listed: &Option<Vec<String>>| -> Vec<String> {
+        let default = if dev { daisee_node::rpc::ALL_APIS } else { daisee_node::rpc::DEFAULT_APIS };
+        listed.clone().unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
+    };
+    let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let mut servers = Vec::new();
+    if dev || args.http {
+        servers.push(daisee_node::rpc::ServerOptions {
+            addr: SocketAddr::new(args.http_addr.unwrap_or(local), args.http_port.unwrap_or(8545)),
+            apis: apis(&args.http_api),
+            cors: args.http_cors.clone().unwrap_or_default(),
+        });
+    }
+    if args.ws {
+        let addr = SocketAddr::new(args.ws_addr.unwrap_or(local), args.ws_port.unwrap_or(8546));
+        if servers.first().is_none_or(|http| http.addr != addr) {
+            servers.push(daisee_node::rpc::ServerOptions {
+                addr,
+                apis: apis(&args.ws_api),
+                cors: vec![],
+            });
+        }
+    }
+    let ipc = if args.ipc_disable {
+        None
+    } else {
+        args.ipc_path.clone().or_else(|| datadir.map(|d| d.join("daisee.ipc")))
+    };
+    launch::ServePlan { servers, ipc }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -149,7 +181,7 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
     )?;
-    runtime()?.block_on(launch::serve(node, http_addr(&args.http, false)))
+    runtime()?.block_on(launch::serve(node, serve_plan(&args.http, false, Some(&datadir))))
 }
 
 fn dev(args: DevArgs) -> anyhow::Result<()> {
@@ -189,7 +221,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let node = launch::start(store, config)?;
-    runtime()?.block_on(launch::serve(node, http_addr(&args.http, true)))
+    runtime()?.block_on(launch::serve(node, serve_plan(&args.http, true, args.datadir.as_deref())))
 }
 
 fn write_genesis(args: GenesisArgs) -> anyhow::Result<()> {

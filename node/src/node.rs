@@ -48,6 +48,7 @@ struct Inner {
     heads: watch::Sender<Header>,
     new_heads: broadcast::Sender<Header>,
     new_txs: broadcast::Sender<B256>,
+    proposals: Mutex<std::collections::BTreeMap<Address, bool>>,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -96,6 +97,7 @@ impl Node {
                 heads,
                 new_heads: broadcast::channel(256).0,
                 new_txs: broadcast::channel(4096).0,
+                proposals: Mutex::new(Default::default()),
             }),
         };
         node.restore_journal()?;
@@ -166,6 +168,43 @@ impl Node {
     /// The key of an unlocked account.
     pub fn unlocked_key(&self, address: &Address) -> Option<PrivateKey> {
         self.inner.config.accounts.iter().find(|k| k.address() == *address).cloned()
+    }
+
+    /// Pool contents: `(pending, queued)` by sender and nonce.
+    #[allow(clippy::type_complexity)]
+    pub fn pool_content(
+        &self,
+    ) -> (
+        std::collections::BTreeMap<Address, std::collections::BTreeMap<u64, crate::txpool::PoolTx>>,
+        std::collections::BTreeMap<Address, std::collections::BTreeMap<u64, crate::txpool::PoolTx>>,
+    ) {
+        lock(&self.inner.pool).content(&self.inner.store)
+    }
+
+    /// The Clique snapshot after the canonical block `header` (the head's when `None`).
+    pub fn snapshot(
+        &self,
+        header: Option<&Header>,
+    ) -> Result<crate::consensus::Snapshot, ChainError> {
+        let chain = lock(&self.inner.chain);
+        match header {
+            Some(h) => chain.snapshot_at(h),
+            None => Ok(chain.snapshot().clone()),
+        }
+    }
+
+    /// Votes this signer will cast in the blocks it seals: authorize (true) or drop (false).
+    pub fn proposals(&self) -> std::collections::BTreeMap<Address, bool> {
+        lock(&self.inner.proposals).clone()
+    }
+
+    /// Adds (`Some`) or discards (`None`) a proposal.
+    pub fn propose(&self, address: Address, authorize: Option<bool>) {
+        let mut proposals = lock(&self.inner.proposals);
+        match authorize {
+            Some(auth) => proposals.insert(address, auth),
+            None => proposals.remove(&address),
+        };
     }
 
     /// The chain configuration.
@@ -296,10 +335,14 @@ impl Node {
             let pool = lock(&self.inner.pool);
             pool.best(&self.inner.store, crate::consensus::next_base_fee(chain.config(), &head))
         };
-        if candidates.is_empty() && !self.inner.config.seal_empty {
+        if candidates.is_empty()
+            && !self.inner.config.seal_empty
+            && lock(&self.inner.proposals).is_empty()
+        {
             return Ok(None);
         }
-        let built = build_block(&chain, &key, timestamp, &candidates)?;
+        let vote = self.pick_vote(&chain);
+        let built = build_block(&chain, &key, timestamp, &candidates, vote)?;
         for (hash, reason) in &built.invalid {
             tracing::debug!(target: "daisee::sealer", %hash, "left out: {reason}");
         }
@@ -313,6 +356,22 @@ impl Node {
         self.after_new_head(&new_head)?;
         self.drop_invalid(&built.invalid)?;
         Ok(Some(new_head))
+    }
+
+    /// A proposal that still makes sense on the head (geth picks one at random; we rotate).
+    fn pick_vote(&self, chain: &Chain) -> Option<(Address, bool)> {
+        let snapshot = chain.snapshot();
+        let number = chain.head().number + 1;
+        if number.is_multiple_of(snapshot.epoch) {
+            return None;
+        }
+        let proposals = lock(&self.inner.proposals);
+        let valid: Vec<(Address, bool)> = proposals
+            .iter()
+            .filter(|(a, auth)| snapshot.signers.contains(*a) != **auth)
+            .map(|(a, auth)| (*a, *auth))
+            .collect();
+        (!valid.is_empty()).then(|| valid[(number as usize) % valid.len()])
     }
 
     /// Transactions that can never be included (e.g. funds gone) leave the pool and journal.

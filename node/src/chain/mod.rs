@@ -72,6 +72,14 @@ impl Chain {
         &self.snapshot
     }
 
+    /// The signer snapshot after the canonical block `header`.
+    pub fn snapshot_at(&self, header: &Header) -> Result<Snapshot, ChainError> {
+        if header.hash() == self.head.hash() {
+            return Ok(self.snapshot.clone());
+        }
+        rebuild_snapshot(&self.store, header, self.clique.epoch.max(1))
+    }
+
     /// Reverts the head block (its parent becomes the head).
     pub fn revert_head(&mut self) -> Result<(), ChainError> {
         self.head = self.store.revert_head()?;

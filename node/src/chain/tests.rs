@@ -54,7 +54,7 @@ fn transfer(nonce: u64) -> PoolTx {
 
 /// A valid next block with one transfer, sealed by `key(1)` at `timestamp`.
 fn valid_block(chain: &Chain, timestamp: u64) -> Block {
-    build_block(chain, &key(1), timestamp, &[transfer(0)]).unwrap().block
+    build_block(chain, &key(1), timestamp, &[transfer(0)], None).unwrap().block
 }
 
 /// Imports `block` expecting a refusal, and checks that nothing changed.
@@ -186,7 +186,7 @@ fn malformed_rlp_is_refused_before_import() {
 fn export_then_import_reproduces_head_and_state() {
     let mut c = chain(0);
     for nonce in 0..3 {
-        let built = build_block(&c, &key(1), unix_now(), &[transfer(nonce)]).unwrap();
+        let built = build_block(&c, &key(1), unix_now(), &[transfer(nonce)], None).unwrap();
         c.import(&built.block, unix_now()).unwrap();
     }
     let mut file = Vec::new();
@@ -204,7 +204,7 @@ fn reverting_the_head_restores_the_previous_state() {
     let mut c = chain(0);
     let before = c.store().all_accounts().unwrap();
     let genesis = c.head().clone();
-    let built = build_block(&c, &key(1), unix_now(), &[transfer(0)]).unwrap();
+    let built = build_block(&c, &key(1), unix_now(), &[transfer(0)], None).unwrap();
     c.import(&built.block, unix_now()).unwrap();
     c.revert_head().unwrap();
     assert_eq!(c.head(), &genesis);
@@ -219,7 +219,7 @@ fn state_at_recent_blocks_reads_through_changesets() {
     let mut c = chain(0);
     let to = Address::repeat_byte(0x77);
     for nonce in 0..3 {
-        let built = build_block(&c, &key(1), unix_now(), &[transfer(nonce)]).unwrap();
+        let built = build_block(&c, &key(1), unix_now(), &[transfer(nonce)], None).unwrap();
         c.import(&built.block, unix_now()).unwrap();
     }
     let store = c.store();

@@ -2,20 +2,24 @@
 //! shaped as go-ethereum's. Handlers reach the node only through its [`Node`] handle.
 
 mod block_tag;
+mod clique;
 mod error;
 mod eth;
 mod eth_fees;
 mod eth_state;
 mod eth_tx;
 mod filters;
+mod ipc;
 mod json;
 mod logs;
 mod net_web3;
 mod pubsub;
 mod request;
+mod txpool;
 
 pub use block_tag::BlockTag;
 pub use error::RpcError;
+pub use ipc::serve_ipc;
 pub use net_web3::client_version;
 
 use crate::node::Node;
@@ -35,30 +39,63 @@ const MAX_BATCH: u32 = 1000;
 /// Subscriptions per WebSocket connection.
 const MAX_SUBSCRIPTIONS: u32 = 256;
 
-/// Every method of the enabled namespaces.
-pub fn module(node: Node) -> Result<RpcModule<Node>, jsonrpsee::core::RegisterMethodError> {
+/// Namespaces served when none are listed.
+pub const DEFAULT_APIS: &[&str] = &["eth", "net", "web3"];
+/// Every namespace the node has.
+pub const ALL_APIS: &[&str] = &["eth", "net", "web3", "txpool", "clique", "debug"];
+
+/// Where and what one server serves.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Listening address.
+    pub addr: SocketAddr,
+    /// Namespaces served (`eth`, `net`, `web3`, `txpool`, `clique`, `debug`).
+    pub apis: Vec<String>,
+    /// Origins allowed by CORS (`*` for any); empty: no CORS headers.
+    pub cors: Vec<String>,
+}
+
+/// Every method of the namespaces in `apis` (unknown names are an error).
+pub fn module(node: Node, apis: &[String]) -> Result<RpcModule<Node>, String> {
+    if let Some(bad) = apis.iter().find(|a| !ALL_APIS.contains(&a.as_str())) {
+        return Err(format!("unknown API namespace {bad:?} (known: {})", ALL_APIS.join(", ")));
+    }
     let mut module = RpcModule::new(node);
-    eth::register(&mut module)?;
-    eth_state::register(&mut module)?;
-    eth_tx::register(&mut module)?;
-    eth_fees::register(&mut module)?;
-    filters::register(&mut module, filters::Filters::default())?;
-    pubsub::register(&mut module)?;
-    net_web3::register(&mut module)?;
-    method(&mut module, "eth_getLogs", |params, node| {
-        let filter: request::FilterJson = params.one()?;
-        logs::get_logs(node, &filter)
-    })?;
-    method(&mut module, "rpc_modules", |_, _| {
-        Ok(json!({"eth": "1.0", "net": "1.0", "web3": "1.0"}))
-    })?;
+    let registered = (|| {
+        eth::register(&mut module)?;
+        eth_state::register(&mut module)?;
+        eth_tx::register(&mut module)?;
+        eth_fees::register(&mut module)?;
+        filters::register(&mut module, filters::Filters::default())?;
+        pubsub::register(&mut module)?;
+        net_web3::register(&mut module)?;
+        txpool::register(&mut module)?;
+        clique::register(&mut module)?;
+        method(&mut module, "eth_getLogs", |params, node| {
+            let filter: request::FilterJson = params.one()?;
+            logs::get_logs(node, &filter)
+        })?;
+        let listed: serde_json::Map<String, serde_json::Value> =
+            apis.iter().map(|a| (a.clone(), json!("1.0"))).collect();
+        method(&mut module, "rpc_modules", move |_, _| {
+            Ok(serde_json::Value::Object(listed.clone()))
+        })
+    })();
+    registered.map_err(|e| e.to_string())?;
+    let names: Vec<&'static str> = module.method_names().collect();
+    for name in names {
+        let namespace = name.split('_').next().unwrap_or_default();
+        if namespace != "rpc" && !apis.iter().any(|a| a == namespace) {
+            module.remove_method(name);
+        }
+    }
     Ok(module)
 }
 
-/// Starts the HTTP + WebSocket server on `addr`; returns its handle and the bound address.
-pub async fn serve_http(
+/// Starts an HTTP + WebSocket server; returns its handle and the bound address.
+pub async fn serve(
     node: Node,
-    addr: SocketAddr,
+    options: &ServerOptions,
 ) -> std::io::Result<(ServerHandle, SocketAddr)> {
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_REQUEST_BODY)
@@ -67,11 +104,35 @@ pub async fn serve_http(
         .max_subscriptions_per_connection(MAX_SUBSCRIPTIONS)
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))
         .build();
-    let server = Server::builder().set_config(config).build(addr).await?;
+    let cors = cors_layer(&options.cors)?;
+    let middleware = tower::ServiceBuilder::new().option_layer(cors);
+    let server = Server::builder()
+        .set_config(config)
+        .set_http_middleware(middleware)
+        .build(options.addr)
+        .await?;
     let bound = server.local_addr()?;
-    let module = module(node).map_err(std::io::Error::other)?;
-    tracing::info!(target: "daisee::rpc", "JSON-RPC on http://{bound} and ws://{bound}");
+    let module = module(node, &options.apis).map_err(std::io::Error::other)?;
+    tracing::info!(target: "daisee::rpc", apis = %options.apis.join(","), "JSON-RPC on http://{bound} and ws://{bound}");
     Ok((server.start(module), bound))
+}
+
+fn cors_layer(origins: &[String]) -> std::io::Result<Option<tower_http::cors::CorsLayer>> {
+    use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let layer = CorsLayer::new().allow_methods(Any).allow_headers(Any);
+    if origins.iter().any(|o| o == "*") {
+        return Ok(Some(layer.allow_origin(Any)));
+    }
+    let list = origins
+        .iter()
+        .map(|o| {
+            o.parse().map_err(|e| std::io::Error::other(format!("invalid CORS origin {o:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(layer.allow_origin(AllowOrigin::list(list))))
 }
 
 /// Registers a method that may block (store reads, journal writes) on the blocking pool.

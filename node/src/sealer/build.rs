@@ -5,7 +5,7 @@
 use crate::chain::{block_bloom, Chain};
 use crate::consensus::{
     next_base_fee, seal_header, ConsensusError, DIFF_IN_TURN, DIFF_NO_TURN, EXTRA_SEAL,
-    EXTRA_VANITY,
+    EXTRA_VANITY, NONCE_AUTH, NONCE_DROP,
 };
 use crate::execution::{BlockContext, BlockExecutor, ExecError};
 use crate::primitives::{
@@ -48,7 +48,12 @@ fn vanity() -> [u8; EXTRA_VANITY] {
     v
 }
 
-fn template(chain: &Chain, signer: Address, timestamp: u64) -> Header {
+fn template(
+    chain: &Chain,
+    signer: Address,
+    timestamp: u64,
+    vote: Option<(Address, bool)>,
+) -> Header {
     let parent = chain.head();
     let config = chain.config();
     let number = parent.number + 1;
@@ -62,7 +67,14 @@ fn template(chain: &Chain, signer: Address, timestamp: u64) -> Header {
     extra.extend_from_slice(&[0u8; EXTRA_SEAL]);
     let cancun = config.is_cancun(timestamp);
     let difficulty = if snapshot.in_turn(number, &signer) { DIFF_IN_TURN } else { DIFF_NO_TURN };
+    let (beneficiary, nonce) = match vote {
+        Some((address, true)) => (address, NONCE_AUTH),
+        Some((address, false)) => (address, NONCE_DROP),
+        None => (Address::ZERO, NONCE_DROP),
+    };
     Header {
+        beneficiary,
+        nonce,
         parent_hash: parent.hash(),
         ommers_hash: EMPTY_OMMERS_HASH,
         number,
@@ -80,14 +92,16 @@ fn template(chain: &Chain, signer: Address, timestamp: u64) -> Header {
     }
 }
 
-/// Builds and seals a block on `chain`'s head at `timestamp` from `candidates` (in order).
+/// Builds and seals a block on `chain`'s head at `timestamp` from `candidates` (in order),
+/// casting `vote` (Clique: authorize or drop an address) if given.
 pub(crate) fn build_block(
     chain: &Chain,
     key: &PrivateKey,
     timestamp: u64,
     candidates: &[PoolTx],
+    vote: Option<(Address, bool)>,
 ) -> Result<Built, BuildError> {
-    let mut header = template(chain, key.address(), timestamp);
+    let mut header = template(chain, key.address(), timestamp, vote);
     let ctx = BlockContext {
         number: header.number,
         timestamp,

@@ -201,6 +201,24 @@ impl TxPool {
         (pending, self.len() - pending)
     }
 
+    /// Every pooled transaction split into `(pending, queued)`, by sender and nonce.
+    #[allow(clippy::type_complexity)]
+    pub fn content(
+        &self,
+        state: &impl AccountState,
+    ) -> (BTreeMap<Address, BTreeMap<u64, PoolTx>>, BTreeMap<Address, BTreeMap<u64, PoolTx>>) {
+        let (mut pending, mut queued) = (BTreeMap::new(), BTreeMap::new());
+        for (sender, queue) in &self.senders {
+            let (nonce, _) = state.nonce_and_balance(sender);
+            let ready = self.pending_nonce(sender, nonce);
+            for (n, p) in queue {
+                let side = if *n < ready { &mut pending } else { &mut queued };
+                side.entry(*sender).or_insert_with(BTreeMap::new).insert(*n, p.clone());
+            }
+        }
+        (pending, queued)
+    }
+
     /// Ready transactions in the order a block should take them: each sender's in nonce order,
     /// senders interleaved by the tip they pay at `base_fee`, highest first; transactions whose
     /// fee cap is below the base fee wait.

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 /// The error code of a JSON-RPC answer.
 fn error_code(payload: &str) -> i64 {
-    let v: Value = serde_json::from_str(payload).unwrap_or_else(|e| panic!("not JSON ({e}): {payload:.200}"));
+    let v: Value =
+        serde_json::from_str(payload).unwrap_or_else(|e| panic!("not JSON ({e}): {payload:.200}"));
     v["error"]["code"].as_i64().unwrap_or_else(|| panic!("no error in {payload:.300}"))
 }
 
@@ -26,7 +27,10 @@ fn bad_requests_get_clear_errors_and_the_node_keeps_serving() {
 
     // Protocol level.
     assert_eq!(error_code(&post(b"{not json").1), -32700, "invalid JSON is a parse error");
-    assert_eq!(error_code(&post(br#"{"jsonrpc":"2.0","id":1,"method":"eth_nope","params":[]}"#).1), -32601);
+    assert_eq!(
+        error_code(&post(br#"{"jsonrpc":"2.0","id":1,"method":"eth_nope","params":[]}"#).1),
+        -32601
+    );
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let (status, body) = post(deep.as_bytes());
     // Read as a batch whose one item is not a request: -32600 (or a parse error, or 413).
@@ -34,35 +38,54 @@ fn bad_requests_get_clear_errors_and_the_node_keeps_serving() {
     assert!(refused, "deep nesting: {status} {body:.100}");
     let huge = vec![b' '; 20 * 1024 * 1024];
     assert_eq!(post(&huge).0, 413, "a 20 MB body is refused before it is read");
-    let batch: Vec<Value> =
-        (0..10_000).map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_chainId", "params": []})).collect();
+    let batch: Vec<Value> = (0..10_000)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_chainId", "params": []}))
+        .collect();
     let (_, body) = post(serde_json::to_string(&batch).unwrap().as_bytes());
-    assert!(body.contains("-32010") || body.contains("too large") || body.contains("Batch"), "{body:.300}");
+    assert!(
+        body.contains("-32010") || body.contains("too large") || body.contains("Batch"),
+        "{body:.300}"
+    );
 
     // Parameters.
     let bad_type = r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[42,"latest"]}"#;
     assert_eq!(error_code(&post(bad_type.as_bytes()).1), -32602, "wrong parameter type");
     let bad_hex = r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0xzz"]}"#;
     assert_eq!(error_code(&post(bad_hex.as_bytes()).1), -32602, "invalid hex");
-    let bad_tag = r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["soon",false]}"#;
+    let bad_tag =
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["soon",false]}"#;
     assert_eq!(error_code(&post(bad_tag.as_bytes()).1), -32602, "invalid block tag");
 
     // Transactions.
     let key = dev_key(4);
     let to = Address::repeat_byte(1);
-    let big = signed(&key, 31337, 0, to, U256::ZERO, Bytes::from(vec![1u8; 130 * 1024]), 10_000_000);
-    assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&big)])).starts_with("oversized data"));
+    let big =
+        signed(&key, 31337, 0, to, U256::ZERO, Bytes::from(vec![1u8; 130 * 1024]), 10_000_000);
+    assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&big)]))
+        .starts_with("oversized data"));
     let wrong_chain = signed(&key, 1, 0, to, U256::ZERO, Bytes::new(), 21_000);
-    assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&wrong_chain)])).starts_with("invalid chain id"));
+    assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&wrong_chain)]))
+        .starts_with("invalid chain id"));
     let good = signed(&key, 31337, 0, to, U256::from(1), Bytes::new(), 21_000);
-    let forged = SignedTransaction::new(good.tx.clone(), Signature { r: U256::ZERO, ..good.signature });
-    assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&forged)])).starts_with("invalid sender"));
+    let forged =
+        SignedTransaction::new(good.tx.clone(), Signature { r: U256::ZERO, ..good.signature });
+    assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&forged)]))
+        .starts_with("invalid sender"));
     let garbage = format!("0x02{}", "ff".repeat(40));
     assert!(error_message(&node, "eth_sendRawTransaction", json!([garbage])).starts_with("rlp"));
     node.ok("eth_sendRawTransaction", json!([raw(&good)]));
     node.wait_receipt(&good.hash(), std::time::Duration::from_secs(30));
-    assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&good)])).starts_with("nonce too low"));
-    let broke = signed(&daisee_node::primitives::PrivateKey::from_bytes(&[7u8; 32].into()).unwrap(), 31337, 0, to, U256::from(1), Bytes::new(), 21_000);
+    assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&good)]))
+        .starts_with("nonce too low"));
+    let broke = signed(
+        &daisee_node::primitives::PrivateKey::from_bytes(&[7u8; 32].into()).unwrap(),
+        31337,
+        0,
+        to,
+        U256::from(1),
+        Bytes::new(),
+        21_000,
+    );
     assert!(error_message(&node, "eth_sendRawTransaction", json!([raw(&broke)]))
         .starts_with("insufficient funds for gas * price + value"));
 
@@ -70,7 +93,10 @@ fn bad_requests_get_clear_errors_and_the_node_keeps_serving() {
     let stranger = Address::repeat_byte(0x99);
     let request = json!([{"from": stranger, "to": to, "value": "0x1"}]);
     assert_eq!(error_message(&node, "eth_sendTransaction", request), "unknown account");
-    assert_eq!(error_message(&node, "eth_sign", json!([stranger, "0xdeadbeef"])), "unknown account");
+    assert_eq!(
+        error_message(&node, "eth_sign", json!([stranger, "0xdeadbeef"])),
+        "unknown account"
+    );
 
     // Still serving.
     assert_eq!(node.ok("eth_chainId", json!([])), json!("0x7a69"));

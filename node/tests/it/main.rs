@@ -6,4 +6,5 @@ mod boards;
 mod clients;
 mod crash;
 mod dev;
+mod servers;
 mod support;

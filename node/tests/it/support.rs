@@ -160,7 +160,8 @@ pub fn http_post(addr: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
 /// One JSON-RPC call over a fresh HTTP/1.1 connection.
 pub fn rpc_call(addr: &str, method: &str, params: Value) -> Result<Value, RpcFailure> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-    let (_, payload) = http_post(addr, body.as_bytes()).map_err(|e| RpcFailure::Transport(e.to_string()))?;
+    let (_, payload) =
+        http_post(addr, body.as_bytes()).map_err(|e| RpcFailure::Transport(e.to_string()))?;
     if payload.is_empty() {
         return Err(RpcFailure::Transport("empty response".into()));
     }
