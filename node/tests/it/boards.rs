@@ -39,6 +39,8 @@ fn init_then_run_seals_as_bf7_1() {
     let bf7_1: daisee_node::primitives::Address =
         "0xAbE92107801E1aE2f830399e5c37761DB76e7C44".parse().unwrap();
     assert_eq!(recover_signer(&header).unwrap(), bf7_1);
+    assert_eq!(node.ok("clique_getSigner", json!(["0x1"])), json!(bf7_1));
+    assert_eq!(node.ok("clique_getSigners", json!([])).as_array().unwrap().len(), 3);
     assert!(node.terminate());
 }
 
