@@ -22,6 +22,8 @@ fn init_then_run_seals_as_bf7_1() {
         "--datadir",
         dir.str(),
         "--seal-empty",
+        "--http.api",
+        "eth,net,web3,clique,debug",
     ]);
     assert_eq!(node.ok("net_version", json!([])), json!("69"));
     let start = Instant::now();
@@ -39,6 +41,8 @@ fn init_then_run_seals_as_bf7_1() {
     let bf7_1: daisee_node::primitives::Address =
         "0xAbE92107801E1aE2f830399e5c37761DB76e7C44".parse().unwrap();
     assert_eq!(recover_signer(&header).unwrap(), bf7_1);
+    assert_eq!(node.ok("clique_getSigner", json!(["0x1"])), json!(bf7_1));
+    assert_eq!(node.ok("clique_getSigners", json!([])).as_array().unwrap().len(), 3);
     assert_eq!(node.ok("clique_getSigner", json!(["0x1"])), json!(bf7_1));
     assert_eq!(node.ok("clique_getSigners", json!([])).as_array().unwrap().len(), 3);
     assert!(node.terminate());
