@@ -71,6 +71,8 @@ pub struct CallOutcome {
     pub logs: Vec<Log>,
     /// Why it halted, when it did (out of gas, invalid opcode…).
     pub halt: Option<String>,
+    /// Accounts and storage slots it touched, sender, callee and precompiles excepted.
+    pub touched: Vec<(Address, Vec<B256>)>,
 }
 
 /// Runs `req` on the state after block `at` (`None`: the head), in the block context `ctx`.
@@ -160,12 +162,27 @@ pub fn call(
         .build_fill();
     let out = evm.transact(tx).map_err(|e| ExecError::InvalidTransaction(e.to_string()))?;
     let gas_used = out.result.tx_gas_used();
+    let excluded = |a: &Address| {
+        Some(*a) == req.from || Some(*a) == req.to || a.0[..18].iter().all(|b| *b == 0)
+    };
+    let mut touched: Vec<(Address, Vec<B256>)> = out
+        .state
+        .iter()
+        .filter(|(a, _)| !excluded(a))
+        .map(|(a, acc)| (*a, acc.storage.keys().map(|k| B256::from(*k)).collect()))
+        .collect();
+    touched.sort();
     Ok(match out.result {
-        ExecutionResult::Success { logs, output, .. } => {
-            CallOutcome { success: true, output: output.into_data(), gas_used, logs, halt: None }
-        }
+        ExecutionResult::Success { logs, output, .. } => CallOutcome {
+            success: true,
+            output: output.into_data(),
+            gas_used,
+            logs,
+            halt: None,
+            touched,
+        },
         ExecutionResult::Revert { output, .. } => {
-            CallOutcome { success: false, output, gas_used, logs: vec![], halt: None }
+            CallOutcome { success: false, output, gas_used, logs: vec![], halt: None, touched }
         }
         ExecutionResult::Halt { reason, .. } => CallOutcome {
             success: false,
@@ -173,6 +190,7 @@ pub fn call(
             gas_used,
             logs: vec![],
             halt: Some(format!("{reason:?}")),
+            touched,
         },
     })
 }

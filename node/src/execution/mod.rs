@@ -4,9 +4,11 @@
 mod call;
 mod predeploy;
 mod state_changes;
+mod trace;
 
 pub use call::{call, estimate_gas, AccountOverride, CallOutcome, CallRequest, CALL_GAS_CAP};
 pub use predeploy::{run_constructor, Deployed};
+pub use trace::{trace_call, CallFrame};
 
 use crate::genesis::ChainConfig;
 use crate::primitives::{Address, Receipt, SignedTransaction, TxKind, TxType, B256, U256};
@@ -177,7 +179,7 @@ impl BlockExecutor {
     }
 }
 
-fn tx_env(tx: &SignedTransaction, sender: Address) -> TxEnv {
+pub(crate) fn tx_env(tx: &SignedTransaction, sender: Address) -> TxEnv {
     let t = &tx.tx;
     let access_list = AccessList(
         t.access_list

@@ -3,7 +3,7 @@
 use super::json::{self, q, Location};
 use super::{method, BlockTag, RpcError};
 use crate::node::Node;
-use crate::primitives::{Address, Block, Bytes, SignedTransaction, B256};
+use crate::primitives::{Address, Block, SignedTransaction, B256};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
 
@@ -80,16 +80,6 @@ pub(super) fn register(
             first_log += receipts[i].logs.len();
         }
         Ok(Value::Array(out))
-    })?;
-    method(m, "debug_getRawHeader", |params, node| {
-        let tag: BlockTag = params.one()?;
-        Ok(tag.header(node)?.map(|h| json!(Bytes::from(h.encoded()))).unwrap_or(Value::Null))
-    })?;
-    method(m, "debug_getRawBlock", |params, node| {
-        let tag: BlockTag = params.one()?;
-        Ok(canonical_block(node, tag)?
-            .map(|b| json!(Bytes::from(b.encoded())))
-            .unwrap_or(Value::Null))
     })?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! `eth_estimateGas`, `eth_createAccessList`, at the head or a recent block.
 
 use super::json::q;
-use super::request::{OverrideJson, TxRequest};
+use super::request::{self, OverrideJson, TxRequest};
 use super::{method, BlockTag, RpcError};
 use crate::execution::{self, CallOutcome};
 use crate::node::Node;
@@ -59,6 +59,45 @@ pub(super) fn register(
             .collect();
         let out = run(node, &req, tag.unwrap_or_default(), &overrides)?;
         ok_or_revert(out).map(|o| json!(o.output))
+    })?;
+    method(m, "eth_createAccessList", |params, node| {
+        let mut seq = params.sequence();
+        let mut req: TxRequest = seq.next()?;
+        let tag: Option<BlockTag> = seq.optional_next()?;
+        let tag = tag.unwrap_or(BlockTag::Pending);
+        let none = BTreeMap::new();
+        // As geth: run, list what was touched, run again with that list until it is stable.
+        let mut out = run(node, &req, tag, &none)?;
+        for _ in 0..3 {
+            let list: Vec<request::AccessListEntry> = out
+                .touched
+                .iter()
+                .map(|(a, keys)| request::AccessListEntry {
+                    address: *a,
+                    storage_keys: keys.clone(),
+                })
+                .collect();
+            let same = list.len() == req.access_list.len()
+                && list
+                    .iter()
+                    .zip(&req.access_list)
+                    .all(|(a, b)| a.address == b.address && a.storage_keys == b.storage_keys);
+            req.access_list = list;
+            out = run(node, &req, tag, &none)?;
+            if same {
+                break;
+            }
+        }
+        let list: Vec<Value> = req
+            .access_list
+            .iter()
+            .map(|e| json!({"address": e.address, "storageKeys": e.storage_keys}))
+            .collect();
+        let mut answer = json!({"accessList": list, "gasUsed": q(out.gas_used)});
+        if !out.success {
+            answer["error"] = json!(RpcError::Reverted(out.output.clone()).to_string());
+        }
+        Ok(answer)
     })?;
     method(m, "eth_estimateGas", |params, node| {
         let mut seq = params.sequence();

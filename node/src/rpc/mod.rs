@@ -3,6 +3,7 @@
 
 mod block_tag;
 mod clique;
+mod debug;
 mod error;
 mod eth;
 mod eth_fees;
@@ -71,6 +72,7 @@ pub fn module(node: Node, apis: &[String]) -> Result<RpcModule<Node>, String> {
         net_web3::register(&mut module)?;
         txpool::register(&mut module)?;
         clique::register(&mut module)?;
+        debug::register(&mut module)?;
         method(&mut module, "eth_getLogs", |params, node| {
             let filter: request::FilterJson = params.one()?;
             logs::get_logs(node, &filter)

@@ -6,5 +6,6 @@ mod boards;
 mod clients;
 mod crash;
 mod dev;
+mod inspect;
 mod servers;
 mod support;
