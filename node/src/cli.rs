@@ -150,9 +150,9 @@ pub struct RunArgs {
     /// Seals blocks with the unlocked account.
     #[arg(long)]
     pub mine: bool,
-    /// Account to unlock from `<datadir>/keystore` (the signer with `--mine`).
-    #[arg(long)]
-    pub unlock: Option<Address>,
+    /// Accounts to unlock from the keystore, comma-separated (the first seals with `--mine`).
+    #[arg(long, value_delimiter = ',')]
+    pub unlock: Option<Vec<Address>>,
     /// File holding the unlock password.
     #[arg(long)]
     pub password: Option<PathBuf>,

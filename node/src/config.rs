@@ -37,7 +37,7 @@ pub struct FileConfig {
     identity: Option<String>,
     #[serde(default)]
     mine: bool,
-    unlock: Option<Address>,
+    unlock: Option<Unlock>,
     password: Option<PathBuf>,
     keystore: Option<PathBuf>,
     #[serde(default)]
@@ -49,6 +49,14 @@ pub struct FileConfig {
     ipcpath: Option<PathBuf>,
     #[serde(default)]
     ipcdisable: bool,
+}
+
+/// One address or a list.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Unlock {
+    One(Address),
+    Many(Vec<Address>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,7 +91,10 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
         networkid: flags.networkid.or(file.networkid),
         identity: flags.identity.or(file.identity),
         mine: flags.mine || file.mine,
-        unlock: flags.unlock.or(file.unlock),
+        unlock: flags.unlock.or(file.unlock.map(|u| match u {
+            Unlock::One(a) => vec![a],
+            Unlock::Many(v) => v,
+        })),
         password: flags.password.or(file.password),
         keystore: flags.keystore.or(file.keystore),
         seal_empty: flags.seal_empty || file.seal_empty,

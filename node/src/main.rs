@@ -156,20 +156,19 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
     if let Some(id) = args.networkid.filter(|id| *id != chain_id) {
         bail!("--networkid {id} does not match the genesis chain id {chain_id}");
     }
-    let unlocked = match args.unlock {
-        None => None,
-        Some(address) => {
-            let password =
-                read_password(&args.password.clone().context("--unlock needs --password <file>")?)?;
-            let keystore =
-                args.keystore.clone().unwrap_or_else(|| launch::layout::keystore(&datadir));
-            Some(accounts::unlock(&keystore, &address, &password)?)
+    let mut unlocked = Vec::new();
+    if let Some(addresses) = &args.unlock {
+        let password =
+            read_password(&args.password.clone().context("--unlock needs --password <file>")?)?;
+        let keystore = args.keystore.clone().unwrap_or_else(|| launch::layout::keystore(&datadir));
+        for address in addresses {
+            unlocked.push(accounts::unlock(&keystore, address, &password)?);
         }
-    };
-    if args.mine && unlocked.is_none() {
+    }
+    if args.mine && unlocked.is_empty() {
         bail!("--mine needs --unlock <address> and --password <file>");
     }
-    let signer = if args.mine { unlocked.clone() } else { None };
+    let signer = if args.mine { unlocked.first().cloned() } else { None };
     let name = args.identity.clone().unwrap_or_else(|| "daisee".into());
     tracing::info!(target: "daisee", %name, chain_id, signer = ?signer.as_ref().map(PrivateKey::address), "starting");
     let node = launch::start(
@@ -177,7 +176,7 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
         NodeConfig {
             signer,
             seal_empty: args.seal_empty,
-            accounts: unlocked.into_iter().collect(),
+            accounts: unlocked,
             ..Default::default()
         },
     )?;
