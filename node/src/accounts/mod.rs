@@ -3,6 +3,7 @@
 
 mod hd;
 mod keystore;
+mod scrypt_compat;
 
 pub use hd::{derive_key, mnemonic_seed, HdError, DEV_MNEMONIC};
 pub use keystore::{
