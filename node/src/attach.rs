@@ -1,4 +1,4 @@
-//! `daisee attach`: an interactive JSON-RPC console over IPC or HTTP. Type a method and its
+//! `daisee attach`: an interactive JSON-RPC console over IPC, HTTP or WebSocket. Type a method and its
 //! parameters as JSON (`eth_getBalance ["0x…", "latest"]`), see the answer as pretty JSON;
 //! history is kept in `~/.daisee_history`, Tab completes method names.
 
@@ -70,6 +70,91 @@ const METHODS: &[&str] = &[
 enum Transport {
     Ipc(std::os::unix::net::UnixStream),
     Http(String),
+    Ws(std::net::TcpStream),
+}
+
+/// Opens a WebSocket (RFC 6455) client connection: the HTTP upgrade, nothing more.
+fn ws_connect(addr: &str) -> anyhow::Result<std::net::TcpStream> {
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    let key = "ZGFpc2VlLWF0dGFjaC0xMg=="; // any 16 bytes, base64
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes())?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte)?;
+        head.push(byte[0]);
+    }
+    if !head.starts_with(b"HTTP/1.1 101") {
+        bail!(
+            "WebSocket upgrade refused: {}",
+            String::from_utf8_lossy(&head).lines().next().unwrap_or("")
+        );
+    }
+    Ok(stream)
+}
+
+/// Sends one masked text frame.
+fn ws_send(stream: &mut std::net::TcpStream, text: &str) -> anyhow::Result<()> {
+    let payload = text.as_bytes();
+    let mut frame = vec![0x81u8];
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n if n < 65536 => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    let mask = [0x5a, 0x17, 0xc3, 0x8e];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    stream.write_all(&frame)?;
+    Ok(())
+}
+
+/// Reads frames until a whole text message arrives (pings are answered).
+fn ws_receive(stream: &mut std::net::TcpStream) -> anyhow::Result<String> {
+    let mut message = Vec::new();
+    loop {
+        let mut head = [0u8; 2];
+        stream.read_exact(&mut head)?;
+        let (fin, opcode) = (head[0] & 0x80 != 0, head[0] & 0x0f);
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut b = [0u8; 2];
+                stream.read_exact(&mut b)?;
+                u64::from(u16::from_be_bytes(b))
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                stream.read_exact(&mut b)?;
+                u64::from_be_bytes(b)
+            }
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; usize::try_from(len)?];
+        stream.read_exact(&mut payload)?;
+        match opcode {
+            0x8 => bail!("the node closed the WebSocket"),
+            0x9 => {
+                let pong = [0x8a, 0x80, 0, 0, 0, 0];
+                stream.write_all(&pong)?;
+            }
+            0x1 | 0x0 => {
+                message.extend_from_slice(&payload);
+                if fin {
+                    return Ok(String::from_utf8(message)?);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Transport {
@@ -96,6 +181,16 @@ impl Transport {
                 let (_, payload) =
                     response.split_once("\r\n\r\n").context("truncated HTTP response")?;
                 Ok(serde_json::from_str(payload)?)
+            }
+            Self::Ws(stream) => {
+                ws_send(stream, &body)?;
+                // Skip subscription notifications until the answer with our id arrives.
+                loop {
+                    let answer: Value = serde_json::from_str(&ws_receive(stream)?)?;
+                    if answer.get("id") == request.get("id") {
+                        return Ok(answer);
+                    }
+                }
             }
         }
     }
@@ -171,8 +266,10 @@ pub fn run(
     };
     let mut transport = if let Some(addr) = endpoint.strip_prefix("http://") {
         Transport::Http(addr.trim_end_matches('/').to_string())
-    } else if endpoint.starts_with("ws://") || endpoint.starts_with("https://") {
-        bail!("attach speaks IPC and http:// (use the HTTP port for {endpoint})");
+    } else if let Some(addr) = endpoint.strip_prefix("ws://") {
+        Transport::Ws(ws_connect(addr.trim_end_matches('/'))?)
+    } else if endpoint.starts_with("https://") || endpoint.starts_with("wss://") {
+        bail!("attach speaks IPC, http:// and ws:// (TLS is for a reverse proxy in front of the node)");
     } else {
         Transport::Ipc(
             std::os::unix::net::UnixStream::connect(&endpoint)

@@ -59,9 +59,9 @@ pub enum Command {
     /// Manages keystore accounts.
     #[command(subcommand)]
     Account(AccountCommand),
-    /// Opens an interactive JSON-RPC console on a node (IPC path, or http:// URL).
+    /// Opens an interactive JSON-RPC console on a node (IPC path, http:// or ws:// URL).
     Attach {
-        /// Endpoint: an IPC socket path (default ./daisee.ipc under --datadir) or an http:// URL.
+        /// Endpoint: an IPC socket path (default daisee.ipc under --datadir), http:// or ws:// URL.
         endpoint: Option<String>,
         /// Data directory whose daisee.ipc to use.
         #[arg(long, env = "DAISEE_DATADIR")]
@@ -83,6 +83,17 @@ pub enum AccountCommand {
         #[arg(long, env = "DAISEE_DATADIR")]
         datadir: PathBuf,
         /// File holding the password.
+        #[arg(long)]
+        password: PathBuf,
+    },
+    /// Imports a private key (hex, as `geth account import` takes) into `<datadir>/keystore`.
+    Import {
+        /// File holding the hex private key.
+        keyfile: PathBuf,
+        /// Data directory.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+        /// File holding the password that will protect it.
         #[arg(long)]
         password: PathBuf,
     },

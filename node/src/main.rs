@@ -62,6 +62,23 @@ fn main() -> anyhow::Result<()> {
                 accounts::store_key(&launch::layout::keystore(&datadir), &key, &password, 18)?;
             say(&format!("address {}\nkeyfile {}", key.address(), path.display()))
         }
+        Command::Account(AccountCommand::Import { keyfile, datadir, password }) => {
+            let text = std::fs::read_to_string(&keyfile)
+                .with_context(|| format!("reading {}", keyfile.display()))?;
+            let raw = hex::decode(text.trim().trim_start_matches("0x"))
+                .context("the key file must hold a hex private key")?;
+            if raw.len() != 32 {
+                bail!("a private key is 32 bytes, the file holds {}", raw.len());
+            }
+            let key = PrivateKey::from_bytes(&primitives::B256::from_slice(&raw))?;
+            let keystore = launch::layout::keystore(&datadir);
+            if accounts::list_keys(&keystore)?.iter().any(|(a, _)| *a == key.address()) {
+                bail!("account {} already exists", key.address());
+            }
+            let password = read_password(&password)?;
+            let path = accounts::store_key(&keystore, &key, &password, 18)?;
+            say(&format!("address {}\nkeyfile {}", key.address(), path.display()))
+        }
         Command::Account(AccountCommand::List { datadir }) => {
             for (i, (address, path)) in
                 accounts::list_keys(&launch::layout::keystore(&datadir))?.iter().enumerate()

@@ -43,6 +43,10 @@ fn ipc_serves_attach_and_namespaces_follow_the_flags() {
     let url = format!("http://{}", node.rpc);
     let out = daisee_ok(&["attach", &url, "--exec", "eth_getBalance [\"0x12\"]"]);
     assert!(out.starts_with("error:"), "{out}");
+    // and over WebSocket, on the same port as HTTP.
+    let ws = format!("ws://{}", node.rpc);
+    let out = daisee_ok(&["attach", &ws, "--exec", "eth_chainId; net_version"]);
+    assert!(out.contains("\"0x7a69\"") && out.contains("\"31337\""), "{out}");
     assert!(node.terminate());
     assert!(!ipc.exists(), "the socket is removed at shutdown");
 }
@@ -65,4 +69,37 @@ fn cors_headers_only_for_listed_origins() {
     assert!(preflight("http://example.test")
         .contains("access-control-allow-origin: http://example.test"));
     assert!(!preflight("http://evil.test").contains("access-control-allow-origin"));
+}
+
+#[test]
+fn account_import_new_and_list() {
+    let dir = TempDir::new("accounts");
+    let password = dir.path().join("pw.txt");
+    std::fs::write(&password, "secret\n").unwrap();
+    let keyfile = dir.path().join("key.hex");
+    std::fs::write(&keyfile, hex::encode(dev_key(7).to_bytes())).unwrap();
+    let args = [
+        "account",
+        "import",
+        keyfile.to_str().unwrap(),
+        "--datadir",
+        dir.str(),
+        "--password",
+        password.to_str().unwrap(),
+    ];
+    let out = daisee_ok(&args);
+    assert!(out.contains(&dev_key(7).address().to_string()), "{out}");
+    let again = daisee().args(args).output().unwrap();
+    assert!(!again.status.success(), "importing twice is refused");
+    daisee_ok(&[
+        "account",
+        "new",
+        "--datadir",
+        dir.str(),
+        "--password",
+        password.to_str().unwrap(),
+    ]);
+    let list = daisee_ok(&["account", "list", "--datadir", dir.str()]);
+    assert_eq!(list.lines().count(), 2, "{list}");
+    assert!(list.contains(&dev_key(7).address().to_string()), "{list}");
 }
