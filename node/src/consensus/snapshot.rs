@@ -119,9 +119,10 @@ impl Snapshot {
                     snap.signers.insert(target);
                 } else {
                     snap.signers.remove(&target);
+                    // The signer list shrank: forget the recent signature that fell out.
                     let limit = snap.signer_limit();
                     if number >= limit {
-                        snap.recents.remove(&(number - limit + 1));
+                        snap.recents.remove(&(number - limit));
                     }
                     snap.votes.retain(|v| v.signer != target);
                     snap.retally();
@@ -167,6 +168,9 @@ impl Snapshot {
         }
     }
 }
+
+#[cfg(test)]
+mod eip225_tests;
 
 #[cfg(test)]
 mod tests {
