@@ -2,7 +2,7 @@
 //! signer and the events others listen to. RPC, the sealer and the CLI reach the core only
 //! through it.
 
-use crate::chain::{Chain, ChainError, ImportError, Imported};
+use crate::chain::{Chain, ChainError, ImportError, Inserted};
 use crate::primitives::{Address, Block, Header, PrivateKey, SignedTransaction, B256, U256};
 use crate::sealer::{build_block, BuildError};
 use crate::state::{Store, StoreError};
@@ -49,6 +49,7 @@ struct Inner {
     new_heads: broadcast::Sender<Header>,
     new_txs: broadcast::Sender<B256>,
     proposals: Mutex<std::collections::BTreeMap<Address, bool>>,
+    reorgs: std::sync::atomic::AtomicU64,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -98,6 +99,7 @@ impl Node {
                 new_heads: broadcast::channel(256).0,
                 new_txs: broadcast::channel(4096).0,
                 proposals: Mutex::new(Default::default()),
+                reorgs: Default::default(),
             }),
         };
         node.restore_journal()?;
@@ -404,10 +406,37 @@ impl Node {
         Ok(())
     }
 
-    /// Imports a block from outside (a file, later a peer).
-    pub fn import_block(&self, block: &Block) -> Result<Imported, ImportError> {
-        let imported = lock(&self.inner.chain).import(block, unix_now())?;
-        self.after_new_head(&block.header)?;
-        Ok(imported)
+    /// Inserts a block from outside (a file, a peer): it extends the head, is kept as a side
+    /// block, or reorganises the chain. After a reorg the orphaned transactions go back to the
+    /// pool and subscribers see the new branch's heads.
+    pub fn import_block(&self, block: &Block) -> Result<Inserted, ImportError> {
+        let inserted = lock(&self.inner.chain).insert_block(block, unix_now())?;
+        match &inserted {
+            Inserted::Extended(_) => self.after_new_head(&block.header)?,
+            Inserted::Side(_) => {}
+            Inserted::Reorged { adopted, dropped, .. } => {
+                self.inner.reorgs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                for tx in dropped {
+                    if let Err(e) = self.submit(tx.clone()) {
+                        tracing::debug!(target: "daisee::txpool", hash = %tx.hash(), "orphaned transaction not re-pooled: {e}");
+                    }
+                }
+                for header in adopted {
+                    let _ = self.inner.new_heads.send(header.clone());
+                }
+                let head = lock(&self.inner.chain).head().clone();
+                let gone = lock(&self.inner.pool).prune(&self.inner.store);
+                for hash in gone {
+                    self.inner.store.journal_remove(&hash)?;
+                }
+                self.inner.heads.send_replace(head);
+            }
+        }
+        Ok(inserted)
+    }
+
+    /// How many reorgs this node went through since it started.
+    pub fn reorg_count(&self) -> u64 {
+        self.inner.reorgs.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

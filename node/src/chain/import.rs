@@ -14,9 +14,12 @@ pub enum ImportError {
     /// The block is already in the chain.
     #[error("block {0} already known")]
     AlreadyKnown(B256),
-    /// The block does not extend the current head (side chains arrive with networking).
+    /// The block does not extend the current head.
     #[error("block's parent {0} is not the head")]
     NotOnHead(B256),
+    /// The block's parent is not known here.
+    #[error("unknown parent {0}")]
+    UnknownParent(B256),
     /// A header rule is broken.
     #[error("invalid header: {0}")]
     Consensus(#[from] ConsensusError),

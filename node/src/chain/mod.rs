@@ -2,10 +2,12 @@
 //! roots → one atomic commit), and reverting the head. The only writer of the store.
 
 mod file;
+mod fork;
 mod import;
 
 pub use file::{export, read_blocks, ChainFileError, ImportSummary};
 
+pub use fork::{Inserted, MAX_REORG_DEPTH};
 pub(crate) use import::block_bloom;
 pub use import::{ImportError, Imported};
 
@@ -103,3 +105,6 @@ fn rebuild_snapshot(store: &Store, head: &Header, epoch: u64) -> Result<Snapshot
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fork_tests;

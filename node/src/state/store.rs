@@ -71,6 +71,48 @@ impl Store {
         Ok(())
     }
 
+    /// Header, body and total difficulty: what every stored block has, canonical or not.
+    pub(crate) fn put_header_and_body(&self, batch: &mut sled::Batch, block: &Block) {
+        let hash = block.header.hash();
+        batch.insert(keys::hashed(keys::HEADER, &hash), block.header.encoded());
+        let mut body = RlpStream::new_list(block.transactions.len());
+        for tx in &block.transactions {
+            tx.append_to_body(&mut body);
+        }
+        batch.insert(keys::hashed(keys::BODY, &hash), body.out().to_vec());
+        let parent_td = match block.header.number {
+            0 => Ok(Some(U256::ZERO)),
+            _ => self.total_difficulty(&block.header.parent_hash),
+        };
+        match parent_td {
+            Ok(Some(td)) => {
+                let total = td + block.header.difficulty;
+                batch.insert(
+                    keys::hashed(keys::TOTAL_DIFFICULTY, &hash),
+                    total.to_be_bytes_trimmed_vec(),
+                );
+            }
+            _ => {
+                tracing::warn!(target: "daisee::store", %hash, "parent's total difficulty unknown")
+            }
+        }
+    }
+
+    /// Total difficulty of the chain ending at `hash`.
+    pub fn total_difficulty(&self, hash: &B256) -> Result<Option<U256>, StoreError> {
+        Ok(self
+            .get(&keys::hashed(keys::TOTAL_DIFFICULTY, hash))?
+            .map(|raw| U256::from_be_slice(&raw)))
+    }
+
+    /// Stores a block that is not (yet) canonical: header, body and total difficulty only.
+    pub fn put_side_block(&self, block: &Block) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        self.put_header_and_body(&mut batch, block);
+        self.tree.apply_batch(batch)?;
+        self.flush()
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         Ok(self.tree.get(key)?)
     }
@@ -241,12 +283,7 @@ impl Store {
 
     fn put_block(&self, batch: &mut sled::Batch, block: &Block, receipts: &[Receipt]) {
         let hash = block.header.hash();
-        batch.insert(keys::hashed(keys::HEADER, &hash), block.header.encoded());
-        let mut body = RlpStream::new_list(block.transactions.len());
-        for tx in &block.transactions {
-            tx.append_to_body(&mut body);
-        }
-        batch.insert(keys::hashed(keys::BODY, &hash), body.out().to_vec());
+        self.put_header_and_body(batch, block);
         let mut rs = RlpStream::new_list(receipts.len());
         for receipt in receipts {
             rs.append(&receipt.encoded());

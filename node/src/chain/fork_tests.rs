@@ -1,0 +1,139 @@
+//! Fork choice: a heavier branch becomes canonical through a reorg (state reverted through the
+//! changesets, orphaned transactions handed back); a heavier but invalid branch is undone.
+
+use super::{Chain, Inserted};
+use crate::community::{community_genesis, CommunitySpec};
+use crate::consensus::seal_header;
+use crate::node::unix_now;
+use crate::primitives::{
+    Address, Block, Bytes, PrivateKey, Transaction, TxKind, TxType, B256, U256,
+};
+use crate::sealer::build_block;
+use crate::state::Store;
+use crate::txpool::PoolTx;
+use std::sync::Arc;
+
+fn key(i: u8) -> PrivateKey {
+    PrivateKey::from_bytes(&B256::repeat_byte(i)).unwrap()
+}
+
+/// The two signers sorted by address: `signers()[n % 2]` is in turn for block `n`.
+fn signers() -> [PrivateKey; 2] {
+    let (a, b) = (key(1), key(3));
+    if a.address() < b.address() {
+        [a, b]
+    } else {
+        [b, a]
+    }
+}
+
+fn chain() -> Chain {
+    let spec = CommunitySpec {
+        chain_id: 4242,
+        period: 0,
+        epoch: 30_000,
+        signers: signers().iter().map(PrivateKey::address).collect(),
+        funds: vec![(key(2).address(), U256::from(10u64).pow(U256::from(21)))],
+        owner: key(1).address(),
+        rate: U256::ZERO,
+        meters: vec![],
+        timestamp: 0,
+    };
+    let store = Store::temporary().unwrap();
+    store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
+    Chain::open(store).unwrap()
+}
+
+fn pay(nonce: u64, to: u8) -> PoolTx {
+    let tx = Transaction {
+        tx_type: TxType::Eip1559,
+        chain_id: Some(4242),
+        nonce,
+        max_priority_fee_per_gas: 1,
+        max_fee_per_gas: 2_000_000_000,
+        gas_limit: 21_000,
+        to: TxKind::Call(Address::repeat_byte(to)),
+        value: U256::from(1000),
+        input: Bytes::new(),
+        access_list: vec![],
+    }
+    .sign(&key(2));
+    PoolTx { tx: Arc::new(tx), sender: key(2).address(), local: true }
+}
+
+fn seal_on(chain: &mut Chain, signer: &PrivateKey, txs: &[PoolTx]) -> Block {
+    let block = build_block(chain, signer, unix_now(), txs, None).unwrap().block;
+    chain.import(&block, unix_now()).unwrap();
+    block
+}
+
+fn balance(chain: &Chain, to: u8) -> U256 {
+    chain.store().account(&Address::repeat_byte(to)).unwrap().map(|a| a.balance).unwrap_or_default()
+}
+
+#[test]
+fn a_heavier_branch_wins_and_hands_back_orphaned_transactions() {
+    let [s0, s1] = signers();
+    let mut main = chain();
+    // Main: block 1 in turn (difficulty 2), paying 0x77.
+    let a1 = seal_on(&mut main, &s1, &[pay(0, 0x77)]);
+    // Other: three out-of-turn blocks (1 each), the first paying 0x88 with the same nonce.
+    let mut other = chain();
+    let b1 = seal_on(&mut other, &s0, &[pay(0, 0x88)]);
+    let b2 = seal_on(&mut other, &s1, &[]);
+    let b3 = seal_on(&mut other, &s0, &[]);
+
+    assert!(matches!(main.insert_block(&b1, unix_now()).unwrap(), Inserted::Side(_)));
+    assert!(
+        matches!(main.insert_block(&b2, unix_now()).unwrap(), Inserted::Side(_)),
+        "equal weight keeps the head"
+    );
+    match main.insert_block(&b3, unix_now()).unwrap() {
+        Inserted::Reorged { orphaned, adopted, dropped } => {
+            assert_eq!(orphaned, vec![a1.clone()]);
+            assert_eq!(adopted.len(), 3);
+            assert_eq!(dropped, a1.transactions);
+        }
+        other => panic!("expected a reorg, got {other:?}"),
+    }
+    assert_eq!(main.head(), &b3.header);
+    assert_eq!(main.head().state_root, other.head().state_root);
+    assert_eq!(balance(&main, 0x77), U256::ZERO, "the orphaned payment is undone");
+    assert_eq!(balance(&main, 0x88), U256::from(1000));
+    assert_eq!(main.store().tx_location(&a1.transactions[0].hash()).unwrap(), None);
+    // The old block stays stored as a side block; inserting it again changes nothing.
+    assert!(main.insert_block(&a1, unix_now()).is_err());
+    assert_eq!(main.head(), &b3.header);
+}
+
+#[test]
+fn a_heavier_but_invalid_branch_is_undone() {
+    let [s0, s1] = signers();
+    let mut main = chain();
+    let a1 = seal_on(&mut main, &s1, &[pay(0, 0x77)]);
+    let root_before = main.head().state_root;
+    let mut other = chain();
+    let b1 = seal_on(&mut other, &s0, &[]);
+    let b2 = seal_on(&mut other, &s1, &[]);
+    let mut b3 = build_block(&other, &s0, unix_now(), &[], None).unwrap().block;
+    b3.header.state_root = B256::repeat_byte(0xee);
+    seal_header(&mut b3.header, &s0).unwrap();
+
+    main.insert_block(&b1, unix_now()).unwrap();
+    main.insert_block(&b2, unix_now()).unwrap();
+    assert!(main.insert_block(&b3, unix_now()).is_err(), "the bad block fails the reorg");
+    assert_eq!(main.head(), &a1.header, "the old chain is restored");
+    assert_eq!(main.head().state_root, root_before);
+    assert_eq!(balance(&main, 0x77), U256::from(1000));
+}
+
+#[test]
+fn a_block_with_an_unknown_parent_is_refused() {
+    let [s0, s1] = signers();
+    let mut other = chain();
+    seal_on(&mut other, &s1, &[]);
+    let orphan = seal_on(&mut other, &s0, &[]);
+    let mut main = chain();
+    let err = main.insert_block(&orphan, unix_now()).unwrap_err();
+    assert!(matches!(err, super::ImportError::UnknownParent(_)), "{err}");
+}
