@@ -147,9 +147,16 @@ impl Node {
         self.inner.config.signer.as_ref().map(PrivateKey::address)
     }
 
-    /// The current head.
+    /// The current head, as the store has it: a block's receipts and state become visible in
+    /// the same atomic write as the head that includes them.
     pub fn head(&self) -> Header {
-        self.inner.heads.borrow().clone()
+        match self.inner.store.head() {
+            Ok(head) => head,
+            Err(e) => {
+                tracing::error!(target: "daisee::store", "reading the head: {e}");
+                self.inner.heads.borrow().clone()
+            }
+        }
     }
 
     /// Every new head, in order, as it is committed.
@@ -304,7 +311,8 @@ impl Node {
         self.inner.config.signer.as_ref()?;
         let head = self.head();
         let period = lock(&self.inner.chain).clique().period;
-        let has_work = self.inner.config.seal_empty || !lock(&self.inner.pool).is_empty();
+        // Only ready transactions are work: a queued one waits for its nonce gap to close.
+        let has_work = self.inner.config.seal_empty || self.pool_counts().0 > 0;
         if period == 0 {
             return has_work.then_some(Duration::ZERO);
         }

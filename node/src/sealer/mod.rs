@@ -13,8 +13,12 @@ use tokio::sync::watch;
 
 /// Runs the sealing loop until `shutdown` turns true.
 pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
+    // After an attempt that sealed nothing (transactions not yet includable, or not our turn),
+    // wait a little rather than spin.
+    let mut idle = false;
     loop {
         let delay = node.seal_delay();
+        let delay = if idle { delay.map(|d| d.max(Duration::from_millis(250))) } else { delay };
         let wake = node.pool_changed();
         tokio::select! {
             _ = shutdown.changed() => break,
@@ -25,7 +29,9 @@ pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
             break;
         }
         let sealing = node.clone();
-        match tokio::task::spawn_blocking(move || sealing.seal_if_due()).await {
+        let outcome = tokio::task::spawn_blocking(move || sealing.seal_if_due()).await;
+        idle = matches!(outcome, Ok(Ok(None)));
+        match outcome {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 tracing::error!(target: "daisee::sealer", "sealing failed: {e}");
