@@ -176,6 +176,35 @@ pub struct RunArgs {
     /// JSON-RPC flags.
     #[command(flatten)]
     pub http: HttpArgs,
+    /// Peer-to-peer flags.
+    #[command(flatten)]
+    pub p2p: P2pArgs,
+}
+
+/// Peer-to-peer flags (geth's names).
+#[derive(Debug, Clone, Args, Default)]
+pub struct P2pArgs {
+    /// P2P listening port (default 30303 for `run`; `dev` opens none unless given; 0: any).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// P2P listening address (default 0.0.0.0).
+    #[arg(long = "p2p.addr")]
+    pub p2p_addr: Option<IpAddr>,
+    /// Peers to connect to, comma-separated: multiaddrs with /p2p/<id>, or enode:// URLs.
+    #[arg(long, value_delimiter = ',')]
+    pub bootnodes: Option<Vec<String>>,
+    /// Finds peers on the LAN with mDNS (off unless given).
+    #[arg(long)]
+    pub mdns: bool,
+    /// Disables discovery (mDNS); static peers and bootnodes still connect.
+    #[arg(long)]
+    pub nodiscover: bool,
+    /// Most connected peers.
+    #[arg(long, default_value_t = 25)]
+    pub maxpeers: usize,
+    /// No networking at all.
+    #[arg(long)]
+    pub nonetwork: bool,
 }
 
 /// `daisee dev`.

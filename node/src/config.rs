@@ -98,6 +98,7 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
         password: flags.password.or(file.password),
         keystore: flags.keystore.or(file.keystore),
         seal_empty: flags.seal_empty || file.seal_empty,
+        p2p: flags.p2p,
         http: crate::cli::HttpArgs {
             http: flags.http.http || file.http.enabled,
             http_addr: flags.http.http_addr.or(file.http.addr),

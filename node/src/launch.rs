@@ -38,6 +38,8 @@ pub struct ServePlan {
     pub servers: Vec<ServerOptions>,
     /// The IPC socket (every namespace, as geth's).
     pub ipc: Option<PathBuf>,
+    /// Peer-to-peer networking.
+    pub net: Option<daisee_node::net::NetConfig>,
 }
 
 /// Runs `node` until a signal: the sealer if it has a signer, the RPC servers of `plan`.
@@ -76,6 +78,18 @@ pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let net = plan.net.map(|config| {
+        let on_listen: daisee_node::net::OnListen = Box::new(|addr, enode| {
+            tracing::info!(target: "daisee::net", "Started P2P networking self={enode}");
+            let _ = say(&format!("p2p: {addr}\nenode: {enode}"));
+        });
+        let (node, stop) = (node.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(e) = daisee_node::net::run(node, config, on_listen, stop).await {
+                tracing::error!(target: "daisee::net", "networking stopped: {e}");
+            }
+        })
+    });
     wait_for_signal().await?;
     tracing::info!(target: "daisee", "shutting down");
     stop_tx.send_replace(true);
@@ -89,6 +103,9 @@ pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
     }
     if let Some(sealer) = sealer {
         sealer.await.context("sealer task")?;
+    }
+    if let Some(net) = net {
+        let _ = net.await;
     }
     node.store().flush().context("flushing the database")?;
     tracing::info!(target: "daisee", "stopped cleanly");

@@ -120,6 +120,43 @@ fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(text.lines().next().unwrap_or_default().to_string())
 }
 
+/// Networking as the flags ask: static peers from `static-nodes.json` and `--bootnodes`.
+fn net_config(
+    args: &cli::P2pArgs,
+    datadir: &std::path::Path,
+    default_port: u16,
+) -> anyhow::Result<Option<daisee_node::net::NetConfig>> {
+    use daisee_node::net::identity;
+    if args.nonetwork {
+        return Ok(None);
+    }
+    let key = identity::load_or_create(&datadir.join("daisee").join("nodekey"))?;
+    let mut peers = Vec::new();
+    let static_nodes = datadir.join("static-nodes.json");
+    if static_nodes.exists() {
+        let text = std::fs::read_to_string(&static_nodes)?;
+        let list: Vec<String> = serde_json::from_str(&text).with_context(|| {
+            format!("{} must be a JSON array of enode URLs", static_nodes.display())
+        })?;
+        for entry in list {
+            peers.push(identity::parse_peer(&entry)?);
+        }
+    }
+    for entry in args.bootnodes.iter().flatten() {
+        peers.push(identity::parse_peer(entry)?);
+    }
+    let ip = args.p2p_addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let proto = if ip.is_ipv4() { "ip4" } else { "ip6" };
+    let listen = format!("/{proto}/{ip}/tcp/{}", args.port.unwrap_or(default_port)).parse()?;
+    Ok(Some(daisee_node::net::NetConfig {
+        key,
+        listen,
+        peers,
+        mdns: args.mdns && !args.nodiscover,
+        max_peers: args.maxpeers,
+    }))
+}
+
 /// The servers the flags ask for. In dev, HTTP is on and serves every namespace by default.
 fn serve_plan(
     args: &cli::HttpArgs,
@@ -154,7 +191,7 @@ fn serve_plan(
     } else {
         args.ipc_path.clone().or_else(|| datadir.map(|d| d.join("daisee.ipc")))
     };
-    launch::ServePlan { servers, ipc }
+    launch::ServePlan { servers, ipc, net: None }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -197,7 +234,9 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
     )?;
-    runtime()?.block_on(launch::serve(node, serve_plan(&args.http, false, Some(&datadir))))
+    let mut plan = serve_plan(&args.http, false, Some(&datadir));
+    plan.net = net_config(&args.p2p, &datadir, 30303)?;
+    runtime()?.block_on(launch::serve(node, plan))
 }
 
 fn dev(args: DevArgs) -> anyhow::Result<()> {

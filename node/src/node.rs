@@ -50,12 +50,24 @@ struct Inner {
     new_txs: broadcast::Sender<B256>,
     proposals: Mutex<std::collections::BTreeMap<Address, bool>>,
     reorgs: std::sync::atomic::AtomicU64,
+    /// When an out-of-turn signer may seal on top of a given head (Clique's wiggle).
+    wiggle: Mutex<Option<(B256, Instant)>>,
+    /// Connected peers (`None`: networking is off).
+    peers: Mutex<Option<usize>>,
 }
 
 /// A handle to the running node (cheap to clone).
 #[derive(Clone)]
 pub struct Node {
     inner: Arc<Inner>,
+}
+
+/// Clique's out-of-turn delay: up to 500 ms per signer in `signers/2 + 1`.
+fn random_wiggle(signers: usize) -> Duration {
+    let max_ms = (signers as u64 / 2 + 1) * 500;
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    Duration::from_millis(u64::from_le_bytes(bytes) % max_ms.max(1))
 }
 
 /// Unix time in seconds.
@@ -100,6 +112,8 @@ impl Node {
                 new_txs: broadcast::channel(4096).0,
                 proposals: Mutex::new(Default::default()),
                 reorgs: Default::default(),
+                wiggle: Mutex::new(None),
+                peers: Mutex::new(None),
             }),
         };
         node.restore_journal()?;
@@ -261,6 +275,21 @@ impl Node {
         self.submit(tx)
     }
 
+    /// Pools a transaction heard from a peer (not journaled: its sender's node keeps it).
+    pub fn submit_remote(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
+        let head = self.head();
+        check_stateless(
+            &tx,
+            self.inner.chain_id,
+            head.gas_limit,
+            self.inner.config.pool.min_gas_price,
+        )?;
+        let sender = tx.recover_sender().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+        let added = lock(&self.inner.pool).add(tx, sender, false, &self.inner.store)?;
+        self.inner.pool_notify.notify_one();
+        Ok(added.hash)
+    }
+
     /// Validates, journals and pools a local transaction; returns its hash once it is durable.
     pub fn submit(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
         let head = self.head();
@@ -340,6 +369,21 @@ impl Node {
         let timestamp = now.max(head.timestamp + chain.clique().period);
         if timestamp > now {
             return Ok(None);
+        }
+        // Out of turn, wait a random while so the in-turn signer's block usually wins.
+        if !snapshot.in_turn(number, &key.address()) {
+            let mut wiggle = lock(&self.inner.wiggle);
+            let ready = match *wiggle {
+                Some((hash, at)) if hash == head.hash() => at,
+                _ => {
+                    let at = Instant::now() + random_wiggle(snapshot.signers.len());
+                    *wiggle = Some((head.hash(), at));
+                    at
+                }
+            };
+            if Instant::now() < ready {
+                return Ok(None);
+            }
         }
         let candidates = {
             let pool = lock(&self.inner.pool);
@@ -441,6 +485,16 @@ impl Node {
             }
         }
         Ok(inserted)
+    }
+
+    /// Connected peers, or `None` when networking is off.
+    pub fn peer_count(&self) -> Option<usize> {
+        *lock(&self.inner.peers)
+    }
+
+    /// Records the number of connected peers (the network calls this).
+    pub fn set_peer_count(&self, peers: usize) {
+        *lock(&self.inner.peers) = Some(peers);
     }
 
     /// How many reorgs this node went through since it started.

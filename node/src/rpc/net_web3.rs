@@ -15,8 +15,10 @@ pub(super) fn register(
     m: &mut RpcModule<Node>,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     method(m, "net_version", |_, node| Ok(json!(node.chain_id().to_string())))?;
-    method(m, "net_listening", |_, _| Ok(json!(false)))?;
-    method(m, "net_peerCount", |_, _| Ok(json!("0x0")))?;
+    method(m, "net_listening", |_, node| Ok(json!(node.peer_count().is_some())))?;
+    method(m, "net_peerCount", |_, node| {
+        Ok(json!(format!("{:#x}", node.peer_count().unwrap_or(0))))
+    })?;
     method(m, "web3_clientVersion", |_, _| Ok(json!(client_version())))?;
     method(m, "web3_sha3", |params, _| {
         let data: alloy_primitives::Bytes = params.one().map_err(RpcError::from)?;

@@ -7,5 +7,6 @@ mod clients;
 mod crash;
 mod dev;
 mod inspect;
+mod network;
 mod servers;
 mod support;

@@ -60,6 +60,7 @@ impl Drop for TempDir {
 pub struct NodeProcess {
     pub child: Child,
     pub rpc: String,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl NodeProcess {
@@ -74,15 +75,30 @@ impl NodeProcess {
             .expect("spawn daisee");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("rpc: http://") {
                     let _ = tx.send(url.to_string());
                 }
+                seen.lock().unwrap().push(line);
             }
         });
         let rpc = rx.recv_timeout(Duration::from_secs(60)).expect("node printed its RPC address");
-        Self { child, rpc }
+        Self { child, rpc, lines }
+    }
+
+    /// Waits for a line of standard output starting with `prefix`; returns the rest.
+    pub fn line(&self, prefix: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.starts_with(prefix)) {
+                return l[prefix.len()..].to_string();
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "no {prefix:?} line");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Sends a JSON-RPC call.

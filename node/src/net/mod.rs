@@ -1,0 +1,375 @@
+//! Several boards, one chain: libp2p (TCP, noise, yamux) with gossip of new blocks and
+//! transactions, a sync protocol to catch up, static peers, optional mDNS, and peer discipline
+//! (a peer on another chain is dropped, a peer sending invalid blocks is banned for a while).
+//! The network reaches the core only through the [`Node`] handle.
+
+pub mod identity;
+mod protocol;
+
+pub use protocol::{SyncRequest, SyncResponse};
+
+use crate::chain::{ImportError, Inserted};
+use crate::node::Node;
+use crate::primitives::{Block, PrivateKey, SignedTransaction, U256};
+use futures::StreamExt;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{gossipsub, identify, mdns, request_response, Multiaddr, PeerId, Swarm};
+use protocol::{Behaviour, BehaviourEvent, MAX_BLOCKS_PER_REQUEST, MAX_RESPONSE_BYTES};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How long a misbehaving peer stays banned.
+const BAN: Duration = Duration::from_secs(600);
+/// How often peers are asked for their status (and static peers redialled).
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+/// How far back sync starts below the common height, to catch short forks.
+const SYNC_REWIND: u64 = 16;
+
+/// How the node networks.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// The node key (peer id and enode public key).
+    pub key: PrivateKey,
+    /// Listening address.
+    pub listen: Multiaddr,
+    /// Peers to keep connected (static peers, bootnodes).
+    pub peers: Vec<(PeerId, Multiaddr)>,
+    /// LAN discovery.
+    pub mdns: bool,
+    /// Most connected peers.
+    pub max_peers: usize,
+}
+
+/// Where the node listens, once it does: its multiaddr (with `/p2p/<id>`) and enode URL.
+pub type OnListen = Box<dyn Fn(&Multiaddr, &str) + Send>;
+
+struct Net {
+    node: Node,
+    swarm: Swarm<Behaviour>,
+    blocks_topic: gossipsub::IdentTopic,
+    txs_topic: gossipsub::IdentTopic,
+    config: NetConfig,
+    banned: HashMap<PeerId, Instant>,
+    connected: HashSet<PeerId>,
+    syncing: HashSet<PeerId>,
+}
+
+/// Runs the network until `shutdown` turns true.
+pub async fn run(
+    node: Node,
+    config: NetConfig,
+    on_listen: OnListen,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), String> {
+    let keypair = identity::keypair(&config.key);
+    let enode_id = identity::enode_id(&keypair);
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default(),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )
+        .map_err(|e| e.to_string())?
+        .with_behaviour(|key| {
+            protocol::behaviour(key, config.mdns)
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })
+        })
+        .map_err(|e| e.to_string())?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    let genesis = node.store().genesis_hash().map_err(|e| e.to_string())?;
+    let (blocks_topic, txs_topic) = protocol::topics(&genesis, node.chain_id());
+    swarm.behaviour_mut().gossipsub.subscribe(&blocks_topic).map_err(|e| e.to_string())?;
+    swarm.behaviour_mut().gossipsub.subscribe(&txs_topic).map_err(|e| e.to_string())?;
+    swarm.listen_on(config.listen.clone()).map_err(|e| e.to_string())?;
+    let mut net = Net {
+        node: node.clone(),
+        swarm,
+        blocks_topic,
+        txs_topic,
+        config,
+        banned: HashMap::new(),
+        connected: HashSet::new(),
+        syncing: HashSet::new(),
+    };
+    net.dial_static();
+    node.set_peer_count(0);
+    let mut heads = node.subscribe_heads();
+    let mut pending = node.subscribe_pending();
+    let mut tick = tokio::time::interval(STATUS_EVERY);
+    let local = *net.swarm.local_peer_id();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = tick.tick() => net.on_tick(),
+            head = heads.recv() => if let Ok(header) = head {
+                if let Ok(Some(block)) = node.store().block(&header.hash()) {
+                    net.publish(true, block.encoded());
+                }
+            },
+            tx = pending.recv() => if let Ok(hash) = tx {
+                if let Some((tx, _)) = node.pooled(&hash) {
+                    net.publish(false, tx.encoded());
+                }
+            },
+            event = net.swarm.select_next_some() => {
+                if let SwarmEvent::NewListenAddr { address, .. } = &event {
+                    let full = address.clone().with(libp2p::multiaddr::Protocol::P2p(local));
+                    let (ip, port) = socket_of(address);
+                    on_listen(&full, &format!("enode://{enode_id}@{ip}:{port}"));
+                }
+                net.on_event(event).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a block on the blocking pool (the store does disk I/O).
+async fn import(node: Node, block: Block) -> Result<Inserted, ImportError> {
+    tokio::task::spawn_blocking(move || node.import_block(&block)).await.unwrap_or_else(|e| {
+        Err(ImportError::Store(crate::state::StoreError::Corrupt(e.to_string())))
+    })
+}
+
+fn socket_of(addr: &Multiaddr) -> (String, u16) {
+    use libp2p::multiaddr::Protocol;
+    let (mut ip, mut port) = (String::from("127.0.0.1"), 0);
+    for p in addr.iter() {
+        match p {
+            Protocol::Ip4(a) => ip = a.to_string(),
+            Protocol::Ip6(a) => ip = a.to_string(),
+            Protocol::Tcp(p) => port = p,
+            _ => {}
+        }
+    }
+    (ip, port)
+}
+
+impl Net {
+    fn dial_static(&mut self) {
+        for (peer, addr) in self.config.peers.clone() {
+            if !self.connected.contains(&peer) && !self.is_banned(&peer) {
+                let addr = addr.with_p2p(peer).unwrap_or_else(|a| a);
+                if let Err(e) = self.swarm.dial(addr.clone()) {
+                    tracing::debug!(target: "daisee::net", %peer, "dial {addr}: {e}");
+                }
+            }
+        }
+    }
+
+    fn is_banned(&self, peer: &PeerId) -> bool {
+        self.banned.get(peer).is_some_and(|until| Instant::now() < *until)
+    }
+
+    fn ban(&mut self, peer: PeerId, why: &str) {
+        tracing::warn!(target: "daisee::net", %peer, "banning peer for {} s: {why}", BAN.as_secs());
+        self.banned.insert(peer, Instant::now() + BAN);
+        let _ = self.swarm.disconnect_peer_id(peer);
+    }
+
+    fn publish(&mut self, block: bool, data: Vec<u8>) {
+        let topic = if block { self.blocks_topic.clone() } else { self.txs_topic.clone() };
+        match self.swarm.behaviour_mut().gossipsub.publish(topic, data) {
+            Ok(_)
+            | Err(gossipsub::PublishError::Duplicate)
+            | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
+            Err(e) => tracing::debug!(target: "daisee::net", "gossip publish: {e}"),
+        }
+    }
+
+    fn on_tick(&mut self) {
+        self.banned.retain(|_, until| Instant::now() < *until);
+        self.dial_static();
+        let peers: Vec<PeerId> = self.connected.iter().copied().collect();
+        for peer in peers {
+            self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
+        }
+    }
+
+    fn status(&self) -> SyncResponse {
+        let head = self.node.head();
+        let hash = head.hash();
+        let td = self.node.store().total_difficulty(&hash).ok().flatten().unwrap_or_default();
+        SyncResponse::Status {
+            genesis: self.node.store().genesis_hash().unwrap_or_default(),
+            network_id: self.node.chain_id(),
+            head: head.number,
+            hash,
+            total_difficulty: td.to_string(),
+        }
+    }
+
+    fn blocks(&self, from: u64, count: u64) -> Vec<String> {
+        let store = self.node.store();
+        let (mut out, mut size) = (Vec::new(), 0);
+        for n in from..from.saturating_add(count.min(MAX_BLOCKS_PER_REQUEST)) {
+            let Ok(Some(hash)) = store.canonical_hash(n) else { break };
+            let Ok(Some(block)) = store.block(&hash) else { break };
+            let bytes = hex::encode(block.encoded());
+            size += bytes.len();
+            if size > MAX_RESPONSE_BYTES && !out.is_empty() {
+                break;
+            }
+            out.push(bytes);
+        }
+        out
+    }
+
+    async fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                if self.is_banned(&peer_id) || self.connected.len() >= self.config.max_peers {
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                if self.connected.insert(peer_id) {
+                    self.node.set_peer_count(self.connected.len());
+                    tracing::info!(target: "daisee::net", peer = %peer_id, peers = self.connected.len(), "peer connected");
+                }
+                self.swarm.behaviour_mut().sync.send_request(&peer_id, SyncRequest::Status);
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                if self.connected.remove(&peer_id) {
+                    self.node.set_peer_count(self.connected.len());
+                    tracing::info!(target: "daisee::net", peer = %peer_id, peers = self.connected.len(), "peer disconnected");
+                }
+                self.syncing.remove(&peer_id);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
+                for (peer, addr) in found {
+                    if !self.connected.contains(&peer) && !self.is_banned(&peer) {
+                        let _ = self.swarm.dial(addr.with_p2p(peer).unwrap_or_else(|a| a));
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                ..
+            })) => {}
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message,
+                ..
+            })) => {
+                self.on_gossip(propagation_source, message).await;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                peer,
+                message,
+                ..
+            })) => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let answer = match request {
+                        SyncRequest::Status => self.status(),
+                        SyncRequest::Blocks { from, count } => {
+                            SyncResponse::Blocks(self.blocks(from, count))
+                        }
+                    };
+                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
+                }
+                request_response::Message::Response { response, .. } => {
+                    self.on_response(peer, response).await
+                }
+            },
+            _ => {}
+        }
+    }
+
+    async fn on_gossip(&mut self, source: PeerId, message: gossipsub::Message) {
+        if message.topic == self.blocks_topic.hash() {
+            match Block::decode(&message.data) {
+                Ok(block) => match import(self.node.clone(), block).await {
+                    Ok(_) | Err(ImportError::AlreadyKnown(_)) | Err(ImportError::NotOnHead(_)) => {}
+                    Err(ImportError::UnknownParent(_)) => self.request_sync(source),
+                    Err(ImportError::Consensus(
+                        crate::consensus::ConsensusError::FutureBlock { .. },
+                    )) => {}
+                    Err(ImportError::Store(e)) => {
+                        tracing::error!(target: "daisee::net", "store: {e}")
+                    }
+                    Err(e) => self.ban(source, &format!("invalid block: {e}")),
+                },
+                Err(e) => self.ban(source, &format!("malformed block: {e}")),
+            }
+        } else if message.topic == self.txs_topic.hash() {
+            match SignedTransaction::decode(&message.data) {
+                Ok(tx) => {
+                    let node = self.node.clone();
+                    let _ = tokio::task::spawn_blocking(move || node.submit_remote(tx)).await;
+                }
+                Err(e) => self.ban(source, &format!("malformed transaction: {e}")),
+            }
+        }
+    }
+
+    fn request_sync(&mut self, peer: PeerId) {
+        let from = self.node.head().number.saturating_sub(SYNC_REWIND).max(1);
+        self.syncing.insert(peer);
+        self.swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, SyncRequest::Blocks { from, count: MAX_BLOCKS_PER_REQUEST });
+    }
+
+    async fn on_response(&mut self, peer: PeerId, response: SyncResponse) {
+        match response {
+            SyncResponse::Status { genesis, network_id, head, total_difficulty, .. } => {
+                let ours = self.node.store().genesis_hash().unwrap_or_default();
+                if genesis != ours || network_id != self.node.chain_id() {
+                    tracing::warn!(
+                        target: "daisee::net",
+                        %peer,
+                        "peer is on another chain (genesis {genesis}, network {network_id}); disconnecting"
+                    );
+                    self.ban(peer, "another chain");
+                    return;
+                }
+                let theirs: U256 = total_difficulty.parse().unwrap_or_default();
+                let our_head = self.node.head();
+                let our_td = self
+                    .node
+                    .store()
+                    .total_difficulty(&our_head.hash())
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                if theirs > our_td && !self.syncing.contains(&peer) {
+                    tracing::debug!(target: "daisee::net", %peer, head, "peer is ahead, syncing");
+                    self.request_sync(peer);
+                }
+            }
+            SyncResponse::Blocks(blocks) => {
+                self.syncing.remove(&peer);
+                let mut imported = 0;
+                for hex_block in blocks.iter().take(MAX_BLOCKS_PER_REQUEST as usize) {
+                    let Ok(bytes) = hex::decode(hex_block) else {
+                        return self.ban(peer, "malformed sync answer");
+                    };
+                    let block = match Block::decode(&bytes) {
+                        Ok(b) => b,
+                        Err(e) => return self.ban(peer, &format!("malformed block: {e}")),
+                    };
+                    match import(self.node.clone(), block).await {
+                        Ok(_) => imported += 1,
+                        Err(ImportError::AlreadyKnown(_)) => {}
+                        Err(ImportError::UnknownParent(_)) | Err(ImportError::NotOnHead(_)) => {
+                            break
+                        }
+                        Err(ImportError::Store(e)) => {
+                            tracing::error!(target: "daisee::net", "store: {e}");
+                            return;
+                        }
+                        Err(e) => return self.ban(peer, &format!("invalid block in sync: {e}")),
+                    }
+                }
+                if imported > 0 {
+                    tracing::info!(target: "daisee::net", %peer, imported, head = self.node.head().number, "synced blocks");
+                    // Ask again: the peer may have more.
+                    self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Several boards, one chain: the seed's three signers, each its own process, datadir and ports
+//! on loopback, connected through static peers (bootnodes); they agree on one head, keep sealing
+//! when one is killed, and the killed one catches up when it comes back. A node with another
+//! genesis is refused.
+
+use crate::support::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const BOARDS: [&str; 3] = ["bf7-1", "bf7-2", "bf7-3"];
+const ADDRESSES: [&str; 3] = [
+    "0xAbE92107801E1aE2f830399e5c37761DB76e7C44",
+    "0x1ff7258643fb8Db2945cFE042552D4646CC37e23",
+    "0xf019ff7bcb93d051AD74D14BEaB24711591cc32c",
+];
+
+fn board(i: usize, dir: &TempDir, bootnodes: &[String]) -> NodeProcess {
+    let keystore = format!("../config/{}/keystore", BOARDS[i]);
+    let password = format!("../config/{}/password.txt", BOARDS[i]);
+    let mut args = vec![
+        "run",
+        "--datadir",
+        dir.str(),
+        "--networkid",
+        "69",
+        "--identity",
+        BOARDS[i],
+        "--mine",
+        "--unlock",
+        ADDRESSES[i],
+        "--password",
+        &password,
+        "--keystore",
+        &keystore,
+        "--seal-empty",
+        "--http",
+        "--port",
+        "0",
+        "--p2p.addr",
+        "127.0.0.1",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    if !bootnodes.is_empty() {
+        args.push("--bootnodes".into());
+        args.push(bootnodes.join(","));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    NodeProcess::start(&args)
+}
+
+fn head(node: &NodeProcess) -> (u64, String) {
+    let block = node.ok("eth_getBlockByNumber", json!(["latest", false]));
+    (quantity(&block["number"]), block["hash"].as_str().unwrap().to_string())
+}
+
+/// Waits until every node has a head at least `min` and they agree on block `min`'s hash.
+fn agree(nodes: &[&NodeProcess], min: u64, timeout: Duration) {
+    let start = Instant::now();
+    loop {
+        let heads: Vec<(u64, String)> = nodes.iter().map(|n| head(n)).collect();
+        if heads.iter().all(|(n, _)| *n >= min) {
+            let at: Vec<serde_json::Value> = nodes
+                .iter()
+                .map(|n| {
+                    n.ok("eth_getBlockByNumber", json!([format!("{min:#x}"), false]))["hash"]
+                        .clone()
+                })
+                .collect();
+            if at.windows(2).all(|w| w[0] == w[1]) {
+                return;
+            }
+        }
+        assert!(start.elapsed() < timeout, "no agreement on block {min}: {heads:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn three_boards_agree_keep_sealing_without_one_and_resync_it() {
+    let dirs: Vec<TempDir> = BOARDS.iter().map(|b| TempDir::new(b)).collect();
+    for dir in &dirs {
+        daisee_ok(&["init", "../genesis/bf7.json", "--datadir", dir.str()]);
+    }
+    let n1 = board(0, &dirs[0], &[]);
+    let p1 = n1.line("p2p: ");
+    let n2 = board(1, &dirs[1], std::slice::from_ref(&p1));
+    let p2 = n2.line("p2p: ");
+    let mut n3 = board(2, &dirs[2], &[p1.clone(), p2.clone()]);
+    assert!(n1.line("enode: ").starts_with("enode://"));
+
+    // Period 5 s: a few blocks, the same on all three.
+    agree(&[&n1, &n2, &n3], 3, Duration::from_secs(60));
+    assert_eq!(n1.ok("net_peerCount", json!([])), json!("0x2"));
+    assert_eq!(n1.ok("net_listening", json!([])), json!(true));
+    let signers = n1.ok("eth_getBlockByNumber", json!(["0x2", false]));
+    assert!(signers["proofOfAuthorityData"].is_string());
+
+    // Unplug bf7-3: the two others keep sealing (two of three may alternate).
+    n3.kill();
+    let (before, _) = head(&n1);
+    agree(&[&n1, &n2], before + 2, Duration::from_secs(60));
+
+    // Plug it back: it catches up from its peers and seals again.
+    let n3 = board(2, &dirs[2], &[p1, p2]);
+    let (now, _) = head(&n1);
+    agree(&[&n1, &n2, &n3], now + 1, Duration::from_secs(60));
+}
+
+#[test]
+fn a_node_of_another_chain_is_refused() {
+    let (a, b) = (TempDir::new("chain-a"), TempDir::new("chain-b"));
+    daisee_ok(&["init", "../genesis/bf7.json", "--datadir", a.str()]);
+    daisee_ok(&["init", "../genesis/dev.json", "--datadir", b.str()]);
+    let na = NodeProcess::start(&[
+        "run",
+        "--datadir",
+        a.str(),
+        "--http",
+        "--port",
+        "0",
+        "--p2p.addr",
+        "127.0.0.1",
+    ]);
+    let pa = na.line("p2p: ");
+    let nb = NodeProcess::start(&[
+        "run",
+        "--datadir",
+        b.str(),
+        "--http",
+        "--port",
+        "0",
+        "--p2p.addr",
+        "127.0.0.1",
+        "--bootnodes",
+        &pa,
+    ]);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(nb.ok("eth_blockNumber", json!([])), json!("0x0"));
+    assert_eq!(
+        na.ok("net_peerCount", json!([])),
+        json!("0x0"),
+        "the other chain's node was dropped"
+    );
+    assert_eq!(nb.ok("net_peerCount", json!([])), json!("0x0"));
+}
