@@ -7,6 +7,7 @@ mod clients;
 mod crash;
 mod dev;
 mod inspect;
+mod mdns;
 mod network;
 mod servers;
 mod support;

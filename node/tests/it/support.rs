@@ -66,8 +66,22 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts `daisee <args> --http.port 0` and waits for its `rpc:` line.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = daisee()
+        let mut cmd = daisee();
+        cmd.args(args);
+        Self::spawn(cmd)
+    }
+
+    /// Starts `daisee <args>` inside network namespace `ns` (`ip netns exec`).
+    pub fn start_in(ns: &str, args: &[&str]) -> Self {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_daisee")])
             .args(args)
+            .env("RUST_LOG", "warn");
+        Self::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
             .args(["--http.port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
