@@ -103,9 +103,21 @@ fn three_boards_agree_keep_sealing_without_one_and_resync_it() {
     agree(&[&n1, &n2], before + 2, Duration::from_secs(60));
 
     // Plug it back: it catches up from its peers and seals again.
-    let n3 = board(2, &dirs[2], &[p1, p2]);
+    let mut n3 = board(2, &dirs[2], &[p1.clone(), p2.clone()]);
     let (now, _) = head(&n1);
     agree(&[&n1, &n2, &n3], now + 1, Duration::from_secs(60));
+
+    // Unplug two: a lone signer of three may seal at most one block in two, so the chain stops.
+    let mut n2 = n2;
+    n2.kill();
+    n3.kill();
+    std::thread::sleep(Duration::from_secs(11));
+    let (stalled, _) = head(&n1);
+    std::thread::sleep(Duration::from_secs(11));
+    assert!(head(&n1).0 <= stalled + 1, "a lone signer must stall");
+    // One comes back: sealing resumes.
+    let n2 = board(1, &dirs[1], &[p1]);
+    agree(&[&n1, &n2], stalled + 2, Duration::from_secs(60));
 }
 
 #[test]
