@@ -17,23 +17,34 @@ const ADDRESSES: [&str; 3] = [
 fn board(i: usize, dir: &TempDir, bootnodes: &[String]) -> NodeProcess {
     let keystore = format!("../config/{}/keystore", BOARDS[i]);
     let password = format!("../config/{}/password.txt", BOARDS[i]);
-    let mut args = vec![
+    board_with(ADDRESSES[i], &keystore, &password, dir, bootnodes)
+}
+
+/// A signer process on loopback with the clique namespace served.
+fn board_with(
+    address: &str,
+    keystore: &str,
+    password: &str,
+    dir: &TempDir,
+    bootnodes: &[String],
+) -> NodeProcess {
+    let mut args: Vec<String> = [
         "run",
         "--datadir",
         dir.str(),
         "--networkid",
         "69",
-        "--identity",
-        BOARDS[i],
         "--mine",
         "--unlock",
-        ADDRESSES[i],
+        address,
         "--password",
-        &password,
+        password,
         "--keystore",
-        &keystore,
+        keystore,
         "--seal-empty",
         "--http",
+        "--http.api",
+        "eth,net,web3,clique",
         "--port",
         "0",
         "--p2p.addr",
@@ -41,7 +52,7 @@ fn board(i: usize, dir: &TempDir, bootnodes: &[String]) -> NodeProcess {
     ]
     .into_iter()
     .map(String::from)
-    .collect::<Vec<_>>();
+    .collect();
     if !bootnodes.is_empty() {
         args.push("--bootnodes".into());
         args.push(bootnodes.join(","));
@@ -156,4 +167,109 @@ fn a_node_of_another_chain_is_refused() {
         "the other chain's node was dropped"
     );
     assert_eq!(nb.ok("net_peerCount", json!([])), json!("0x0"));
+}
+
+/// Waits until `node`'s signer set is `expected` (as lower-case addresses, any order).
+fn signers_become(node: &NodeProcess, expected: &[String], timeout: Duration) {
+    let start = Instant::now();
+    loop {
+        let signers = node.ok("clique_getSigners", json!([]));
+        let mut got: Vec<String> = signers
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_lowercase())
+            .collect();
+        got.sort();
+        let mut want: Vec<String> = expected.iter().map(|s| s.to_lowercase()).collect();
+        want.sort();
+        if got == want {
+            return;
+        }
+        assert!(start.elapsed() < timeout, "signers {got:?}, expected {want:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Waits until a block sealed by `signer` appears after block `after`.
+fn seals(node: &NodeProcess, signer: &str, after: u64, timeout: Duration) -> u64 {
+    let start = Instant::now();
+    let mut next = after + 1;
+    loop {
+        let (head, _) = head(node);
+        while next <= head {
+            let by = node.ok("clique_getSigner", json!([format!("{next:#x}")]));
+            if by.as_str().unwrap().eq_ignore_ascii_case(signer) {
+                return next;
+            }
+            next += 1;
+        }
+        assert!(start.elapsed() < timeout, "{signer} sealed nothing after block {after}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn a_fourth_board_is_voted_in_and_a_signer_voted_out() {
+    let dirs: Vec<TempDir> = (0..4).map(|i| TempDir::new(&format!("vote-{i}"))).collect();
+    for dir in &dirs {
+        daisee_ok(&["init", "../genesis/bf7.json", "--datadir", dir.str()]);
+    }
+    // The fourth board's own key.
+    let password = dirs[3].path().join("pw.txt");
+    std::fs::write(&password, "fourth\n").unwrap();
+    let made = daisee_ok(&[
+        "account",
+        "new",
+        "--datadir",
+        dirs[3].str(),
+        "--password",
+        password.to_str().unwrap(),
+    ]);
+    let fourth = made.lines().next().unwrap().trim_start_matches("address ").to_string();
+    let keystore4 = dirs[3].path().join("keystore");
+
+    let n1 = board(0, &dirs[0], &[]);
+    let p1 = n1.line("p2p: ");
+    let n2 = board(1, &dirs[1], std::slice::from_ref(&p1));
+    let n3 = board(2, &dirs[2], std::slice::from_ref(&p1));
+    let n4 = board_with(
+        &fourth,
+        keystore4.to_str().unwrap(),
+        password.to_str().unwrap(),
+        &dirs[3],
+        std::slice::from_ref(&p1),
+    );
+    agree(&[&n1, &n2, &n3, &n4], 2, Duration::from_secs(60));
+
+    // Two of three signers vote the fourth board in: it becomes a signer and seals.
+    for node in [&n1, &n2] {
+        node.ok("clique_propose", json!([fourth, true]));
+    }
+    let mut four: Vec<String> = ADDRESSES.iter().map(|a| a.to_string()).collect();
+    four.push(fourth.clone());
+    signers_become(&n4, &four, Duration::from_secs(90));
+    let (voted_in_at, _) = head(&n4);
+    seals(&n1, &fourth, voted_in_at, Duration::from_secs(90));
+    for node in [&n1, &n2] {
+        node.ok("clique_discard", json!([fourth]));
+    }
+
+    // Three of four vote bf7-3 out: it stops sealing.
+    for node in [&n1, &n2, &n4] {
+        node.ok("clique_propose", json!([ADDRESSES[2], false]));
+    }
+    let three: Vec<String> =
+        [ADDRESSES[0], ADDRESSES[1], &fourth].iter().map(|a| a.to_string()).collect();
+    signers_become(&n1, &three, Duration::from_secs(120));
+    let (out_at, _) = head(&n1);
+    agree(&[&n1, &n2, &n4], out_at + 3, Duration::from_secs(90));
+    for n in out_at + 1..=out_at + 3 {
+        let by = n1.ok("clique_getSigner", json!([format!("{n:#x}")]));
+        assert!(
+            !by.as_str().unwrap().eq_ignore_ascii_case(ADDRESSES[2]),
+            "bf7-3 sealed block {n} after being voted out"
+        );
+    }
+    drop(n3);
 }
