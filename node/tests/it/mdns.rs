@@ -2,68 +2,14 @@
 //! creates and removes, find each other with `--mdns` alone and agree on the chain. Multicast
 //! never leaves the bridge.
 
+use crate::lab::Lab;
 use crate::support::*;
 use serde_json::json;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A bridge and namespaces made for this test, removed on drop.
-struct Lab {
-    bridge: String,
-    namespaces: Vec<String>,
-}
-
-fn ip(args: &[&str]) {
-    let status = Command::new("ip").args(args).status().expect("iproute2 is installed");
-    assert!(status.success(), "ip {args:?} failed");
-}
-
-impl Lab {
-    fn new(hosts: usize) -> Self {
-        let tag = std::process::id() % 100_000;
-        let bridge = format!("dzb{tag}");
-        let _ = Command::new("ip").args(["link", "del", &bridge]).status();
-        ip(&["link", "add", &bridge, "type", "bridge"]);
-        let mut lab = Self { bridge: bridge.clone(), namespaces: vec![] };
-        ip(&["addr", "add", "10.231.7.1/24", "dev", &bridge]);
-        ip(&["link", "set", &bridge, "up"]);
-        for i in 1..=hosts {
-            let ns = format!("dzn{tag}-{i}");
-            let (outer, inner) = (format!("dzv{tag}{i}"), format!("dzp{tag}{i}"));
-            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
-            ip(&["netns", "add", &ns]);
-            lab.namespaces.push(ns.clone());
-            ip(&["link", "add", &outer, "type", "veth", "peer", "name", &inner]);
-            ip(&["link", "set", &inner, "netns", &ns]);
-            ip(&["link", "set", &outer, "master", &bridge]);
-            ip(&["link", "set", &outer, "up"]);
-            let addr = format!("10.231.7.{}/24", 10 + i);
-            ip(&["netns", "exec", &ns, "ip", "addr", "add", &addr, "dev", &inner]);
-            ip(&["netns", "exec", &ns, "ip", "link", "set", &inner, "up"]);
-            ip(&["netns", "exec", &ns, "ip", "link", "set", "lo", "up"]);
-            // Multicast (mDNS) goes to the bridge; there is no default route out.
-            ip(&["netns", "exec", &ns, "ip", "route", "add", "224.0.0.0/4", "dev", &inner]);
-        }
-        lab
-    }
-
-    fn host(&self, i: usize) -> (&str, String) {
-        (&self.namespaces[i], format!("10.231.7.{}", 11 + i))
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for ns in &self.namespaces {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        let _ = Command::new("ip").args(["link", "del", &self.bridge]).status();
-    }
-}
 
 #[test]
 fn two_boards_find_each_other_with_mdns_in_namespaces() {
-    let lab = Lab::new(2);
+    let lab = Lab::new(7, 2);
     let boards = [
         ("bf7-1", "0xAbE92107801E1aE2f830399e5c37761DB76e7C44"),
         ("bf7-2", "0x1ff7258643fb8Db2945cFE042552D4646CC37e23"),

@@ -1,0 +1,75 @@
+//! Test hosts on one machine: a bridge and network namespaces joined to it by veth pairs,
+//! created by the test and removed on drop (iproute2). Addresses 10.231.<net>.11, .12, …; only
+//! multicast is routed (to the bridge), nothing leaves the machine.
+
+use std::process::Command;
+
+/// A bridge and namespaces made for this test, removed on drop.
+pub struct Lab {
+    bridge: String,
+    namespaces: Vec<String>,
+    net: u8,
+    links: Vec<String>,
+}
+
+fn ip(args: &[&str]) {
+    let status = Command::new("ip").args(args).status().expect("iproute2 is installed");
+    assert!(status.success(), "ip {args:?} failed");
+}
+
+impl Lab {
+    pub fn new(net: u8, hosts: usize) -> Self {
+        let tag = std::process::id() % 100_000;
+        let bridge = format!("dzb{net}x{tag}");
+        let _ = Command::new("ip")
+            .args(["link", "del", &bridge])
+            .stderr(std::process::Stdio::null())
+            .status();
+        ip(&["link", "add", &bridge, "type", "bridge"]);
+        let mut lab = Self { bridge: bridge.clone(), namespaces: vec![], net, links: vec![] };
+        ip(&["addr", "add", &format!("10.231.{net}.1/24"), "dev", &bridge]);
+        ip(&["link", "set", &bridge, "up"]);
+        for i in 1..=hosts {
+            let ns = format!("dzn{net}x{tag}-{i}");
+            let (outer, inner) = (format!("dzv{net}x{tag}{i}"), format!("dzp{net}x{tag}{i}"));
+            let _ = Command::new("ip")
+                .args(["netns", "del", &ns])
+                .stderr(std::process::Stdio::null())
+                .status();
+            ip(&["netns", "add", &ns]);
+            lab.namespaces.push(ns.clone());
+            ip(&["link", "add", &outer, "type", "veth", "peer", "name", &inner]);
+            lab.links.push(outer.clone());
+            ip(&["link", "set", &inner, "netns", &ns]);
+            ip(&["link", "set", &outer, "master", &bridge]);
+            ip(&["link", "set", &outer, "up"]);
+            let addr = format!("10.231.{net}.{}/24", 10 + i);
+            ip(&["netns", "exec", &ns, "ip", "addr", "add", &addr, "dev", &inner]);
+            ip(&["netns", "exec", &ns, "ip", "link", "set", &inner, "up"]);
+            ip(&["netns", "exec", &ns, "ip", "link", "set", "lo", "up"]);
+            // Multicast (mDNS) goes to the bridge; there is no default route out.
+            ip(&["netns", "exec", &ns, "ip", "route", "add", "224.0.0.0/4", "dev", &inner]);
+        }
+        lab
+    }
+
+    pub fn host(&self, i: usize) -> (&str, String) {
+        (&self.namespaces[i], format!("10.231.{}.{}", self.net, 11 + i))
+    }
+}
+
+impl Lab {
+    /// Cuts host `i` off the bridge (a partition), or plugs it back.
+    pub fn plug(&self, i: usize, up: bool) {
+        ip(&["link", "set", &self.links[i], if up { "up" } else { "down" }]);
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for ns in &self.namespaces {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        let _ = Command::new("ip").args(["link", "del", &self.bridge]).status();
+    }
+}
