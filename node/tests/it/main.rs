@@ -13,3 +13,4 @@ mod network;
 mod partition;
 mod servers;
 mod support;
+mod sync;
