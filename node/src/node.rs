@@ -275,16 +275,17 @@ impl Node {
         self.submit(tx)
     }
 
+    /// The checks that need no pool: chain id, size, fees, gas; returns the sender.
+    fn admit(&self, tx: &SignedTransaction) -> Result<Address, PoolError> {
+        let head = self.head();
+        let min_price = self.inner.config.pool.min_gas_price;
+        check_stateless(tx, self.inner.chain_id, head.gas_limit, min_price)?;
+        tx.recover_sender().map_err(|e| PoolError::InvalidSender(e.to_string()))
+    }
+
     /// Pools a transaction heard from a peer (not journaled: its sender's node keeps it).
     pub fn submit_remote(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
-        let head = self.head();
-        check_stateless(
-            &tx,
-            self.inner.chain_id,
-            head.gas_limit,
-            self.inner.config.pool.min_gas_price,
-        )?;
-        let sender = tx.recover_sender().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+        let sender = self.admit(&tx)?;
         let added = lock(&self.inner.pool).add(tx, sender, false, &self.inner.store)?;
         self.inner.pool_notify.notify_one();
         Ok(added.hash)
@@ -292,14 +293,7 @@ impl Node {
 
     /// Validates, journals and pools a local transaction; returns its hash once it is durable.
     pub fn submit(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
-        let head = self.head();
-        check_stateless(
-            &tx,
-            self.inner.chain_id,
-            head.gas_limit,
-            self.inner.config.pool.min_gas_price,
-        )?;
-        let sender = tx.recover_sender().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+        let sender = self.admit(&tx)?;
         let store = &self.inner.store;
         let mut pool = lock(&self.inner.pool);
         let journal_copy = tx.clone();

@@ -8,10 +8,9 @@ use crate::primitives::{Address, Bytes, Log, TxKind, B256, U256};
 use crate::state::{StateView, Store};
 use revm::{
     bytecode::Bytecode,
-    context::{result::ExecutionResult, BlockEnv, TxEnv},
+    context::{result::ExecutionResult, TxEnv},
     context_interface::transaction::{AccessList, AccessListItem},
     database::CacheDB,
-    primitives::hardfork::SpecId,
     state::AccountInfo,
     Context, DatabaseRef, ExecuteEvm, MainBuilder, MainContext,
 };
@@ -115,16 +114,8 @@ pub fn call(
     }
     let spec = config.spec_at(ctx.number, ctx.timestamp);
     let priced = req.gas_price.or(req.max_fee_per_gas).is_some_and(|p| p > 0);
-    let block = BlockEnv {
-        number: U256::from(ctx.number),
-        beneficiary: ctx.fee_recipient,
-        timestamp: U256::from(ctx.timestamp),
-        gas_limit: ctx.gas_limit.max(CALL_GAS_CAP),
-        basefee: ctx.base_fee.unwrap_or_default(),
-        difficulty: ctx.difficulty,
-        prevrandao: spec.is_enabled_in(SpecId::MERGE).then_some(ctx.mix_hash),
-        ..Default::default()
-    };
+    let mut block = super::block_env(ctx, spec);
+    block.gas_limit = ctx.gas_limit.max(CALL_GAS_CAP);
     let chain_id = config.chain_id;
     let mut evm = Context::mainnet()
         .with_db(db)

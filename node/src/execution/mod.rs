@@ -102,19 +102,7 @@ impl BlockExecutor {
             return Err(ExecError::UnsupportedFork(SpecId::OSAKA));
         }
         let spec = config.spec_at(ctx.number, ctx.timestamp);
-        let mut block = BlockEnv {
-            number: U256::from(ctx.number),
-            beneficiary: ctx.fee_recipient,
-            timestamp: U256::from(ctx.timestamp),
-            gas_limit: ctx.gas_limit,
-            basefee: ctx.base_fee.unwrap_or_default(),
-            difficulty: ctx.difficulty,
-            prevrandao: spec.is_enabled_in(SpecId::MERGE).then_some(ctx.mix_hash),
-            ..Default::default()
-        };
-        block.blob_excess_gas_and_price = spec
-            .is_enabled_in(SpecId::CANCUN)
-            .then(|| BlobExcessGasAndPrice::new_with_spec(0, spec));
+        let block = block_env(ctx, spec);
         let chain_id = config.chain_id;
         let evm = Context::mainnet()
             .with_db(CacheDB::new(StateView::new(store.clone())))
@@ -176,6 +164,24 @@ impl BlockExecutor {
     /// The receipts, the state diff and the gas used of the whole block.
     pub fn finish(self) -> (Vec<Receipt>, StateDiff, u64) {
         (self.receipts, self.diff, self.gas_used)
+    }
+}
+
+/// revm's block environment for a block with `ctx` under `spec` (PREVRANDAO from the Merge
+/// rules on, a zero excess blob gas from Cancun on: Daisee blocks carry no blobs).
+pub(crate) fn block_env(ctx: &BlockContext, spec: SpecId) -> BlockEnv {
+    BlockEnv {
+        number: U256::from(ctx.number),
+        beneficiary: ctx.fee_recipient,
+        timestamp: U256::from(ctx.timestamp),
+        gas_limit: ctx.gas_limit,
+        basefee: ctx.base_fee.unwrap_or_default(),
+        difficulty: ctx.difficulty,
+        prevrandao: spec.is_enabled_in(SpecId::MERGE).then_some(ctx.mix_hash),
+        blob_excess_gas_and_price: spec
+            .is_enabled_in(SpecId::CANCUN)
+            .then(|| BlobExcessGasAndPrice::new_with_spec(0, spec)),
+        ..Default::default()
     }
 }
 

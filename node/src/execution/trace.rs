@@ -7,11 +7,10 @@ use crate::primitives::{Address, Bytes, SignedTransaction, U256};
 use crate::state::{StateView, Store};
 use alloy_sol_types::{Revert, SolError};
 use revm::{
-    context::{BlockEnv, ContextTr},
+    context::ContextTr,
     context_interface::CreateScheme,
     database::CacheDB,
     interpreter::{CallInputs, CallOutcome, CallScheme, CreateInputs, CreateOutcome},
-    primitives::hardfork::SpecId,
     Context, ExecuteCommitEvm, InspectEvm, Inspector, MainBuilder, MainContext,
 };
 
@@ -137,16 +136,7 @@ pub fn trace_call(
         None => StateView::new(store.clone()),
     };
     let spec = config.spec_at(ctx.number, ctx.timestamp);
-    let block = BlockEnv {
-        number: U256::from(ctx.number),
-        beneficiary: ctx.fee_recipient,
-        timestamp: U256::from(ctx.timestamp),
-        gas_limit: ctx.gas_limit,
-        basefee: ctx.base_fee.unwrap_or_default(),
-        difficulty: ctx.difficulty,
-        prevrandao: spec.is_enabled_in(SpecId::MERGE).then_some(ctx.mix_hash),
-        ..Default::default()
-    };
+    let block = super::block_env(ctx, spec);
     let chain_id = config.chain_id;
     let mut evm = Context::mainnet()
         .with_db(CacheDB::new(view))
