@@ -1,0 +1,131 @@
+//! Sealing on the node: when the next block is due, whether this signer may seal it (turn,
+//! recent signatures, Clique's out-of-turn wiggle), building it from the pool with a pending
+//! vote, committing it, and dropping transactions that can never be included.
+
+use super::{lock, unix_now, Node, SealError};
+use crate::chain::Chain;
+use crate::primitives::{Address, Header, B256};
+use crate::sealer::build_block;
+use crate::state::StoreError;
+use crate::txpool::AccountState;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+impl Node {
+    /// How long until the next block is due; `None` when it waits for transactions.
+    pub fn seal_delay(&self) -> Option<Duration> {
+        self.inner.config.signer.as_ref()?;
+        let head = self.head();
+        let period = lock(&self.inner.chain).clique().period;
+        // Only ready transactions are work: a queued one waits for its nonce gap to close.
+        let has_work = self.inner.config.seal_empty || self.pool_counts().0 > 0;
+        if period == 0 {
+            return has_work.then_some(Duration::ZERO);
+        }
+        let due = head.timestamp + period;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let wait = Duration::from_secs(due).saturating_sub(now);
+        (has_work || wait > Duration::ZERO).then_some(wait)
+    }
+
+    /// Seals a block if this node is an authorized signer, its turn allows and there is work.
+    /// Returns the new head.
+    pub fn seal_if_due(&self) -> Result<Option<Header>, SealError> {
+        let Some(key) = self.inner.config.signer.clone() else { return Ok(None) };
+        let started = Instant::now();
+        let now = unix_now();
+        let mut chain = lock(&self.inner.chain);
+        let head = chain.head().clone();
+        let number = head.number + 1;
+        let snapshot = chain.snapshot();
+        if !snapshot.signers.contains(&key.address())
+            || snapshot.recently_signed(number, &key.address())
+        {
+            return Ok(None);
+        }
+        let timestamp = now.max(head.timestamp + chain.clique().period);
+        if timestamp > now {
+            return Ok(None);
+        }
+        // Out of turn, wait a random while so the in-turn signer's block usually wins.
+        if !snapshot.in_turn(number, &key.address()) {
+            let mut wiggle = lock(&self.inner.wiggle);
+            let ready = match *wiggle {
+                Some((hash, at)) if hash == head.hash() => at,
+                _ => {
+                    let at = Instant::now() + random_wiggle(snapshot.signers.len());
+                    *wiggle = Some((head.hash(), at));
+                    at
+                }
+            };
+            if Instant::now() < ready {
+                return Ok(None);
+            }
+        }
+        let candidates = {
+            let pool = lock(&self.inner.pool);
+            pool.best(&self.inner.store, crate::consensus::next_base_fee(chain.config(), &head))
+        };
+        if candidates.is_empty()
+            && !self.inner.config.seal_empty
+            && lock(&self.inner.proposals).is_empty()
+        {
+            return Ok(None);
+        }
+        let vote = self.pick_vote(&chain);
+        let built = build_block(&chain, &key, timestamp, &candidates, vote)?;
+        for (hash, reason) in &built.invalid {
+            tracing::debug!(target: "daisee::sealer", %hash, "left out: {reason}");
+        }
+        if built.block.transactions.is_empty() && !self.inner.config.seal_empty {
+            self.drop_invalid(&built.invalid)?;
+            return Ok(None);
+        }
+        chain.insert_sealed(&built.block, &built.receipts, built.prepared, now, started)?;
+        let new_head = chain.head().clone();
+        drop(chain);
+        self.after_new_head(&new_head)?;
+        self.drop_invalid(&built.invalid)?;
+        Ok(Some(new_head))
+    }
+
+    /// A proposal that still makes sense on the head (geth picks one at random; we rotate).
+    fn pick_vote(&self, chain: &Chain) -> Option<(Address, bool)> {
+        let snapshot = chain.snapshot();
+        let number = chain.head().number + 1;
+        if number.is_multiple_of(snapshot.epoch) {
+            return None;
+        }
+        let proposals = lock(&self.inner.proposals);
+        let valid: Vec<(Address, bool)> = proposals
+            .iter()
+            .filter(|(a, auth)| snapshot.signers.contains(*a) != **auth)
+            .map(|(a, auth)| (*a, *auth))
+            .collect();
+        (!valid.is_empty()).then(|| valid[(number as usize) % valid.len()])
+    }
+
+    /// Transactions that can never be included (e.g. funds gone) leave the pool and journal.
+    fn drop_invalid(&self, invalid: &[(B256, String)]) -> Result<(), StoreError> {
+        let mut pool = lock(&self.inner.pool);
+        for (hash, reason) in invalid {
+            let store = &self.inner.store;
+            let still_valid = pool.get(hash).is_some_and(|p| {
+                let (nonce, balance) = store.nonce_and_balance(&p.sender);
+                p.tx.tx.nonce >= nonce && balance >= crate::txpool::max_cost(&p.tx)
+            });
+            if !still_valid && pool.remove(hash).is_some() {
+                tracing::warn!(target: "daisee::txpool", %hash, "dropped: {reason}");
+                store.journal_remove(hash)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Clique's out-of-turn delay: up to 500 ms per signer in `signers/2 + 1`.
+fn random_wiggle(signers: usize) -> Duration {
+    let max_ms = (signers as u64 / 2 + 1) * 500;
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    Duration::from_millis(u64::from_le_bytes(bytes) % max_ms.max(1))
+}
