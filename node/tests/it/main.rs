@@ -2,6 +2,7 @@
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_requests;
+mod ban;
 mod boards;
 mod clients;
 mod crash;
