@@ -136,29 +136,9 @@ fn a_node_of_another_chain_is_refused() {
     let (a, b) = (TempDir::new("chain-a"), TempDir::new("chain-b"));
     daisee_ok(&["init", "../genesis/bf7.json", "--datadir", a.str()]);
     daisee_ok(&["init", "../genesis/dev.json", "--datadir", b.str()]);
-    let na = NodeProcess::start(&[
-        "run",
-        "--datadir",
-        a.str(),
-        "--http",
-        "--port",
-        "0",
-        "--p2p.addr",
-        "127.0.0.1",
-    ]);
+    let na = NodeProcess::peer(&a, None);
     let pa = na.line("p2p: ");
-    let nb = NodeProcess::start(&[
-        "run",
-        "--datadir",
-        b.str(),
-        "--http",
-        "--port",
-        "0",
-        "--p2p.addr",
-        "127.0.0.1",
-        "--bootnodes",
-        &pa,
-    ]);
+    let nb = NodeProcess::peer(&b, Some(&pa));
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(nb.ok("eth_blockNumber", json!([])), json!("0x0"));
     assert_eq!(

@@ -71,6 +71,25 @@ impl NodeProcess {
         Self::spawn(cmd)
     }
 
+    /// Starts a non-sealing `daisee run` on `datadir` with HTTP and p2p on loopback (free
+    /// ports), connecting to `bootnode` if given.
+    pub fn peer(datadir: &TempDir, bootnode: Option<&str>) -> Self {
+        let mut args = vec![
+            "run",
+            "--datadir",
+            datadir.str(),
+            "--http",
+            "--port",
+            "0",
+            "--p2p.addr",
+            "127.0.0.1",
+        ];
+        if let Some(b) = bootnode {
+            args.extend(["--bootnodes", b]);
+        }
+        Self::start(&args)
+    }
+
     /// Starts `daisee <args>` inside network namespace `ns` (`ip netns exec`).
     pub fn start_in(ns: &str, args: &[&str]) -> Self {
         let mut cmd = Command::new("ip");
@@ -84,13 +103,13 @@ impl NodeProcess {
         let mut child = cmd
             .args(["--http.port", "0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn daisee");
-        let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = lines.clone();
+        let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("rpc: http://") {
@@ -99,8 +118,29 @@ impl NodeProcess {
                 seen.lock().unwrap().push(line);
             }
         });
+        // Logs still reach the test's output, and are kept for `logged`.
+        let seen = lines.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                seen.lock().unwrap().push(line);
+            }
+        });
         let rpc = rx.recv_timeout(Duration::from_secs(60)).expect("node printed its RPC address");
         Self { child, rpc, lines }
+    }
+
+    /// Waits for a printed or logged line that contains `text`.
+    pub fn logged(&self, text: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.contains(text)) {
+                return l.clone();
+            }
+            assert!(start.elapsed() < timeout, "nothing logged containing {text:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Waits for a line of standard output starting with `prefix`; returns the rest.

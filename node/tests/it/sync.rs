@@ -53,31 +53,11 @@ fn a_fresh_node_syncs_ten_thousand_blocks() {
     assert!(producer.terminate());
 
     // Serve them (no sealing) and let a fresh node catch up.
-    let server = NodeProcess::start(&[
-        "run",
-        "--datadir",
-        a.str(),
-        "--http",
-        "--port",
-        "0",
-        "--p2p.addr",
-        "127.0.0.1",
-    ]);
+    let server = NodeProcess::peer(&a, None);
     let target = server.ok("eth_getBlockByNumber", json!(["latest", false]));
     let peer = server.line("p2p: ");
     let started = Instant::now();
-    let fresh = NodeProcess::start(&[
-        "run",
-        "--datadir",
-        b.str(),
-        "--http",
-        "--port",
-        "0",
-        "--p2p.addr",
-        "127.0.0.1",
-        "--bootnodes",
-        &peer,
-    ]);
+    let fresh = NodeProcess::peer(&b, Some(&peer));
     let target_number = quantity(&target["number"]);
     loop {
         let head = fresh.ok("eth_getBlockByNumber", json!(["latest", false]));
