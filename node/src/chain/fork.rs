@@ -4,7 +4,7 @@
 //! block by block. A branch that fails halfway is undone and the old chain restored.
 
 use super::import::{ImportError, Imported};
-use super::Chain;
+use super::{Chain, ChainError};
 use crate::consensus::{validate_header, Snapshot};
 use crate::primitives::{Block, Header, SignedTransaction, B256};
 use crate::state::StoreError;
@@ -59,21 +59,11 @@ impl Chain {
 
     /// The snapshot after `header`, which may be off the canonical chain.
     fn snapshot_after(&self, header: &Header) -> Result<Snapshot, ImportError> {
-        let mut branch = Vec::new();
-        let mut cursor = header.clone();
-        while self.store.canonical_hash(cursor.number)? != Some(cursor.hash()) {
-            let parent = self
-                .store
-                .header(&cursor.parent_hash)?
-                .ok_or(ImportError::UnknownParent(cursor.parent_hash))?;
-            branch.push(cursor);
-            cursor = parent;
-        }
-        let mut snap = self.snapshot_at(&cursor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        for h in branch.iter().rev() {
-            snap = snap.apply(h)?;
-        }
-        Ok(snap)
+        self.snapshot_at(header).map_err(|e| match e {
+            ChainError::Store(e) => ImportError::Store(e),
+            ChainError::Snapshot(e) => ImportError::Consensus(e),
+            other => StoreError::Corrupt(other.to_string()).into(),
+        })
     }
 
     fn reorg_to(&mut self, tip: &Block, now: u64) -> Result<Inserted, ImportError> {

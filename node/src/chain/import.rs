@@ -166,6 +166,7 @@ impl Chain {
     ) -> Result<(), ImportError> {
         let snapshot = self.snapshot.apply(&block.header)?;
         self.store.commit_block(block, receipts, prepared)?;
+        super::persist_snapshot(&self.store, &snapshot)?;
         self.head = block.header.clone();
         self.snapshot = snapshot;
         Ok(())

@@ -13,7 +13,7 @@ pub use import::{ImportError, Imported};
 
 use crate::consensus::{ConsensusError, Snapshot};
 use crate::genesis::{ChainConfig, CliqueConfig};
-use crate::primitives::Header;
+use crate::primitives::{Header, B256};
 use crate::state::{Store, StoreError};
 
 /// Why the chain cannot be opened.
@@ -74,7 +74,7 @@ impl Chain {
         &self.snapshot
     }
 
-    /// The signer snapshot after the canonical block `header`.
+    /// The signer snapshot after block `header`, canonical or on a side branch.
     pub fn snapshot_at(&self, header: &Header) -> Result<Snapshot, ChainError> {
         if header.hash() == self.head.hash() {
             return Ok(self.snapshot.clone());
@@ -90,17 +90,55 @@ impl Chain {
     }
 }
 
-/// Replays headers from the last checkpoint at or before `head`.
+/// A snapshot is persisted every this many blocks (geth's `checkpointInterval`), so that finding
+/// the snapshot of any block replays at most this many headers.
+pub const SNAPSHOT_INTERVAL: u64 = 1024;
+
+/// The snapshot after `head` (canonical or not): the nearest persisted snapshot among its
+/// ancestors (or the genesis checkpoint), advanced header by header. Recent signers carry across
+/// epoch boundaries, as in geth: only votes reset at a checkpoint.
 fn rebuild_snapshot(store: &Store, head: &Header, epoch: u64) -> Result<Snapshot, ChainError> {
-    let checkpoint = head.number - head.number % epoch;
-    let missing = || StoreError::Corrupt(format!("canonical header missing after {checkpoint}"));
-    let start = store.header_by_number(checkpoint)?.ok_or_else(missing)?;
-    let mut snap = Snapshot::from_checkpoint(&start, epoch)?;
-    for number in checkpoint + 1..=head.number {
-        let header = store.header_by_number(number)?.ok_or_else(missing)?;
-        snap = snap.apply(&header)?;
+    let mut pending = Vec::new();
+    let mut cursor = head.clone();
+    let mut snap = loop {
+        if cursor.number == 0 {
+            break Snapshot::from_checkpoint(&cursor, epoch)?;
+        }
+        if let Some(snap) = persisted_snapshot(store, &cursor.hash())? {
+            break snap;
+        }
+        let parent = store.header(&cursor.parent_hash)?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "header {} missing below {}",
+                cursor.parent_hash, head.number
+            ))
+        })?;
+        pending.push(std::mem::replace(&mut cursor, parent));
+    };
+    for header in pending.iter().rev() {
+        snap = snap.apply(header)?;
     }
     Ok(snap)
+}
+
+fn persisted_snapshot(store: &Store, hash: &B256) -> Result<Option<Snapshot>, ChainError> {
+    let Some(raw) = store.clique_snapshot(hash)? else { return Ok(None) };
+    match serde_json::from_slice(&raw) {
+        Ok(snap) => Ok(Some(snap)),
+        Err(e) => {
+            tracing::warn!(target: "daisee::chain", %hash, "ignoring an unreadable snapshot: {e}");
+            Ok(None)
+        }
+    }
+}
+
+/// Persists `snap` when its block is on the persistence grid.
+fn persist_snapshot(store: &Store, snap: &Snapshot) -> Result<(), StoreError> {
+    if snap.number % SNAPSHOT_INTERVAL != 0 {
+        return Ok(());
+    }
+    let json = serde_json::to_vec(snap).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store.put_clique_snapshot(&snap.hash, &json)
 }
 
 #[cfg(test)]
@@ -108,3 +146,6 @@ mod tests;
 
 #[cfg(test)]
 mod fork_tests;
+
+#[cfg(test)]
+mod snapshot_tests;

@@ -1,5 +1,6 @@
 //! The Clique signer snapshot: who may sign, who signed recently, and the running votes.
-//! It is rebuilt from headers since the last checkpoint and advanced one header at a time.
+//! It is advanced one header at a time and persisted now and then (see `chain`), so that a
+//! restart replays only the headers since the last persisted one.
 
 use super::seal::{extra_signers, recover_signer, NONCE_AUTH, NONCE_DROP};
 use super::ConsensusError;
@@ -7,7 +8,7 @@ use crate::primitives::{Address, Header, B256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One signer's vote on one address.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Vote {
     /// Who voted.
     pub signer: Address,
@@ -20,7 +21,7 @@ pub struct Vote {
 }
 
 /// The authorization state after a given block.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Epoch length (checkpoint interval).
     pub epoch: u64,

@@ -113,6 +113,17 @@ impl Store {
         self.flush()
     }
 
+    /// A persisted Clique snapshot (JSON, as geth keeps them) at block `hash`.
+    pub fn clique_snapshot(&self, hash: &B256) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.get(&keys::hashed(keys::CLIQUE_SNAPSHOT, hash))?.map(|raw| raw.to_vec()))
+    }
+
+    /// Persists a Clique snapshot. It is derived data: losing one only costs a longer replay.
+    pub fn put_clique_snapshot(&self, hash: &B256, json: &[u8]) -> Result<(), StoreError> {
+        self.tree.insert(keys::hashed(keys::CLIQUE_SNAPSHOT, hash), json)?;
+        Ok(())
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         Ok(self.tree.get(key)?)
     }
