@@ -134,7 +134,7 @@ fn persisted_snapshot(store: &Store, hash: &B256) -> Result<Option<Snapshot>, Ch
 
 /// Persists `snap` when its block is on the persistence grid.
 fn persist_snapshot(store: &Store, snap: &Snapshot) -> Result<(), StoreError> {
-    if snap.number % SNAPSHOT_INTERVAL != 0 {
+    if !snap.number.is_multiple_of(SNAPSHOT_INTERVAL) {
         return Ok(());
     }
     let json = serde_json::to_vec(snap).map_err(|e| StoreError::Corrupt(e.to_string()))?;
