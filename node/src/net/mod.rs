@@ -9,7 +9,7 @@ mod protocol;
 pub use protocol::{SyncRequest, SyncResponse};
 
 use crate::chain::{ImportError, Inserted};
-use crate::node::Node;
+use crate::node::{ChainEvent, Node};
 use crate::primitives::{Block, PrivateKey, SignedTransaction, U256};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
@@ -104,7 +104,7 @@ pub async fn run(
         tokio::select! {
             _ = shutdown.changed() => break,
             _ = tick.tick() => net.on_tick(),
-            head = heads.recv() => if let Ok(header) = head {
+            head = heads.recv() => if let Ok(ChainEvent::Added(header)) = head {
                 if let Ok(Some(block)) = node.store().block(&header.hash()) {
                     net.publish(true, block.encoded());
                 }

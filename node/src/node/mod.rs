@@ -40,6 +40,15 @@ pub enum SealError {
     Store(#[from] StoreError),
 }
 
+/// What chain subscribers see, in the order it happened.
+#[derive(Debug, Clone)]
+pub enum ChainEvent {
+    /// A block joined the canonical chain (a new head, or one block of a reorg's new branch).
+    Added(Header),
+    /// A block left the canonical chain in a reorg; sent newest first, before the new branch.
+    Removed(Header),
+}
+
 struct Inner {
     store: Store,
     chain: Mutex<Chain>,
@@ -48,7 +57,7 @@ struct Inner {
     config: NodeConfig,
     pool_notify: Notify,
     heads: watch::Sender<Header>,
-    new_heads: broadcast::Sender<Header>,
+    new_heads: broadcast::Sender<ChainEvent>,
     new_txs: broadcast::Sender<B256>,
     proposals: Mutex<std::collections::BTreeMap<Address, bool>>,
     reorgs: std::sync::atomic::AtomicU64,
@@ -167,8 +176,8 @@ impl Node {
         }
     }
 
-    /// Every new head, in order, as it is committed.
-    pub fn subscribe_heads(&self) -> broadcast::Receiver<Header> {
+    /// Every change of the canonical chain, in order, as it is committed.
+    pub fn subscribe_heads(&self) -> broadcast::Receiver<ChainEvent> {
         self.inner.new_heads.subscribe()
     }
 
@@ -329,7 +338,7 @@ impl Node {
             self.inner.store.journal_remove(&hash)?;
         }
         self.inner.heads.send_replace(head.clone());
-        let _ = self.inner.new_heads.send(head.clone());
+        let _ = self.inner.new_heads.send(ChainEvent::Added(head.clone()));
         if !lock(&self.inner.pool).is_empty() {
             self.inner.pool_notify.notify_one();
         }
@@ -338,21 +347,24 @@ impl Node {
 
     /// Inserts a block from outside (a file, a peer): it extends the head, is kept as a side
     /// block, or reorganises the chain. After a reorg the orphaned transactions go back to the
-    /// pool and subscribers see the new branch's heads.
+    /// pool and subscribers see the orphaned blocks removed, then the new branch's heads.
     pub fn import_block(&self, block: &Block) -> Result<Inserted, ImportError> {
         let inserted = lock(&self.inner.chain).insert_block(block, unix_now())?;
         match &inserted {
             Inserted::Extended(_) => self.after_new_head(&block.header)?,
             Inserted::Side(_) => {}
-            Inserted::Reorged { adopted, dropped, .. } => {
+            Inserted::Reorged { orphaned, adopted, dropped } => {
                 self.inner.reorgs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 for tx in dropped {
                     if let Err(e) = self.submit(tx.clone()) {
                         tracing::debug!(target: "daisee::txpool", hash = %tx.hash(), "orphaned transaction not re-pooled: {e}");
                     }
                 }
+                for block in orphaned.iter().rev() {
+                    let _ = self.inner.new_heads.send(ChainEvent::Removed(block.header.clone()));
+                }
                 for header in adopted {
-                    let _ = self.inner.new_heads.send(header.clone());
+                    let _ = self.inner.new_heads.send(ChainEvent::Added(header.clone()));
                 }
                 let head = lock(&self.inner.chain).head().clone();
                 let gone = lock(&self.inner.pool).prune(&self.inner.store);

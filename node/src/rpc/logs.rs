@@ -99,21 +99,23 @@ pub(crate) fn range_logs(
         if !filter.may_match(&header) {
             continue;
         }
-        out.extend(logs_of(node, filter, &header.hash())?);
+        out.extend(logs_of(node, filter, &header.hash(), false)?);
     }
     Ok(out)
 }
 
+/// Matching logs of the block `hash` (`removed`: it left the canonical chain).
 pub(crate) fn logs_of(
     node: &Node,
     filter: &LogFilter,
     hash: &B256,
+    removed: bool,
 ) -> Result<Vec<Value>, RpcError> {
     let store = node.store();
     let (Some(block), Some(receipts)) = (store.block(hash)?, store.receipts(hash)?) else {
         return Ok(vec![]);
     };
-    Ok(block_logs(filter, &block, &receipts, false))
+    Ok(block_logs(filter, &block, &receipts, removed))
 }
 
 /// `eth_getLogs`.
@@ -126,7 +128,7 @@ pub(crate) fn get_logs(node: &Node, f: &FilterJson) -> Result<Value, RpcError> {
         if node.store().header(&hash)?.is_none() {
             return Err(RpcError::UnknownBlock("unknown block".into()));
         }
-        return Ok(Value::Array(logs_of(node, &filter, &hash)?));
+        return Ok(Value::Array(logs_of(node, &filter, &hash, false)?));
     }
     let head = node.head().number;
     let resolve = |t: Option<BlockTag>| -> Result<u64, RpcError> {

@@ -155,3 +155,6 @@ where
     })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod reorg_tests;

@@ -1,10 +1,11 @@
 //! `eth_subscribe` over WebSocket: `newHeads`, `logs` (with a filter) and
-//! `newPendingTransactions`, pushed as they happen.
+//! `newPendingTransactions`, pushed as they happen. After a reorg, `logs` subscribers get the
+//! orphaned blocks' matching logs again with `removed: true`, then the new branch's logs.
 
 use super::logs::{block_logs, LogFilter};
 use super::request::FilterJson;
 use super::{json, RpcError};
-use crate::node::Node;
+use crate::node::{ChainEvent, Node};
 use jsonrpsee::core::server::{PendingSubscriptionSink, SubscriptionMessage};
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::RpcModule;
@@ -54,7 +55,7 @@ async fn heads(pending: PendingSubscriptionSink, node: &Node, filter: Option<Log
     let mut rx = node.subscribe_heads();
     let Ok(sink) = pending.accept().await else { return };
     loop {
-        let header = tokio::select! {
+        let event = tokio::select! {
             _ = sink.closed() => return,
             h = rx.recv() => match h {
                 Ok(h) => h,
@@ -65,14 +66,20 @@ async fn heads(pending: PendingSubscriptionSink, node: &Node, filter: Option<Log
                 Err(RecvError::Closed) => return,
             },
         };
+        let (header, removed) = match event {
+            ChainEvent::Added(h) => (h, false),
+            ChainEvent::Removed(h) => (h, true),
+        };
         let values = match &filter {
+            None if removed => vec![],
             None => vec![json::header(&header)],
+            // Logs of a block that left the chain are sent again with `removed: true`.
             Some(f) if f.may_match(&header) => {
                 let store = node.store();
                 let hash = header.hash();
                 match (store.block(&hash), store.receipts(&hash)) {
                     (Ok(Some(block)), Ok(Some(receipts))) => {
-                        block_logs(f, &block, &receipts, false)
+                        block_logs(f, &block, &receipts, removed)
                     }
                     _ => vec![],
                 }
