@@ -1,8 +1,10 @@
 //! Several boards, one chain: libp2p (TCP, noise, yamux) with gossip of new blocks and
 //! transactions, a sync protocol to catch up, static peers, optional mDNS, and peer discipline
-//! (a peer on another chain is dropped, a peer sending invalid blocks is banned for a while).
+//! (a peer on another chain is dropped; a peer sending invalid blocks, malformed messages or
+//! floods of them is banned for a while, see `discipline`).
 //! The network reaches the core only through the [`Node`] handle.
 
+mod discipline;
 pub mod identity;
 mod protocol;
 
@@ -11,6 +13,7 @@ pub use protocol::{SyncRequest, SyncResponse};
 use crate::chain::{ImportError, Inserted};
 use crate::node::{ChainEvent, Node};
 use crate::primitives::{Block, PrivateKey, SignedTransaction, U256};
+use discipline::{Discipline, Traffic, Verdict};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{gossipsub, identify, mdns, request_response, Multiaddr, PeerId, Swarm};
@@ -53,6 +56,7 @@ struct Net {
     banned: HashMap<PeerId, Instant>,
     connected: HashSet<PeerId>,
     syncing: HashSet<PeerId>,
+    discipline: Discipline,
 }
 
 /// Runs the network until `shutdown` turns true.
@@ -93,6 +97,7 @@ pub async fn run(
         banned: HashMap::new(),
         connected: HashSet::new(),
         syncing: HashSet::new(),
+        discipline: Discipline::default(),
     };
     net.dial_static();
     node.set_peer_count(0);
@@ -164,7 +169,23 @@ impl Net {
         self.banned.get(peer).is_some_and(|until| Instant::now() < *until)
     }
 
+    /// Counts one message of `kind` from `peer`; false when it must be dropped.
+    fn admit(&mut self, peer: PeerId, kind: Traffic) -> bool {
+        match self.discipline.admit(peer, kind, Instant::now()) {
+            Verdict::Accept => true,
+            Verdict::Drop => {
+                tracing::debug!(target: "daisee::net", %peer, ?kind, "over budget, message dropped");
+                false
+            }
+            Verdict::Ban => {
+                self.ban(peer, &format!("flooding ({kind:?} messages over budget)"));
+                false
+            }
+        }
+    }
+
     fn ban(&mut self, peer: PeerId, why: &str) {
+        self.discipline.forget(&peer);
         tracing::warn!(target: "daisee::net", %peer, "banning peer for {} s: {why}", BAN.as_secs());
         self.banned.insert(peer, Instant::now() + BAN);
         let _ = self.swarm.disconnect_peer_id(peer);
@@ -237,6 +258,7 @@ impl Net {
                     tracing::info!(target: "daisee::net", peer = %peer_id, peers = self.connected.len(), "peer disconnected");
                 }
                 self.syncing.remove(&peer_id);
+                self.discipline.forget(&peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (peer, addr) in found {
@@ -261,6 +283,9 @@ impl Net {
                 ..
             })) => match message {
                 request_response::Message::Request { request, channel, .. } => {
+                    if !self.admit(peer, Traffic::Request) {
+                        return;
+                    }
                     let answer = match request {
                         SyncRequest::Status => self.status(),
                         SyncRequest::Blocks { from, count } => {
@@ -278,6 +303,11 @@ impl Net {
     }
 
     async fn on_gossip(&mut self, source: PeerId, message: gossipsub::Message) {
+        let kind =
+            if message.topic == self.blocks_topic.hash() { Traffic::Block } else { Traffic::Tx };
+        if !self.admit(source, kind) {
+            return;
+        }
         if message.topic == self.blocks_topic.hash() {
             match Block::decode(&message.data) {
                 Ok(block) => match import(self.node.clone(), block).await {

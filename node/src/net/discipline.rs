@@ -1,0 +1,133 @@
+//! Peer discipline: a token bucket per peer and kind of message against flooding, and a score
+//! that misbehaviour lowers. Messages over a bucket are dropped and cost a point; an invalid
+//! block or a malformed message costs the whole score at once. At the floor the peer is banned.
+
+use libp2p::PeerId;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Score at which a peer is banned.
+pub(super) const BAN_SCORE: i32 = -100;
+
+/// What a peer sent us.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Traffic {
+    /// A gossiped transaction.
+    Tx,
+    /// A gossiped block.
+    Block,
+    /// A sync request (status or blocks).
+    Request,
+}
+
+impl Traffic {
+    /// (burst, refill per second). Generous enough for an honest peer relaying a benchmark.
+    fn budget(self) -> (f64, f64) {
+        match self {
+            Traffic::Tx => (20_000.0, 5_000.0),
+            Traffic::Block => (200.0, 50.0),
+            Traffic::Request => (100.0, 20.0),
+        }
+    }
+}
+
+/// What to do with a message.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// Handle it.
+    Accept,
+    /// Drop it (over budget), the peer stays.
+    Drop,
+    /// Ban the peer.
+    Ban,
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+#[derive(Default)]
+struct Peer {
+    score: i32,
+    buckets: [Option<Bucket>; 3],
+}
+
+/// Scores and budgets of connected peers.
+#[derive(Default)]
+pub(super) struct Discipline {
+    peers: HashMap<PeerId, Peer>,
+}
+
+impl Discipline {
+    /// Accounts for one message of `kind` from `peer` at `now`.
+    pub(super) fn admit(&mut self, peer: PeerId, kind: Traffic, now: Instant) -> Verdict {
+        let state = self.peers.entry(peer).or_default();
+        let (burst, rate) = kind.budget();
+        let bucket = state.buckets[kind as usize].get_or_insert(Bucket { tokens: burst, at: now });
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            return Verdict::Accept;
+        }
+        self.penalise(peer, 1)
+    }
+
+    /// Lowers `peer`'s score by `points`.
+    pub(super) fn penalise(&mut self, peer: PeerId, points: i32) -> Verdict {
+        let state = self.peers.entry(peer).or_default();
+        state.score = state.score.saturating_sub(points);
+        if state.score <= BAN_SCORE {
+            self.peers.remove(&peer);
+            Verdict::Ban
+        } else {
+            Verdict::Drop
+        }
+    }
+
+    /// Forgets a disconnected peer (a reconnecting flooder starts from a full bucket but keeps
+    /// nothing else: bans are kept by the caller).
+    pub(super) fn forget(&mut self, peer: &PeerId) {
+        self.peers.remove(peer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_steady_peer_is_never_dropped() {
+        let (mut d, peer, start) = (Discipline::default(), PeerId::random(), Instant::now());
+        // 40 blocks a second for a minute: under the refill rate.
+        for i in 0..2400u64 {
+            let now = start + Duration::from_millis(i * 25);
+            assert_eq!(d.admit(peer, Traffic::Block, now), Verdict::Accept);
+        }
+    }
+
+    #[test]
+    fn a_flood_is_dropped_then_banned_and_other_peers_are_untouched() {
+        let (mut d, flooder, honest, now) =
+            (Discipline::default(), PeerId::random(), PeerId::random(), Instant::now());
+        let verdicts: Vec<_> = (0..400).map(|_| d.admit(flooder, Traffic::Request, now)).collect();
+        assert!(verdicts[..100].iter().all(|v| *v == Verdict::Accept), "the burst is allowed");
+        assert!(verdicts[100..199].iter().all(|v| *v == Verdict::Drop));
+        assert_eq!(verdicts[199], Verdict::Ban, "100 messages over budget reach the ban score");
+        assert_eq!(d.admit(honest, Traffic::Request, now), Verdict::Accept);
+    }
+
+    #[test]
+    fn one_invalid_block_bans_at_once_and_kinds_have_separate_budgets() {
+        let (mut d, peer, now) = (Discipline::default(), PeerId::random(), Instant::now());
+        for _ in 0..200 {
+            assert_eq!(d.admit(peer, Traffic::Block, now), Verdict::Accept);
+        }
+        assert_eq!(d.admit(peer, Traffic::Block, now), Verdict::Drop);
+        assert_eq!(d.admit(peer, Traffic::Tx, now), Verdict::Accept);
+        assert_eq!(d.penalise(peer, -BAN_SCORE), Verdict::Ban);
+    }
+}
