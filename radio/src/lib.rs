@@ -1,0 +1,26 @@
+//! Daisee's meter hardware and its data, independent of any chain: the nRF24L01+ driver
+//! (embedded-hal 1.0, with a simulated chip), CitizenWatt frames (AES-128, checks, the timer
+//! rule), the 2016 Arduino serial bridge with resynchronisation, simulated households, recorded
+//! replays, and the power → energy integration. Data flows: source → [`Sample`] → [`Integrator`].
+
+pub mod energy;
+pub mod frame;
+pub mod nrf24;
+pub mod serial;
+pub mod source;
+pub mod timer;
+
+pub use energy::{compat_sum_watts, Bridge, Gap, Integrator};
+pub use frame::{FrameError, Measurement, SensorKey};
+pub use source::{Sample, Source, SourceError, SourceStats};
+pub use timer::{TimerRule, TimerVerdict};
+
+/// A delay for real hardware (std sleeps).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StdDelay;
+
+impl embedded_hal::delay::DelayNs for StdDelay {
+    fn delay_ns(&mut self, ns: u32) {
+        std::thread::sleep(std::time::Duration::from_nanos(u64::from(ns)));
+    }
+}

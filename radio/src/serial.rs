@@ -1,0 +1,142 @@
+//! The 2016 Arduino bridge (spec §4): 57600 baud, each radio payload written as 16 raw bytes
+//! with no framing. [`FrameStream`] cuts the byte stream into frames by the zero-padding check,
+//! so a 0x0A byte, a partial read or line noise never loses a frame; [`open`] sets a tty raw.
+
+use crate::frame::{decrypt, FrameError, Measurement, SensorKey, FRAME_LEN};
+use std::fs::File;
+use std::path::Path;
+
+/// Bytes to frames, resynchronising on the zero padding of the decrypted block.
+#[derive(Debug)]
+pub struct FrameStream {
+    key: SensorKey,
+    buffer: Vec<u8>,
+    /// Bytes skipped to find frame boundaries (noise, partial frames).
+    pub skipped: u64,
+}
+
+impl FrameStream {
+    /// A stream decrypting with `key`.
+    pub fn new(key: SensorKey) -> Self {
+        Self { key, buffer: Vec::new(), skipped: 0 }
+    }
+
+    /// Adds bytes as they arrived; returns each complete frame found, decoded (a frame whose
+    /// padding is right but whose values are implausible comes out as its error).
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<Result<Measurement, FrameError>> {
+        self.buffer.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        let mut start = 0;
+        while self.buffer.len() - start >= FRAME_LEN {
+            let window = &self.buffer[start..start + FRAME_LEN];
+            let padded = decrypt(window, &self.key).is_ok_and(|p| p[10..].iter().all(|b| *b == 0));
+            if padded {
+                out.push(Measurement::decode(window, &self.key));
+                start += FRAME_LEN;
+            } else {
+                start += 1;
+                self.skipped += 1;
+            }
+        }
+        self.buffer.drain(..start);
+        out
+    }
+}
+
+/// Opens a serial device raw (no line discipline, no echo) at 57600 8N1, with reads that
+/// return after 100 ms when nothing arrives.
+pub fn open(path: &Path) -> std::io::Result<File> {
+    use nix::sys::termios::{self, BaudRate, SetArg, SpecialCharacterIndices};
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let mut t = termios::tcgetattr(&file).map_err(std::io::Error::from)?;
+    termios::cfmakeraw(&mut t);
+    termios::cfsetspeed(&mut t, BaudRate::B57600).map_err(std::io::Error::from)?;
+    t.control_chars[SpecialCharacterIndices::VMIN as usize] = 0;
+    t.control_chars[SpecialCharacterIndices::VTIME as usize] = 1;
+    termios::tcsetattr(&file, SetArg::TCSANOW, &t).map_err(std::io::Error::from)?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn frame(timer_ms: u32) -> [u8; 16] {
+        Measurement { power_w: 460, voltage_v: 240, battery_mv: 3285, timer_ms }
+            .encode(&SensorKey::default())
+    }
+
+    /// A small deterministic generator for chunk sizes.
+    fn chunk_sizes(seed: u64) -> impl Iterator<Item = usize> {
+        let mut x = seed;
+        std::iter::from_fn(move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            Some((x % 9) as usize + 1)
+        })
+    }
+
+    #[test]
+    fn spec_8b_2_vectors_hold() {
+        assert_eq!(hex::encode(frame(8629)), "6e90be0a5195822fee2f6a40ca13181c");
+        assert_eq!(hex::encode(frame(8603)), "066b1bf818b60c4f778b4400355c2c0a");
+    }
+
+    #[test]
+    fn garbage_and_0x0a_bytes_in_random_chunks_lose_no_frame() {
+        let mut stream: Vec<u8> = vec![0x0A, 0x37, 0xFF];
+        for t in [8617, 8629, 8603] {
+            stream.extend_from_slice(&frame(t));
+        }
+        for seed in 1..50 {
+            let mut decoder = FrameStream::new(SensorKey::default());
+            let (mut out, mut at) = (Vec::new(), 0);
+            for size in chunk_sizes(seed) {
+                if at >= stream.len() {
+                    break;
+                }
+                let end = (at + size).min(stream.len());
+                out.extend(decoder.push(&stream[at..end]));
+                at = end;
+            }
+            let timers: Vec<u32> = out.into_iter().map(|m| m.unwrap().timer_ms).collect();
+            assert_eq!(timers, [8617, 8629, 8603], "seed {seed}");
+            assert_eq!(decoder.skipped, 3);
+        }
+    }
+
+    #[test]
+    fn frames_arrive_through_a_pseudo_terminal() {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let path = nix::unistd::ttyname(&pty.slave).unwrap();
+        let mut port = open(&path).unwrap();
+        let mut master = File::from(pty.master);
+        let mut bytes = vec![0x55, 0x0A];
+        for t in [8617, 8629, 8603] {
+            bytes.extend_from_slice(&frame(t));
+        }
+        let writer = std::thread::spawn(move || {
+            for (i, chunk) in bytes.chunks(5).enumerate() {
+                master.write_all(chunk).unwrap();
+                if i % 3 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(3));
+                }
+            }
+            master
+        });
+        let mut decoder = FrameStream::new(SensorKey::default());
+        let mut timers = Vec::new();
+        let mut buf = [0u8; 64];
+        for _ in 0..100 {
+            let n = port.read(&mut buf).unwrap();
+            timers.extend(decoder.push(&buf[..n]).into_iter().map(|m| m.unwrap().timer_ms));
+            if timers.len() == 3 {
+                break;
+            }
+        }
+        let _master = writer.join().unwrap();
+        assert_eq!(timers, [8617, 8629, 8603]);
+    }
+}

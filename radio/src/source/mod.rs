@@ -1,0 +1,141 @@
+//! Where samples come from, behind one trait: the radio on SPI ([`radio`]), the 2016 Arduino
+//! serial bridge ([`serial`]), simulated households ([`sim`]) and recorded files ([`replay`]).
+//! Frame sources share [`FrameFilter`]: decryption, checks and the timer rule, with counters.
+
+pub mod radio;
+pub mod replay;
+pub mod serial;
+pub mod sim;
+
+use crate::frame::{FrameError, Measurement, SensorKey};
+use crate::timer::{TimerRule, TimerVerdict};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One power sample, stamped on reception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Reception time, ms since the Unix epoch (on the source's clock).
+    pub at_ms: u64,
+    /// Power, W.
+    pub power_w: u16,
+    /// The sensor's battery, mV, when it reports one.
+    pub battery_mv: Option<u16>,
+}
+
+/// Why a source cannot deliver.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The device or file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The radio failed.
+    #[error("radio: {0}")]
+    Radio(String),
+    /// A recorded file has a bad line.
+    #[error("line {line}: {reason}")]
+    Replay {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// What a source dropped, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceStats {
+    /// Samples delivered.
+    pub accepted: u64,
+    /// Frames failing the zero-padding check (wrong key, corrupted, misaligned).
+    pub corrupt: u64,
+    /// Frames with implausible values.
+    pub implausible: u64,
+    /// Duplicates and replays (timer not increasing).
+    pub duplicates: u64,
+    /// Sensor reboots detected.
+    pub reboots: u64,
+    /// Radio FIFO overflows (frames possibly lost) and bytes skipped on a serial line.
+    pub overruns: u64,
+}
+
+/// A sensor's samples.
+pub trait Source: Send {
+    /// What arrived since the last call; returns quickly (at most a short device timeout).
+    fn poll(&mut self) -> Result<Vec<Sample>, SourceError>;
+    /// The source's clock, ms since the Unix epoch: the wall clock, or simulated time.
+    fn now_ms(&self) -> u64;
+    /// Counters of what was dropped.
+    fn stats(&self) -> SourceStats;
+    /// The timer rule's state, to persist (frame sources only).
+    fn timer_rule(&self) -> Option<TimerRule> {
+        None
+    }
+    /// Restores a persisted timer rule.
+    fn restore_timer_rule(&mut self, _rule: TimerRule) {}
+}
+
+/// Milliseconds since the Unix epoch on the wall clock.
+pub fn wall_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Frames → samples: decryption, checks, the timer rule and counters.
+#[derive(Debug, Default)]
+pub struct FrameFilter {
+    key: SensorKey,
+    /// The timer rule (persisted by the meter service).
+    pub timer: TimerRule,
+    /// Counters.
+    pub stats: SourceStats,
+}
+
+impl FrameFilter {
+    /// A filter with the sensor's key.
+    pub fn new(key: SensorKey) -> Self {
+        Self { key, timer: TimerRule::default(), stats: SourceStats::default() }
+    }
+
+    /// The key.
+    pub fn key(&self) -> &SensorKey {
+        &self.key
+    }
+
+    /// One frame received at `at_ms`: a sample, or `None` (counted) when it must be dropped.
+    pub fn frame(&mut self, frame: &[u8], at_ms: u64) -> Option<Sample> {
+        self.decoded(Measurement::decode(frame, &self.key), at_ms)
+    }
+
+    /// A frame already decoded (by a serial stream) received at `at_ms`.
+    pub fn decoded(
+        &mut self,
+        decoded: Result<Measurement, FrameError>,
+        at_ms: u64,
+    ) -> Option<Sample> {
+        let m = match decoded {
+            Ok(m) => m,
+            Err(FrameError::Padding | FrameError::Length(_)) => {
+                self.stats.corrupt += 1;
+                tracing::debug!(target: "daisee::meter", "corrupt frame dropped");
+                return None;
+            }
+            Err(e) => {
+                self.stats.implausible += 1;
+                tracing::warn!(target: "daisee::meter", "frame dropped: {e}");
+                return None;
+            }
+        };
+        match self.timer.check(m.timer_ms) {
+            TimerVerdict::Accept => {}
+            TimerVerdict::Rebooted => {
+                self.stats.reboots += 1;
+                tracing::info!(target: "daisee::meter", timer = m.timer_ms, "sensor rebooted");
+            }
+            TimerVerdict::Duplicate | TimerVerdict::PossibleReboot => {
+                self.stats.duplicates += 1;
+                return None;
+            }
+        }
+        self.stats.accepted += 1;
+        Some(Sample { at_ms, power_w: m.power_w, battery_mv: Some(m.battery_mv) })
+    }
+}
