@@ -225,6 +225,19 @@ pub struct DevArgs {
     /// Seals blocks even without transactions.
     #[arg(long = "seal-empty")]
     pub seal_empty: bool,
+    /// Runs no simulated households.
+    #[arg(long = "dev.no-meters")]
+    pub no_meters: bool,
+    /// The households' reading interval, in simulated seconds.
+    #[arg(long = "dev.meter-interval", default_value_t = 300)]
+    pub meter_interval: u64,
+    /// How much faster than the wall clock the simulated households live (1: real time).
+    #[arg(long = "dev.meter-speed", default_value_t = 60.0)]
+    pub meter_speed: f64,
+    /// Unix time (s) the simulated households start at (default: 07:00 UTC today, so the sun
+    /// is up).
+    #[arg(long = "dev.meter-start")]
+    pub meter_start: Option<u64>,
     /// JSON-RPC flags (HTTP is on by default in dev).
     #[command(flatten)]
     pub http: HttpArgs,

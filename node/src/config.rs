@@ -49,6 +49,8 @@ pub struct FileConfig {
     ipcpath: Option<PathBuf>,
     #[serde(default)]
     ipcdisable: bool,
+    /// The board's meter (see `meters`).
+    pub meter: Option<crate::meters::MeterConfig>,
 }
 
 /// One address or a list.

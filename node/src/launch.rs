@@ -32,7 +32,7 @@ pub fn open_store(datadir: &Path) -> anyhow::Result<Store> {
 }
 
 /// What the node serves: HTTP/WebSocket servers and an IPC socket.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct ServePlan {
     /// HTTP (+ WebSocket on the same port) servers; the first is printed as `rpc:`.
     pub servers: Vec<ServerOptions>,
@@ -40,6 +40,8 @@ pub struct ServePlan {
     pub ipc: Option<PathBuf>,
     /// Peer-to-peer networking.
     pub net: Option<daisee_node::net::NetConfig>,
+    /// Meters whose readings this node reports.
+    pub meters: Vec<daisee_node::meter::MeterSpec>,
 }
 
 /// Runs `node` until a signal: the sealer if it has a signer, the RPC servers of `plan`.
@@ -90,9 +92,19 @@ pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
             }
         })
     });
+    let stop_meters = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let meters = if plan.meters.is_empty() {
+        None
+    } else {
+        Some(daisee_node::meter::spawn(node.clone(), plan.meters, stop_meters.clone())?)
+    };
     wait_for_signal().await?;
     tracing::info!(target: "daisee", "shutting down");
     stop_tx.send_replace(true);
+    stop_meters.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(meters) = meters {
+        let _ = tokio::task::spawn_blocking(move || meters.join()).await;
+    }
     for handle in handles {
         let _ = handle.stop();
         handle.stopped().await;

@@ -16,6 +16,7 @@ pub mod community;
 pub mod consensus;
 pub mod execution;
 pub mod genesis;
+pub mod meter;
 pub mod net;
 pub mod node;
 pub mod primitives;

@@ -6,6 +6,7 @@ mod attach;
 mod cli;
 mod config;
 mod launch;
+mod meters;
 
 use anyhow::{bail, Context};
 use clap::Parser;
@@ -191,7 +192,7 @@ fn serve_plan(
     } else {
         args.ipc_path.clone().or_else(|| datadir.map(|d| d.join("daisee.ipc")))
     };
-    launch::ServePlan { servers, ipc, net: None }
+    launch::ServePlan { servers, ipc, ..Default::default() }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -199,9 +200,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn run(flags: RunArgs) -> anyhow::Result<()> {
-    let args = match &flags.config {
-        Some(path) => config::merge(flags.clone(), config::read(path)?),
-        None => flags,
+    let (args, meter) = match &flags.config {
+        Some(path) => {
+            let mut file = config::read(path)?;
+            let meter = file.meter.take();
+            (config::merge(flags.clone(), file), meter)
+        }
+        None => (flags, None),
     };
     let datadir =
         args.datadir.clone().context("--datadir is required (or `datadir` in the config file)")?;
@@ -223,6 +228,12 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
         bail!("--mine needs --unlock <address> and --password <file>");
     }
     let signer = if args.mine { unlocked.first().cloned() } else { None };
+    let base = args
+        .config
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new("."));
+    let meter_spec = meter.as_ref().map(|m| meters::from_config(m, &unlocked, base)).transpose()?;
     let name = args.identity.clone().unwrap_or_else(|| "daisee".into());
     tracing::info!(target: "daisee", %name, chain_id, signer = ?signer.as_ref().map(PrivateKey::address), "starting");
     let node = launch::start(
@@ -236,6 +247,7 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
     )?;
     let mut plan = serve_plan(&args.http, false, Some(&datadir));
     plan.net = net_config(&args.p2p, &datadir, 30303)?;
+    plan.meters.extend(meter_spec);
     runtime()?.block_on(launch::serve(node, plan))
 }
 
@@ -276,7 +288,17 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let node = launch::start(store, config)?;
-    runtime()?.block_on(launch::serve(node, serve_plan(&args.http, true, args.datadir.as_deref())))
+    let mut plan = serve_plan(&args.http, true, args.datadir.as_deref());
+    if !args.no_meters && keys.len() >= 4 {
+        let start = args.meter_start.unwrap_or_else(|| unix_now() - unix_now() % 86_400 + 7 * 3600);
+        plan.meters =
+            meters::dev_households(&keys, args.meter_interval.max(1), args.meter_speed, start);
+        say(&format!(
+            "Meters: producer {}, consumer {}, prosumer {} (simulated, {}x real time, a reading every {} simulated s)",
+            keys[1].address(), keys[2].address(), keys[3].address(), args.meter_speed, args.meter_interval
+        ))?;
+    }
+    runtime()?.block_on(launch::serve(node, plan))
 }
 
 fn write_genesis(args: GenesisArgs) -> anyhow::Result<()> {

@@ -65,6 +65,8 @@ struct Inner {
     wiggle: Mutex<Option<(B256, Instant)>>,
     /// Connected peers (`None`: networking is off).
     peers: Mutex<Option<usize>>,
+    /// What the meter service reports of each meter.
+    meters: Mutex<std::collections::BTreeMap<Address, crate::meter::MeterStatus>>,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -117,6 +119,7 @@ impl Node {
                 reorgs: Default::default(),
                 wiggle: Mutex::new(None),
                 peers: Mutex::new(None),
+                meters: Mutex::new(Default::default()),
             }),
         };
         node.restore_journal()?;
@@ -385,6 +388,16 @@ impl Node {
     /// Records the number of connected peers (the network calls this).
     pub fn set_peer_count(&self, peers: usize) {
         *lock(&self.inner.peers) = Some(peers);
+    }
+
+    /// Records a meter's status (the meter service calls this).
+    pub fn set_meter_status(&self, address: Address, status: crate::meter::MeterStatus) {
+        lock(&self.inner.meters).insert(address, status);
+    }
+
+    /// The local meters' status.
+    pub fn meter_statuses(&self) -> Vec<crate::meter::MeterStatus> {
+        lock(&self.inner.meters).values().cloned().collect()
     }
 
     /// How many reorgs this node went through since it started.

@@ -3,6 +3,7 @@
 
 mod block_tag;
 mod clique;
+mod daisee;
 mod debug;
 mod error;
 mod eth;
@@ -41,9 +42,9 @@ const MAX_BATCH: u32 = 1000;
 const MAX_SUBSCRIPTIONS: u32 = 256;
 
 /// Namespaces served when none are listed.
-pub const DEFAULT_APIS: &[&str] = &["eth", "net", "web3"];
+pub const DEFAULT_APIS: &[&str] = &["eth", "net", "web3", "daisee"];
 /// Every namespace the node has.
-pub const ALL_APIS: &[&str] = &["eth", "net", "web3", "txpool", "clique", "debug"];
+pub const ALL_APIS: &[&str] = &["eth", "net", "web3", "txpool", "clique", "debug", "daisee"];
 
 /// Where and what one server serves.
 #[derive(Debug, Clone)]
@@ -73,6 +74,7 @@ pub fn module(node: Node, apis: &[String]) -> Result<RpcModule<Node>, String> {
         txpool::register(&mut module)?;
         clique::register(&mut module)?;
         debug::register(&mut module)?;
+        daisee::register(&mut module)?;
         method(&mut module, "eth_getLogs", |params, node| {
             let filter: request::FilterJson = params.one()?;
             logs::get_logs(node, &filter)

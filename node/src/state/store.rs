@@ -11,6 +11,8 @@ use rlp::RlpStream;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod service_data;
+
 /// Why the store cannot do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

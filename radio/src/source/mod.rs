@@ -72,6 +72,9 @@ pub trait Source: Send {
     }
     /// Restores a persisted timer rule.
     fn restore_timer_rule(&mut self, _rule: TimerRule) {}
+    /// After a restart: the sample at `last_ms` was already counted (simulated sources continue
+    /// from there; live ones have nothing to do).
+    fn resume_after(&mut self, _last_ms: u64) {}
 }
 
 /// Milliseconds since the Unix epoch on the wall clock.

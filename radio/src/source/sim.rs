@@ -115,16 +115,10 @@ pub struct SimSensor {
 }
 
 impl SimSensor {
-    /// A sensor on `clock` whose first sample is now.
+    /// A sensor on `clock` whose first sample is at the clock's start.
     pub fn new(profile: Profile, seed: u64, clock: SimClock) -> Self {
-        let next_ms = clock.now_ms();
+        let next_ms = clock.start_ms;
         Self { profile, seed, clock, next_ms, stats: SourceStats::default() }
-    }
-
-    /// Continues after a sample already counted at `last_ms` (after a restart).
-    pub fn resume_after(mut self, last_ms: u64) -> Self {
-        self.next_ms = last_ms + self.period_after(last_ms);
-        self
     }
 
     fn period_after(&self, t_ms: u64) -> u64 {
@@ -153,6 +147,14 @@ impl Source for SimSensor {
 
     fn stats(&self) -> SourceStats {
         self.stats
+    }
+
+    /// Continues after the sample counted at `last_ms`; an accelerated clock restarts there.
+    fn resume_after(&mut self, last_ms: u64) {
+        if self.clock.speed != 1.0 {
+            self.clock = SimClock::accelerated(last_ms, self.clock.speed);
+        }
+        self.next_ms = last_ms + self.period_after(last_ms);
     }
 }
 
@@ -183,8 +185,8 @@ mod tests {
         let a = first.poll().unwrap();
         assert!(a.len() > 100);
         let last = a.last().unwrap().at_ms;
-        let mut again =
-            SimSensor::new(profile, 9, SimClock::accelerated(last, 1.0e6)).resume_after(last);
+        let mut again = SimSensor::new(profile, 9, SimClock::accelerated(NOON, 1.0e6));
+        again.resume_after(last);
         std::thread::sleep(std::time::Duration::from_millis(1));
         let b = again.poll().unwrap();
         assert!(b[0].at_ms > last && b[0].at_ms - last < 9_000);

@@ -1,0 +1,209 @@
+//! The meter service: a board's sensors → interval readings → a durable outbox in the node's
+//! database → one `reportReading(intervalEnd, producedWh, consumedWh)` per interval, signed by
+//! the board's meter account → the local txpool (and the network) → included. Nothing is lost
+//! or counted twice across restarts: the integration state and the readings are persisted, a
+//! signed transaction is recorded before it is sent, and a reading leaves the outbox only once
+//! its transaction is confirmed in a canonical block.
+
+mod interval;
+mod outbox;
+mod sender;
+
+pub use interval::{MeterState, Reading, SensorState};
+pub use outbox::{Entry, Outbox};
+pub use sender::{Sender, SenderCounters, CONFIRMATIONS, RETRY_MS};
+
+use crate::node::Node;
+use crate::primitives::{Address, PrivateKey};
+use daisee_radio::{Source, SourceStats};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often sources are polled.
+const POLL_EVERY: Duration = Duration::from_millis(200);
+
+/// What a sensor measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// The household's production (solar panels…).
+    Production,
+    /// The household's consumption.
+    Consumption,
+}
+
+/// One sensor of a meter.
+pub struct SensorSpec {
+    /// What it measures.
+    pub direction: Direction,
+    /// Where its samples come from.
+    pub source: Box<dyn Source>,
+}
+
+/// One meter: an account reporting the readings of its sensors.
+pub struct MeterSpec {
+    /// A name for logs (e.g. "producer").
+    pub name: String,
+    /// The meter account (registered in the contract).
+    pub key: PrivateKey,
+    /// Interval length, seconds.
+    pub interval_s: u64,
+    /// The Daisee contract.
+    pub contract: Address,
+    /// Its sensors.
+    pub sensors: Vec<SensorSpec>,
+}
+
+/// What RPC shows of a meter (`daisee_meters`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterStatus {
+    /// Name.
+    pub name: String,
+    /// Account.
+    pub address: Address,
+    /// Interval, seconds.
+    pub interval: u64,
+    /// Readings waiting in the outbox.
+    pub outbox: usize,
+    /// Intervals without samples.
+    pub gaps: u64,
+    /// The sender's counters.
+    #[serde(flatten)]
+    pub sender: SenderCounters,
+    /// Per sensor: direction, last sample (unix ms), counters.
+    pub sensors: Vec<SensorStatus>,
+}
+
+/// One sensor's status.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SensorStatus {
+    /// What it measures.
+    pub direction: Direction,
+    /// Last sample, unix ms.
+    pub last_sample_ms: Option<u64>,
+    /// Last power, W.
+    pub last_power_w: Option<u16>,
+    /// Last battery, mV.
+    pub battery_mv: Option<u16>,
+    /// Frame counters.
+    pub stats: SourceStats,
+}
+
+struct Running {
+    spec: MeterSpec,
+    directions: Vec<Direction>,
+    state: MeterState,
+    outbox: Outbox,
+    sender: Sender,
+    battery: Vec<Option<u16>>,
+}
+
+impl Running {
+    fn start(node: &Node, mut spec: MeterSpec) -> Result<Self, crate::state::StoreError> {
+        let address = spec.key.address();
+        let outbox = Outbox::new(node.store().clone(), address);
+        let state = outbox.state()?;
+        for (sensor, saved) in spec.sensors.iter_mut().zip(&state.sensors) {
+            if let Some(rule) = saved.timer {
+                sensor.source.restore_timer_rule(rule);
+            }
+            if let Some((last, _)) = saved.integrator.last {
+                sensor.source.resume_after(last);
+            }
+        }
+        let waiting = outbox.entries()?.len();
+        tracing::info!(target: "daisee::meter", name = %spec.name, meter = %address, sensors = spec.sensors.len(), interval = spec.interval_s, waiting, "meter started");
+        let directions = spec.sensors.iter().map(|s| s.direction).collect();
+        let battery = vec![None; spec.sensors.len()];
+        let sender = Sender::new(node.clone(), spec.key.clone(), spec.contract);
+        Ok(Self { spec, directions, state, outbox, sender, battery })
+    }
+
+    fn tick(&mut self) -> Result<(), crate::state::StoreError> {
+        let mut polled = Vec::new();
+        for (i, sensor) in self.spec.sensors.iter_mut().enumerate() {
+            match sensor.source.poll() {
+                Ok(samples) => {
+                    if let Some(b) = samples.last().and_then(|s| s.battery_mv) {
+                        self.battery[i] = Some(b);
+                    }
+                    polled.push(samples);
+                }
+                Err(e) => {
+                    tracing::warn!(target: "daisee::meter", name = %self.spec.name, "sensor {i}: {e}");
+                    polled.push(Vec::new());
+                }
+            }
+        }
+        let now = self.spec.sensors.iter().map(|s| s.source.now_ms()).min().unwrap_or(0);
+        let got = polled.iter().any(|p| !p.is_empty());
+        let before = self.state.open_end_ms;
+        let closed = self.state.advance(self.spec.interval_s * 1000, &self.directions, polled, now);
+        for (saved, sensor) in self.state.sensors.iter_mut().zip(&self.spec.sensors) {
+            saved.timer = sensor.source.timer_rule();
+        }
+        if got || !closed.is_empty() || before != self.state.open_end_ms {
+            self.outbox.save(&self.state, &closed)?;
+        }
+        for r in &closed {
+            tracing::info!(target: "daisee::meter", name = %self.spec.name, interval_end = r.interval_end, produced_wh = r.produced_wh, consumed_wh = r.consumed_wh, "reading");
+        }
+        self.sender.step(&self.outbox, now)
+    }
+
+    fn status(&self) -> MeterStatus {
+        MeterStatus {
+            name: self.spec.name.clone(),
+            address: self.spec.key.address(),
+            interval: self.spec.interval_s,
+            outbox: self.outbox.entries().map(|e| e.len()).unwrap_or(0),
+            gaps: self.state.gaps,
+            sender: self.sender.counters.clone(),
+            sensors: self
+                .spec
+                .sensors
+                .iter()
+                .zip(&self.state.sensors)
+                .zip(&self.battery)
+                .map(|((sensor, state), battery)| SensorStatus {
+                    direction: sensor.direction,
+                    last_sample_ms: state.integrator.last.map(|(t, _)| t),
+                    last_power_w: state.integrator.last.map(|(_, p)| p),
+                    battery_mv: *battery,
+                    stats: sensor.source.stats(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Runs the meters on their own thread (sources block on devices) until `stop` is set.
+pub fn spawn(
+    node: Node,
+    meters: Vec<MeterSpec>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("daisee-meters".into()).spawn(move || {
+        let mut running = Vec::new();
+        for spec in meters {
+            match Running::start(&node, spec) {
+                Ok(r) => running.push(r),
+                Err(e) => tracing::error!(target: "daisee::meter", "cannot start a meter: {e}"),
+            }
+        }
+        while !stop.load(Ordering::Relaxed) {
+            for meter in &mut running {
+                if let Err(e) = meter.tick() {
+                    tracing::error!(target: "daisee::meter", name = %meter.spec.name, "store: {e}");
+                }
+                node.set_meter_status(meter.spec.key.address(), meter.status());
+            }
+            std::thread::sleep(POLL_EVERY);
+        }
+        let _ = node.store().flush();
+    })
+}

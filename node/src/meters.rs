@@ -1,0 +1,241 @@
+//! Meters of the `daisee` command: the `[meter]` section of the config file (which sensor, on
+//! which bus, with which key, measuring which direction), the three simulated households of
+//! `daisee dev`, and opening each sensor's source.
+//!
+//! ```toml
+//! [meter]
+//! account = "0x…"           # a keystore account given to `unlock`, registered in the contract
+//! interval = 60             # seconds
+//!
+//! [[meter.sensor]]
+//! direction = "consumption" # or "production"
+//! source = "spi"            # spi | serial | sim | replay
+//! backend = "rpi"           # spi: rpi (rppal) or linux (spidev + gpiochip)
+//! ce_gpio = 25              # rpi: BCM pin of CE
+//! key = "0-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15"
+//! ```
+
+use anyhow::{bail, Context};
+use daisee_node::community::DAISEE_ADDRESS;
+use daisee_node::meter::{Direction, MeterSpec, SensorSpec};
+use daisee_node::primitives::{Address, PrivateKey};
+use daisee_radio::source::replay::ReplaySource;
+use daisee_radio::source::serial::SerialSource;
+use daisee_radio::source::sim::{Profile, SimClock, SimSensor};
+use daisee_radio::{SensorKey, Source};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The `[meter]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeterConfig {
+    /// The meter account (must be unlocked).
+    pub account: Address,
+    /// Interval, seconds.
+    #[serde(default = "default_interval")]
+    pub interval: u64,
+    /// The Daisee contract (default: the predeployed one).
+    pub contract: Option<Address>,
+    /// The sensors.
+    #[serde(rename = "sensor", default)]
+    pub sensors: Vec<SensorConfig>,
+}
+
+fn default_interval() -> u64 {
+    60
+}
+
+/// One `[[meter.sensor]]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SensorConfig {
+    /// What it measures.
+    pub direction: Direction,
+    /// Where its samples come from.
+    #[serde(flatten)]
+    pub source: SourceConfig,
+}
+
+/// A sensor's source and its settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "source", rename_all = "lowercase")]
+pub enum SourceConfig {
+    /// The nRF24L01+ on SPI.
+    Spi {
+        /// `rpi` or `linux`.
+        backend: String,
+        /// Sensor key.
+        key: Option<String>,
+        /// rpi: CE pin (BCM).
+        ce_gpio: Option<u8>,
+        /// linux: spidev device.
+        spidev: Option<PathBuf>,
+        /// linux: GPIO chip.
+        gpiochip: Option<PathBuf>,
+        /// linux: CE line.
+        ce_line: Option<u32>,
+        /// `250k` (default) or `1m`.
+        data_rate: Option<daisee_radio::nrf24::DataRate>,
+        /// RF channel (default 76).
+        channel: Option<u8>,
+        /// Sensor address, 10 hex digits (default E056D446D0).
+        address: Option<String>,
+    },
+    /// The 2016 Arduino bridge on a serial port.
+    Serial {
+        /// e.g. `/dev/ttyACM0`.
+        path: PathBuf,
+        /// Sensor key.
+        key: Option<String>,
+    },
+    /// A simulated sensor.
+    Sim {
+        /// What it simulates.
+        profile: Profile,
+        /// Seed.
+        #[serde(default)]
+        seed: u64,
+    },
+    /// A recorded file of frames.
+    Replay {
+        /// The recording.
+        path: PathBuf,
+        /// Sensor key.
+        key: Option<String>,
+        /// Playback speed (default 1).
+        speed: Option<f64>,
+    },
+}
+
+fn key(text: &Option<String>) -> anyhow::Result<SensorKey> {
+    match text {
+        Some(t) => Ok(t.parse()?),
+        None => Ok(SensorKey::default()),
+    }
+}
+
+/// Opens one sensor's source; relative paths are taken from `base`.
+fn open(source: &SourceConfig, base: &Path) -> anyhow::Result<Box<dyn Source>> {
+    Ok(match source {
+        SourceConfig::Serial { path, key: k } => {
+            let path = base.join(path);
+            Box::new(
+                SerialSource::open(&path, key(k)?)
+                    .with_context(|| format!("opening {}", path.display()))?,
+            )
+        }
+        SourceConfig::Sim { profile, seed } => {
+            Box::new(SimSensor::new(*profile, *seed, SimClock::wall()))
+        }
+        SourceConfig::Replay { path, key: k, speed } => {
+            let path = base.join(path);
+            Box::new(
+                ReplaySource::open(&path, key(k)?, speed.unwrap_or(1.0))
+                    .with_context(|| format!("reading {}", path.display()))?,
+            )
+        }
+        SourceConfig::Spi {
+            backend,
+            key: k,
+            ce_gpio,
+            spidev,
+            gpiochip,
+            ce_line,
+            data_rate,
+            channel,
+            address,
+        } => {
+            let mut radio = daisee_radio::nrf24::RadioConfig::default();
+            if let Some(rate) = data_rate {
+                radio.data_rate = *rate;
+            }
+            if let Some(ch) = channel {
+                radio.channel = *ch;
+            }
+            if let Some(a) = address {
+                let bytes = hex::decode(a.trim_start_matches("0x")).context("sensor address")?;
+                radio.address = bytes
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("a sensor address is 5 bytes (10 hex digits)"))?;
+            }
+            let _ = (&ce_gpio, &spidev, &gpiochip, &ce_line, &radio, k);
+            match backend.as_str() {
+                #[cfg(feature = "rpi")]
+                "rpi" => daisee_radio::source::radio::open_rpi(radio, ce_gpio.unwrap_or(25), key(k)?)?,
+                #[cfg(feature = "linux")]
+                "linux" => daisee_radio::source::radio::open_linux(
+                    radio,
+                    spidev.as_deref().unwrap_or(Path::new("/dev/spidev0.0")),
+                    gpiochip.as_deref().unwrap_or(Path::new("/dev/gpiochip0")),
+                    ce_line.unwrap_or(25),
+                    key(k)?,
+                )?,
+                "rpi" | "linux" => bail!("this daisee was built without the `{backend}` feature: cargo build --release --features {backend}"),
+                other => bail!("unknown SPI backend {other:?} (rpi or linux)"),
+            }
+        }
+    })
+}
+
+/// The board's meter from the config file.
+pub fn from_config(
+    config: &MeterConfig,
+    unlocked: &[PrivateKey],
+    base: &Path,
+) -> anyhow::Result<MeterSpec> {
+    let key = unlocked.iter().find(|k| k.address() == config.account).with_context(|| {
+        format!("the meter account {} must be unlocked (--unlock and --password)", config.account)
+    })?;
+    if config.sensors.is_empty() {
+        bail!("[meter] has no [[meter.sensor]]");
+    }
+    let sensors = config
+        .sensors
+        .iter()
+        .map(|s| Ok(SensorSpec { direction: s.direction, source: open(&s.source, base)? }))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(MeterSpec {
+        name: "meter".into(),
+        key: key.clone(),
+        interval_s: config.interval.max(1),
+        contract: config.contract.unwrap_or(DAISEE_ADDRESS),
+        sensors,
+    })
+}
+
+/// `daisee dev`'s households: a producer, a consumer and a prosumer, on a simulated clock that
+/// starts at `start_s` and runs `speed` times as fast as the wall clock.
+pub fn dev_households(
+    keys: &[PrivateKey],
+    interval_s: u64,
+    speed: f64,
+    start_s: u64,
+) -> Vec<MeterSpec> {
+    let clock = SimClock::accelerated(start_s * 1000, speed);
+    let sim = |direction, profile, seed| SensorSpec {
+        direction,
+        source: Box::new(SimSensor::new(profile, seed, clock)),
+    };
+    let households = [
+        ("producer", vec![sim(Direction::Production, Profile::Solar { peak_w: 3000 }, 1)]),
+        ("consumer", vec![sim(Direction::Consumption, Profile::Load { base_w: 300 }, 2)]),
+        (
+            "prosumer",
+            vec![
+                sim(Direction::Production, Profile::Solar { peak_w: 2000 }, 3),
+                sim(Direction::Consumption, Profile::Load { base_w: 250 }, 4),
+            ],
+        ),
+    ];
+    households
+        .into_iter()
+        .zip(keys.iter().skip(1))
+        .map(|((name, sensors), key)| MeterSpec {
+            name: name.into(),
+            key: key.clone(),
+            interval_s,
+            contract: DAISEE_ADDRESS,
+            sensors,
+        })
+        .collect()
+}
