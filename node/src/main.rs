@@ -295,7 +295,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             meters::dev_households(&keys, args.meter_interval.max(1), args.meter_speed, start);
         say(&format!(
             "Meters: producer {}, consumer {}, prosumer {} (simulated, {}x real time, a reading every {} simulated s)",
-            keys[1].address(), keys[2].address(), keys[3].address(), args.meter_speed, args.meter_interval
+            plan.meters[0].key.address(), plan.meters[1].key.address(), plan.meters[2].key.address(), args.meter_speed, args.meter_interval
         ))?;
     }
     runtime()?.block_on(launch::serve(node, plan))

@@ -95,6 +95,10 @@ pub enum SourceConfig {
         /// Seed.
         #[serde(default)]
         seed: u64,
+        /// Faster than real time (demonstrations, tests); default 1.
+        speed: Option<f64>,
+        /// Unix time (s) an accelerated clock starts at (default: now).
+        start: Option<u64>,
     },
     /// A recorded file of frames.
     Replay {
@@ -124,8 +128,16 @@ fn open(source: &SourceConfig, base: &Path) -> anyhow::Result<Box<dyn Source>> {
                     .with_context(|| format!("opening {}", path.display()))?,
             )
         }
-        SourceConfig::Sim { profile, seed } => {
-            Box::new(SimSensor::new(*profile, *seed, SimClock::wall()))
+        SourceConfig::Sim { profile, seed, speed, start } => {
+            let clock = match speed {
+                Some(speed) if *speed != 1.0 => {
+                    let start =
+                        start.map(|s| s * 1000).unwrap_or_else(daisee_radio::source::wall_ms);
+                    SimClock::accelerated(start, *speed)
+                }
+                _ => SimClock::wall(),
+            };
+            Box::new(SimSensor::new(*profile, *seed, clock))
         }
         SourceConfig::Replay { path, key: k, speed } => {
             let path = base.join(path);
@@ -203,8 +215,9 @@ pub fn from_config(
     })
 }
 
-/// `daisee dev`'s households: a producer, a consumer and a prosumer, on a simulated clock that
-/// starts at `start_s` and runs `speed` times as fast as the wall clock.
+/// `daisee dev`'s households: a producer, a consumer and a prosumer (the last three dev
+/// accounts, leaving the first ones to the user), on a simulated clock that starts at `start_s`
+/// and runs `speed` times as fast as the wall clock.
 pub fn dev_households(
     keys: &[PrivateKey],
     interval_s: u64,
@@ -229,7 +242,7 @@ pub fn dev_households(
     ];
     households
         .into_iter()
-        .zip(keys.iter().skip(1))
+        .zip(keys.iter().skip(keys.len().saturating_sub(3).max(1)))
         .map(|((name, sensors), key)| MeterSpec {
             name: name.into(),
             key: key.clone(),

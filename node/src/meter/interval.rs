@@ -29,6 +29,11 @@ pub struct MeterState {
     pub gaps: u64,
     /// Long silences of a sensor that were not interpolated.
     pub sensor_gaps: u64,
+    /// Samples newer than what every sensor has delivered: held until the others catch up, so
+    /// an interval never closes while a slower sensor may still deliver into it. Not persisted:
+    /// a restart resumes each source after its last integrated sample.
+    #[serde(skip)]
+    pub held: Vec<(usize, Sample)>,
 }
 
 /// One closed interval, to report.
@@ -43,8 +48,9 @@ pub struct Reading {
 }
 
 impl MeterState {
-    /// Integrates newly polled samples (one list per sensor, each in time order) and closes
-    /// every interval complete at `now_ms`, returning the readings to report.
+    /// Integrates newly polled samples (one list per sensor, each in time order) up to `now_ms`,
+    /// the time up to which every sensor has delivered, and closes every interval complete by
+    /// then, returning the readings to report.
     pub fn advance(
         &mut self,
         interval_ms: u64,
@@ -53,12 +59,16 @@ impl MeterState {
         now_ms: u64,
     ) -> Vec<Reading> {
         self.sensors.resize(directions.len(), SensorState::default());
-        let mut events: Vec<(usize, Sample)> = polled
-            .into_iter()
-            .enumerate()
-            .flat_map(|(i, samples)| samples.into_iter().map(move |s| (i, s)))
-            .collect();
+        let mut events: Vec<(usize, Sample)> = std::mem::take(&mut self.held);
+        events.extend(
+            polled
+                .into_iter()
+                .enumerate()
+                .flat_map(|(i, samples)| samples.into_iter().map(move |s| (i, s))),
+        );
         events.sort_by_key(|(_, s)| s.at_ms);
+        let ready = events.partition_point(|(_, s)| s.at_ms <= now_ms);
+        self.held = events.split_off(ready);
         let mut out = Vec::new();
         for (sensor, sample) in events {
             if self.open_end_ms == 0 {
@@ -145,6 +155,23 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].interval_end, 240);
         assert_eq!(m.sensor_gaps, 1, "229 s of silence is not interpolated");
+    }
+
+    #[test]
+    fn a_sensor_ahead_of_the_others_is_held_until_they_catch_up() {
+        let mut m = MeterState::default();
+        let dirs = [Production, Consumption];
+        m.advance(60_000, &dirs, vec![vec![s(0, 100)], vec![s(0, 100)]], 0);
+        // The consumption sensor is already past the boundary; production has delivered only
+        // up to 50 s, so the interval ending at 60 s must stay open.
+        let out =
+            m.advance(60_000, &dirs, vec![vec![s(50_000, 100)], vec![s(70_000, 100)]], 50_000);
+        assert!(out.is_empty());
+        assert_eq!(m.held.len(), 1);
+        let out =
+            m.advance(60_000, &dirs, vec![vec![s(59_000, 100), s(68_000, 100)], vec![]], 70_000);
+        assert_eq!(out, [Reading { interval_end: 60, produced_wh: 1, consumed_wh: 0 }]);
+        assert!(m.held.is_empty());
     }
 
     #[test]

@@ -152,7 +152,7 @@ impl Running {
         for r in &closed {
             tracing::info!(target: "daisee::meter", name = %self.spec.name, interval_end = r.interval_end, produced_wh = r.produced_wh, consumed_wh = r.consumed_wh, "reading");
         }
-        self.sender.step(&self.outbox, now)
+        self.sender.step(&self.outbox, daisee_radio::source::wall_ms())
     }
 
     fn status(&self) -> MeterStatus {

@@ -16,7 +16,7 @@ use serde::Serialize;
 /// Blocks above a reading's block before it leaves the outbox (a reorg may still drop it).
 pub const CONFIRMATIONS: u64 = 3;
 /// How long a failed reading waits before it is signed again.
-pub const RETRY_MS: u64 = 30_000;
+pub const RETRY_MS: u64 = 10_000;
 /// Gas for one report: a first report of a meter writes four slots (≈ 95k), with a margin.
 const REPORT_GAS: u64 = 200_000;
 /// Tip offered, as the node suggests.

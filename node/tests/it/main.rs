@@ -10,6 +10,7 @@ mod dev;
 mod inspect;
 mod lab;
 mod mdns;
+mod meters;
 mod network;
 mod partition;
 mod servers;
