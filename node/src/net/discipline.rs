@@ -25,7 +25,7 @@ impl Traffic {
     fn budget(self) -> (f64, f64) {
         match self {
             Traffic::Tx => (20_000.0, 5_000.0),
-            Traffic::Block => (200.0, 50.0),
+            Traffic::Block => (1_000.0, 200.0),
             Traffic::Request => (100.0, 20.0),
         }
     }
@@ -102,9 +102,9 @@ mod tests {
     #[test]
     fn a_steady_peer_is_never_dropped() {
         let (mut d, peer, start) = (Discipline::default(), PeerId::random(), Instant::now());
-        // 40 blocks a second for a minute: under the refill rate.
-        for i in 0..2400u64 {
-            let now = start + Duration::from_millis(i * 25);
+        // 100 blocks a second (a period-0 chain under load) for a minute: under the refill rate.
+        for i in 0..6000u64 {
+            let now = start + Duration::from_millis(i * 10);
             assert_eq!(d.admit(peer, Traffic::Block, now), Verdict::Accept);
         }
     }
@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn one_invalid_block_bans_at_once_and_kinds_have_separate_budgets() {
         let (mut d, peer, now) = (Discipline::default(), PeerId::random(), Instant::now());
-        for _ in 0..200 {
+        for _ in 0..1000 {
             assert_eq!(d.admit(peer, Traffic::Block, now), Verdict::Accept);
         }
         assert_eq!(d.admit(peer, Traffic::Block, now), Verdict::Drop);

@@ -110,7 +110,11 @@ pub async fn run(
             _ = shutdown.changed() => break,
             _ = tick.tick() => net.on_tick(),
             head = heads.recv() => if let Ok(ChainEvent::Added(header)) = head {
-                if let Ok(Some(block)) = node.store().block(&header.hash()) {
+                // A board announces the blocks it seals; gossipsub relays them further and
+                // sync fills the rest, so blocks imported from peers are not sent back.
+                let ours = node.signer().is_some()
+                    && crate::consensus::recover_signer(&header).ok() == node.signer();
+                if let (true, Ok(Some(block))) = (ours, node.store().block(&header.hash())) {
                     net.publish(true, block.encoded());
                 }
             },
@@ -298,6 +302,13 @@ impl Net {
                     self.on_response(peer, response).await
                 }
             },
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(
+                request_response::Event::OutboundFailure { peer, error, .. },
+            )) => {
+                // A silent or slow peer never holds sync: the next status round asks again.
+                tracing::debug!(target: "daisee::net", %peer, "sync request failed: {error}");
+                self.syncing.remove(&peer);
+            }
             _ => {}
         }
     }

@@ -21,7 +21,7 @@ fn error_message(node: &NodeProcess, method: &str, params: Value) -> String {
 
 #[test]
 fn bad_requests_get_clear_errors_and_the_node_keeps_serving() {
-    let node = NodeProcess::start(&["dev"]);
+    let node = NodeProcess::start(&["dev", "--dev.no-meters"]);
     let rpc = node.rpc.clone();
     let post = |body: &[u8]| http_post(&rpc, body).expect("the node answers");
 

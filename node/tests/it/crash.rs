@@ -91,7 +91,7 @@ fn sigkill_at_random_moments_loses_nothing_and_the_chain_reexecutes() {
     let mut next = 0;
     let mut kills = 0;
     while next < TOTAL {
-        let node = NodeProcess::start(&["dev", "--datadir", dir.str()]);
+        let node = NodeProcess::start(&["dev", "--dev.no-meters", "--datadir", dir.str()]);
         assert_all_kept(&node, &accepted);
         // A killer thread cuts the power after a random delay.
         let pid = node.child.id();
@@ -139,7 +139,7 @@ fn sigkill_at_random_moments_loses_nothing_and_the_chain_reexecutes() {
     eprintln!("{kills} crashes while sending {TOTAL} transactions");
 
     // Everything accepted is eventually included, in order.
-    let node = NodeProcess::start(&["dev", "--datadir", dir.str()]);
+    let node = NodeProcess::start(&["dev", "--dev.no-meters", "--datadir", dir.str()]);
     assert_all_kept(&node, &accepted);
     for hash in &accepted {
         let receipt = node.wait_receipt(hash, Duration::from_secs(120));

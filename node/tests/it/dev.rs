@@ -11,7 +11,7 @@ use std::time::Duration;
 #[test]
 fn dev_chain_takes_transfers_and_meter_readings_and_survives_a_restart() {
     let dir = TempDir::new("dev");
-    let node = NodeProcess::start(&["dev", "--datadir", dir.str()]);
+    let node = NodeProcess::start(&["dev", "--dev.no-meters", "--datadir", dir.str()]);
     assert_eq!(node.ok("eth_chainId", json!([])), json!("0x7a69"));
     assert_eq!(node.ok("eth_blockNumber", json!([])), json!("0x0"));
     let code = node.ok("eth_getCode", json!([DAISEE_ADDRESS, "latest"]));
@@ -63,7 +63,7 @@ fn dev_chain_takes_transfers_and_meter_readings_and_survives_a_restart() {
     assert!(node.terminate(), "SIGTERM stops the node cleanly");
 
     // The chain is still there after a restart.
-    let again = NodeProcess::start(&["dev", "--datadir", dir.str()]);
+    let again = NodeProcess::start(&["dev", "--dev.no-meters", "--datadir", dir.str()]);
     assert_eq!(again.ok("eth_getBlockByNumber", json!(["latest", false]))["hash"], head["hash"]);
     assert_eq!(again.ok("eth_getTransactionCount", json!([bob.address(), "latest"])), json!("0x1"));
 }

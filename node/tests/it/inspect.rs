@@ -11,7 +11,7 @@ use std::time::Duration;
 
 #[test]
 fn trace_pool_votes_and_history() {
-    let node = NodeProcess::start(&["dev"]);
+    let node = NodeProcess::start(&["dev", "--dev.no-meters"]);
     let (seller, buyer) = (dev_key(2), dev_key(3));
     let produce = Daisee::setProductionCall { kwh: U256::from(100) }.abi_encode();
     let tx = signed(&seller, 31337, 0, DAISEE_ADDRESS, U256::ZERO, produce.into(), 200_000);

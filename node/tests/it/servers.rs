@@ -9,6 +9,7 @@ fn ipc_serves_attach_and_namespaces_follow_the_flags() {
     let dir = TempDir::new("servers");
     let node = NodeProcess::start(&[
         "dev",
+        "--dev.no-meters",
         "--datadir",
         dir.str(),
         "--http.api",
