@@ -149,6 +149,10 @@ pub struct RunArgs {
     /// Data directory.
     #[arg(long, env = "DAISEE_DATADIR")]
     pub datadir: Option<PathBuf>,
+    /// Sends the meter's signed readings to this Ethereum JSON-RPC endpoint (http://…) instead
+    /// of the local chain.
+    #[arg(long = "meter-target")]
+    pub meter_target: Option<String>,
     /// TOML config file mirroring these flags.
     #[arg(long, env = "DAISEE_CONFIG")]
     pub config: Option<PathBuf>,

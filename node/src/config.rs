@@ -89,6 +89,7 @@ pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
 pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
     RunArgs {
         datadir: flags.datadir.or(file.datadir),
+        meter_target: flags.meter_target,
         config: flags.config,
         networkid: flags.networkid.or(file.networkid),
         identity: flags.identity.or(file.identity),

@@ -233,7 +233,10 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
         .as_deref()
         .and_then(std::path::Path::parent)
         .unwrap_or(std::path::Path::new("."));
-    let meter_spec = meter.as_ref().map(|m| meters::from_config(m, &unlocked, base)).transpose()?;
+    let meter_spec = meter
+        .as_ref()
+        .map(|m| meters::from_config(m, &unlocked, base, args.meter_target.clone()))
+        .transpose()?;
     let name = args.identity.clone().unwrap_or_else(|| "daisee".into());
     tracing::info!(target: "daisee", %name, chain_id, signer = ?signer.as_ref().map(PrivateKey::address), "starting");
     let node = launch::start(

@@ -17,7 +17,7 @@
 
 use anyhow::{bail, Context};
 use daisee_node::community::DAISEE_ADDRESS;
-use daisee_node::meter::{Direction, MeterSpec, SensorSpec};
+use daisee_node::meter::{Abi, Direction, MeterSpec, SensorSpec};
 use daisee_node::primitives::{Address, PrivateKey};
 use daisee_radio::source::replay::ReplaySource;
 use daisee_radio::source::serial::SerialSource;
@@ -37,6 +37,11 @@ pub struct MeterConfig {
     pub interval: u64,
     /// The Daisee contract (default: the predeployed one).
     pub contract: Option<Address>,
+    /// Send to this external JSON-RPC endpoint instead of the local chain (`--meter-target`).
+    pub target: Option<String>,
+    /// `v2` (default: `reportReading`) or `v1` (the 2016 `setProduction` / `consumeEnergy`).
+    #[serde(default)]
+    pub abi: Abi,
     /// The sensors.
     #[serde(rename = "sensor", default)]
     pub sensors: Vec<SensorConfig>,
@@ -189,11 +194,12 @@ fn open(source: &SourceConfig, base: &Path) -> anyhow::Result<Box<dyn Source>> {
     })
 }
 
-/// The board's meter from the config file.
+/// The board's meter from the config file (`target`: `--meter-target`, over the file's).
 pub fn from_config(
     config: &MeterConfig,
     unlocked: &[PrivateKey],
     base: &Path,
+    target: Option<String>,
 ) -> anyhow::Result<MeterSpec> {
     let key = unlocked.iter().find(|k| k.address() == config.account).with_context(|| {
         format!("the meter account {} must be unlocked (--unlock and --password)", config.account)
@@ -212,6 +218,8 @@ pub fn from_config(
         interval_s: config.interval.max(1),
         contract: config.contract.unwrap_or(DAISEE_ADDRESS),
         sensors,
+        target: target.or_else(|| config.target.clone()),
+        abi: config.abi,
     })
 }
 
@@ -249,6 +257,8 @@ pub fn dev_households(
             interval_s,
             contract: DAISEE_ADDRESS,
             sensors,
+            target: None,
+            abi: Abi::V2,
         })
         .collect()
 }

@@ -6,11 +6,15 @@
 //! its transaction is confirmed in a canonical block.
 
 mod interval;
+mod ledger;
 mod outbox;
+mod remote;
 mod sender;
 
 pub use interval::{MeterState, Reading, SensorState};
-pub use outbox::{Entry, Outbox};
+pub use ledger::{Ledger, LocalLedger, Refused, TxStatus};
+pub use outbox::{Abi, Call, Entry, Outbox};
+pub use remote::RemoteLedger;
 pub use sender::{Sender, SenderCounters, CONFIRMATIONS, RETRY_MS};
 
 use crate::node::Node;
@@ -54,6 +58,10 @@ pub struct MeterSpec {
     pub contract: Address,
     /// Its sensors.
     pub sensors: Vec<SensorSpec>,
+    /// Where its transactions go: `None` for the local chain, or a JSON-RPC URL.
+    pub target: Option<String>,
+    /// The contract interface.
+    pub abi: Abi,
 }
 
 /// What RPC shows of a meter (`daisee_meters`).
@@ -119,7 +127,13 @@ impl Running {
         tracing::info!(target: "daisee::meter", name = %spec.name, meter = %address, sensors = spec.sensors.len(), interval = spec.interval_s, waiting, "meter started");
         let directions = spec.sensors.iter().map(|s| s.direction).collect();
         let battery = vec![None; spec.sensors.len()];
-        let sender = Sender::new(node.clone(), spec.key.clone(), spec.contract);
+        let ledger: Box<dyn Ledger> = match &spec.target {
+            Some(url) => {
+                Box::new(RemoteLedger::new(url).map_err(crate::state::StoreError::Corrupt)?)
+            }
+            None => Box::new(LocalLedger(node.clone())),
+        };
+        let sender = Sender::new(ledger, spec.key.clone(), spec.contract);
         Ok(Self { spec, directions, state, outbox, sender, battery })
     }
 
@@ -147,7 +161,7 @@ impl Running {
             saved.timer = sensor.source.timer_rule();
         }
         if got || !closed.is_empty() || before != self.state.open_end_ms {
-            self.outbox.save(&self.state, &closed)?;
+            self.outbox.save(&self.state, &closed, self.spec.abi)?;
         }
         for r in &closed {
             tracing::info!(target: "daisee::meter", name = %self.spec.name, interval_end = r.interval_end, produced_wh = r.produced_wh, consumed_wh = r.consumed_wh, "reading");

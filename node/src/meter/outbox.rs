@@ -7,11 +7,55 @@ use crate::primitives::{Address, B256};
 use crate::state::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
+/// Which contract call carries (part of) a reading.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Call {
+    /// `reportReading(intervalEnd, producedWh, consumedWh)`: the whole reading.
+    #[default]
+    ReportReading,
+    /// The 2016 contract's `setProduction(producedWh)`.
+    SetProduction,
+    /// The 2016 contract's `consumeEnergy(consumedWh)`.
+    ConsumeEnergy,
+}
+
+/// The contract interface readings are sent with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Abi {
+    /// Today's Daisee: one `reportReading` per interval.
+    #[default]
+    V2,
+    /// The 2016 contract: `setProduction` and `consumeEnergy`, each only when not zero, as the
+    /// 2016 bridge did.
+    V1,
+}
+
+impl Abi {
+    /// The calls that carry `reading`.
+    pub fn calls(self, reading: &Reading) -> Vec<Call> {
+        match self {
+            Abi::V2 => vec![Call::ReportReading],
+            Abi::V1 => [
+                (reading.produced_wh > 0).then_some(Call::SetProduction),
+                (reading.consumed_wh > 0).then_some(Call::ConsumeEnergy),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        }
+    }
+}
+
 /// A reading on its way to the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// What was measured.
     pub reading: Reading,
+    /// The call that carries it.
+    #[serde(default)]
+    pub call: Call,
     /// The signed transaction (canonical encoding, hex), once signed.
     pub raw_tx: Option<String>,
     /// Its hash.
@@ -25,8 +69,16 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn new(reading: Reading) -> Self {
-        Self { reading, raw_tx: None, tx_hash: None, attempts: 0, last_error: None, retry_at_ms: 0 }
+    fn new(reading: Reading, call: Call) -> Self {
+        Self {
+            reading,
+            call,
+            raw_tx: None,
+            tx_hash: None,
+            attempts: 0,
+            last_error: None,
+            retry_at_ms: 0,
+        }
     }
 }
 
@@ -51,8 +103,8 @@ impl Outbox {
         [self.prefix.as_slice(), b"/state"].concat()
     }
 
-    fn entry_key(&self, interval_end: u64) -> Vec<u8> {
-        [self.prefix.as_slice(), b"/out/", &interval_end.to_be_bytes()].concat()
+    fn entry_key(&self, interval_end: u64, call: Call) -> Vec<u8> {
+        [self.prefix.as_slice(), b"/out/", &interval_end.to_be_bytes(), &[call as u8]].concat()
     }
 
     /// The persisted state (default when new).
@@ -65,12 +117,14 @@ impl Outbox {
 
     /// Saves the state with the readings it just closed, atomically; durable when readings
     /// were closed (cheap otherwise: the database flushes within half a second).
-    pub fn save(&self, state: &MeterState, closed: &[Reading]) -> Result<(), StoreError> {
+    pub fn save(&self, state: &MeterState, closed: &[Reading], abi: Abi) -> Result<(), StoreError> {
         let mut changes =
             vec![(self.state_key(), Some(serde_json::to_vec(state).map_err(corrupt)?))];
         for reading in closed {
-            let entry = serde_json::to_vec(&Entry::new(*reading)).map_err(corrupt)?;
-            changes.push((self.entry_key(reading.interval_end), Some(entry)));
+            for call in abi.calls(reading) {
+                let entry = serde_json::to_vec(&Entry::new(*reading, call)).map_err(corrupt)?;
+                changes.push((self.entry_key(reading.interval_end, call), Some(entry)));
+            }
         }
         self.store.aux_write(&changes, !closed.is_empty())
     }
@@ -88,11 +142,13 @@ impl Outbox {
     /// Updates an entry, durably (a signed transaction is recorded before it is sent).
     pub fn put(&self, entry: &Entry) -> Result<(), StoreError> {
         let value = serde_json::to_vec(entry).map_err(corrupt)?;
-        self.store.aux_write(&[(self.entry_key(entry.reading.interval_end), Some(value))], true)
+        let key = self.entry_key(entry.reading.interval_end, entry.call);
+        self.store.aux_write(&[(key, Some(value))], true)
     }
 
-    /// Removes an entry whose reading is on chain.
-    pub fn remove(&self, interval_end: u64) -> Result<(), StoreError> {
-        self.store.aux_write(&[(self.entry_key(interval_end), None)], true)
+    /// Removes an entry whose call is on chain.
+    pub fn remove(&self, entry: &Entry) -> Result<(), StoreError> {
+        self.store
+            .aux_write(&[(self.entry_key(entry.reading.interval_end, entry.call), None)], true)
     }
 }

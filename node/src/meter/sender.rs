@@ -1,21 +1,21 @@
-//! Outbox → chain: signs one `reportReading` per reading with the meter's key (nonce from the
-//! chain and the pool, so it survives restarts), records the signed transaction durably before
-//! sending it, watches for inclusion, re-sends what a reorg or a lost pool dropped, and keeps a
-//! reverted reading (reason logged and counted) to retry later.
+//! Outbox → chain: signs one transaction per outbox entry with the meter's key (nonce from the
+//! ledger, so it survives restarts), records it durably before sending it, watches for
+//! inclusion, re-sends what a reorg or a lost pool dropped, and keeps a reverted reading (reason
+//! logged and counted) to retry later.
 
-use super::outbox::{Entry, Outbox};
-use crate::execution::{call, CallRequest};
-use crate::node::Node;
-use crate::primitives::{Address, Bytes, PrivateKey, Transaction, TxKind, TxType, B256, U256};
+use super::ledger::{Ledger, Refused, TxStatus};
+use super::outbox::{Call, Entry, Outbox};
+use crate::primitives::{
+    Address, Bytes, PrivateKey, SignedTransaction, Transaction, TxKind, TxType, U256,
+};
 use crate::state::StoreError;
-use crate::txpool::PoolError;
 use alloy_sol_types::{SolCall, SolInterface};
 use daisee_contracts::Daisee;
 use serde::Serialize;
 
 /// Blocks above a reading's block before it leaves the outbox (a reorg may still drop it).
 pub const CONFIRMATIONS: u64 = 3;
-/// How long a failed reading waits before it is signed again.
+/// How long a failed reading waits before it is signed again (wall clock).
 pub const RETRY_MS: u64 = 10_000;
 /// Gas for one report: a first report of a meter writes four slots (≈ 95k), with a margin.
 const REPORT_GAS: u64 = 200_000;
@@ -38,17 +38,9 @@ pub struct SenderCounters {
     pub last_error: Option<String>,
 }
 
-enum Inclusion {
-    Confirmed,
-    Shallow,
-    Reverted(u64),
-    Pooled,
-    Missing,
-}
-
 /// Sends one meter's readings.
 pub struct Sender {
-    node: Node,
+    ledger: Box<dyn Ledger>,
     key: PrivateKey,
     contract: Address,
     /// Counters.
@@ -56,61 +48,77 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A sender for the meter account `key` reporting to `contract`.
-    pub fn new(node: Node, key: PrivateKey, contract: Address) -> Self {
-        Self { node, key, contract, counters: SenderCounters::default() }
+    /// A sender for the meter account `key` reporting to `contract` on `ledger`.
+    pub fn new(ledger: Box<dyn Ledger>, key: PrivateKey, contract: Address) -> Self {
+        Self { ledger, key, contract, counters: SenderCounters::default() }
     }
 
-    /// One pass over the outbox, oldest reading first.
+    /// One pass over the outbox, oldest reading first; `now_ms` is the wall clock.
     pub fn step(&mut self, outbox: &Outbox, now_ms: u64) -> Result<(), StoreError> {
         for mut entry in outbox.entries()? {
             let end = entry.reading.interval_end;
             if let Some(hash) = entry.tx_hash {
-                match self.inclusion(&hash)? {
-                    Inclusion::Confirmed => {
-                        outbox.remove(end)?;
-                        self.counters.confirmed += 1;
-                        self.counters.last_confirmed_interval = end;
+                match self.ledger.status(&hash) {
+                    Ok(TxStatus::Included { success: true, depth, .. }) => {
+                        if depth >= CONFIRMATIONS {
+                            outbox.remove(&entry)?;
+                            self.counters.confirmed += 1;
+                            self.counters.last_confirmed_interval = end;
+                        }
                         continue;
                     }
-                    Inclusion::Shallow | Inclusion::Pooled => continue,
-                    Inclusion::Reverted(block) => {
+                    Ok(TxStatus::Pending) => continue,
+                    Ok(TxStatus::Included { success: false, block, .. }) => {
                         let why = self.revert_reason(&entry);
                         tracing::warn!(target: "daisee::meter", meter = %self.key.address(), interval_end = end, block, "report reverted: {why}; the reading stays in the outbox");
                         self.counters.reverts += 1;
                         self.fail(outbox, &mut entry, format!("reverted: {why}"), now_ms)?;
                         break;
                     }
-                    Inclusion::Missing => match self.resend(&entry) {
+                    Ok(TxStatus::Unknown) => match self.resend(&entry) {
                         Ok(()) => continue,
-                        Err(PoolError::NonceTooLow { .. }) => {
+                        Err(Refused::NonceTooLow) => {
                             entry.tx_hash = None;
                             entry.raw_tx = None;
                         }
                         Err(e) => {
-                            self.fail(outbox, &mut entry, format!("refused: {e}"), now_ms)?;
+                            self.fail(outbox, &mut entry, format!("refused: {e:?}"), now_ms)?;
                             break;
                         }
                     },
+                    Err(e) => {
+                        self.counters.last_error = Some(e);
+                        break;
+                    }
                 }
             }
             if now_ms < entry.retry_at_ms {
                 break;
             }
-            let on_chain = self.last_interval_on_chain();
-            if on_chain >= end {
-                tracing::warn!(target: "daisee::meter", interval_end = end, on_chain, "interval already covered on chain; dropping it from the outbox");
-                outbox.remove(end)?;
-                continue;
+            if entry.call == Call::ReportReading {
+                let on_chain = self.last_interval_on_chain();
+                if on_chain >= end {
+                    tracing::warn!(target: "daisee::meter", interval_end = end, on_chain, "interval already covered on chain; dropping it from the outbox");
+                    outbox.remove(&entry)?;
+                    continue;
+                }
             }
-            let tx = self.sign(&entry)?;
+            let tx = match self.sign(&entry) {
+                Ok(tx) => tx,
+                Err(e) => {
+                    self.counters.last_error = Some(e);
+                    break;
+                }
+            };
             entry.tx_hash = Some(tx.hash());
             entry.raw_tx = Some(hex::encode(tx.encoded()));
             entry.attempts += 1;
             outbox.put(&entry)?;
-            if let Err(e) = self.node.submit(tx) {
-                self.fail(outbox, &mut entry, format!("refused: {e}"), now_ms)?;
-                break;
+            if let Err(e) = self.ledger.send(&tx.encoded()) {
+                if e != Refused::Known {
+                    self.fail(outbox, &mut entry, format!("refused: {e:?}"), now_ms)?;
+                    break;
+                }
             }
         }
         Ok(())
@@ -131,32 +139,10 @@ impl Sender {
         outbox.put(entry)
     }
 
-    fn inclusion(&self, hash: &B256) -> Result<Inclusion, StoreError> {
-        let store = self.node.store();
-        if let Some((block_hash, index)) = store.tx_location(hash)? {
-            if let Some(header) = store.header(&block_hash)? {
-                if store.canonical_hash(header.number)? == Some(block_hash) {
-                    let receipts = store.receipts(&block_hash)?.unwrap_or_default();
-                    let ok = receipts.get(index as usize).is_some_and(|r| r.success);
-                    if !ok {
-                        return Ok(Inclusion::Reverted(header.number));
-                    }
-                    let depth = self.node.head().number.saturating_sub(header.number);
-                    return Ok(if depth >= CONFIRMATIONS {
-                        Inclusion::Confirmed
-                    } else {
-                        Inclusion::Shallow
-                    });
-                }
-            }
-        }
-        Ok(if self.node.pooled(hash).is_some() { Inclusion::Pooled } else { Inclusion::Missing })
-    }
-
-    fn resend(&mut self, entry: &Entry) -> Result<(), PoolError> {
+    fn resend(&mut self, entry: &Entry) -> Result<(), Refused> {
         let raw = entry.raw_tx.as_deref().map(hex::decode).and_then(Result::ok).unwrap_or_default();
-        match self.node.submit_raw(&raw) {
-            Ok(_) | Err(PoolError::AlreadyKnown) => {
+        match self.ledger.send(&raw) {
+            Ok(()) | Err(Refused::Known) => {
                 self.counters.resent += 1;
                 tracing::info!(target: "daisee::meter", interval_end = entry.reading.interval_end, "report sent again");
                 Ok(())
@@ -165,30 +151,40 @@ impl Sender {
         }
     }
 
-    fn sign(&self, entry: &Entry) -> Result<crate::primitives::SignedTransaction, StoreError> {
+    fn input(entry: &Entry) -> Vec<u8> {
         let r = entry.reading;
-        let input = Daisee::reportReadingCall {
-            intervalEnd: r.interval_end,
-            producedWh: U256::from(r.produced_wh),
-            consumedWh: U256::from(r.consumed_wh),
+        match entry.call {
+            Call::ReportReading => Daisee::reportReadingCall {
+                intervalEnd: r.interval_end,
+                producedWh: U256::from(r.produced_wh),
+                consumedWh: U256::from(r.consumed_wh),
+            }
+            .abi_encode(),
+            Call::SetProduction => {
+                Daisee::setProductionCall { kwh: U256::from(r.produced_wh) }.abi_encode()
+            }
+            Call::ConsumeEnergy => {
+                Daisee::consumeEnergyCall { energy: U256::from(r.consumed_wh) }.abi_encode()
+            }
         }
-        .abi_encode();
-        let ctx = self.node.block_context(None);
-        let nonce = self.node.pending_nonce(&self.key.address())?;
-        let (tx_type, max_fee, tip) = match ctx.base_fee {
-            Some(base) => (TxType::Eip1559, 2 * u128::from(base) + TIP, TIP),
+    }
+
+    fn sign(&self, entry: &Entry) -> Result<SignedTransaction, String> {
+        let nonce = self.ledger.pending_nonce(&self.key.address())?;
+        let (tx_type, max_fee, tip) = match self.ledger.base_fee()? {
+            Some(base) => (TxType::Eip1559, 2 * base + TIP, TIP),
             None => (TxType::Legacy, TIP, TIP),
         };
         Ok(Transaction {
             tx_type,
-            chain_id: Some(self.node.chain_id()),
+            chain_id: Some(self.ledger.chain_id()?),
             nonce,
             max_priority_fee_per_gas: tip,
             max_fee_per_gas: max_fee,
             gas_limit: REPORT_GAS,
             to: TxKind::Call(self.contract),
             value: U256::ZERO,
-            input: Bytes::from(input),
+            input: Bytes::from(Self::input(entry)),
             access_list: vec![],
         }
         .sign(&self.key))
@@ -197,55 +193,23 @@ impl Sender {
     /// `lastIntervalOf(meter)` on the head state (0 when it cannot be read).
     fn last_interval_on_chain(&self) -> u64 {
         let input = Daisee::lastIntervalOfCall { meter: self.key.address() }.abi_encode();
-        self.view(input)
-            .and_then(|out| Daisee::lastIntervalOfCall::abi_decode_returns(&out).ok())
-            .unwrap_or(0)
+        match self.ledger.call(self.key.address(), self.contract, input.into()) {
+            Ok((true, out)) => Daisee::lastIntervalOfCall::abi_decode_returns(&out).unwrap_or(0),
+            _ => 0,
+        }
     }
 
-    /// Why the reading's call reverts on the head state, decoded from the contract's errors.
+    /// Why the entry's call reverts on the head state, decoded from the contract's errors.
     fn revert_reason(&self, entry: &Entry) -> String {
-        let r = entry.reading;
-        let input = Daisee::reportReadingCall {
-            intervalEnd: r.interval_end,
-            producedWh: U256::from(r.produced_wh),
-            consumedWh: U256::from(r.consumed_wh),
-        }
-        .abi_encode();
-        let req = self.request(input);
-        let ctx = self.node.block_context(None);
-        match call(
-            self.node.store(),
-            &self.node.chain_config(),
-            &ctx,
-            None,
-            &req,
-            &Default::default(),
-        ) {
-            Ok(out) if !out.success => match Daisee::DaiseeErrors::abi_decode(&out.output) {
+        let input = Self::input(entry).into();
+        match self.ledger.call(self.key.address(), self.contract, input) {
+            Ok((false, out)) => match Daisee::DaiseeErrors::abi_decode(&out) {
                 Ok(e) => format!("{e:?}"),
-                Err(_) => format!("revert data 0x{}", hex::encode(&out.output)),
+                Err(_) => String::from_utf8(out.to_vec())
+                    .unwrap_or_else(|_| format!("revert data 0x{}", hex::encode(&out))),
             },
-            Ok(_) => "it succeeds on the current head (state changed since)".into(),
-            Err(e) => e.to_string(),
+            Ok((true, _)) => "it succeeds on the current head (state changed since)".into(),
+            Err(e) => e,
         }
-    }
-
-    fn request(&self, input: Vec<u8>) -> CallRequest {
-        CallRequest {
-            from: Some(self.key.address()),
-            to: Some(self.contract),
-            gas: Some(REPORT_GAS),
-            input: Some(Bytes::from(input)),
-            ..Default::default()
-        }
-    }
-
-    fn view(&self, input: Vec<u8>) -> Option<Bytes> {
-        let ctx = self.node.block_context(None);
-        let req = self.request(input);
-        call(self.node.store(), &self.node.chain_config(), &ctx, None, &req, &Default::default())
-            .ok()
-            .filter(|o| o.success)
-            .map(|o| o.output)
     }
 }

@@ -260,3 +260,74 @@ fn a_report_that_reverts_stays_in_the_outbox_until_the_meter_is_registered() {
     assert!(got[0].interval_end <= status(&node)["lastConfirmedInterval"].as_u64().unwrap());
     assert!(node.terminate());
 }
+
+#[test]
+fn meter_target_sends_the_2016_calls_to_an_external_chain() {
+    // The "external" chain: a dev node without its own households.
+    let external = NodeProcess::start(&["dev", "--dev.no-meters"]);
+    let dir = TempDir::new("meters-target");
+    let meter = dev_key(6);
+    let password = dir.path().join("pw.txt");
+    std::fs::write(&password, "pw\n").unwrap();
+    let genesis = dir.path().join("genesis.json");
+    daisee_ok(&[
+        "genesis",
+        "--networkid",
+        "4848",
+        "--signer",
+        &meter.address().to_string(),
+        "--out",
+        genesis.to_str().unwrap(),
+    ]);
+    let data = dir.path().join("data");
+    daisee_ok(&["init", genesis.to_str().unwrap(), "--datadir", data.to_str().unwrap()]);
+    let file = dir.path().join("key.hex");
+    std::fs::write(&file, hex::encode(meter.to_bytes())).unwrap();
+    daisee_ok(&[
+        "account",
+        "import",
+        file.to_str().unwrap(),
+        "--datadir",
+        data.to_str().unwrap(),
+        "--password",
+        password.to_str().unwrap(),
+    ]);
+    let config = dir.path().join("board.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "datadir = \"data\"\nunlock = \"{0}\"\npassword = \"pw.txt\"\n\n\
+             [meter]\naccount = \"{0}\"\ninterval = 60\nabi = \"v1\"\n\n\
+             [[meter.sensor]]\ndirection = \"production\"\nsource = \"sim\"\nprofile = {{ kind = \"solar\", peak_w = 3000 }}\nseed = 1\nspeed = 600\nstart = 1782043200\n\n\
+             [[meter.sensor]]\ndirection = \"consumption\"\nsource = \"sim\"\nprofile = {{ kind = \"load\", base_w = 300 }}\nseed = 2\nspeed = 600\nstart = 1782043200\n",
+            meter.address()
+        ),
+    )
+    .unwrap();
+    let target = format!("http://{}", external.rpc);
+    let board = NodeProcess::start(&[
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--http",
+        "--meter-target",
+        &target,
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while board.ok("daisee_meters", json!([]))[0]["confirmed"].as_u64().unwrap_or(0) < 4 {
+        assert!(Instant::now() < deadline, "{}", board.ok("daisee_meters", json!([])));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(production(&external, meter.address()) > U256::ZERO);
+    assert!(consumption(&external, meter.address()) > U256::ZERO);
+    assert_eq!(last_interval(&external, meter.address()), 0, "v1 sends no reportReading");
+    let prod_topic = Daisee::Prod::SIGNATURE_HASH;
+    let logs = external.ok("eth_getLogs", json!([{"address": DAISEE_ADDRESS, "fromBlock": "0x0", "toBlock": "latest", "topics": [prod_topic]}]));
+    assert!(!logs.as_array().unwrap().is_empty(), "setProduction emitted Prod");
+    assert_eq!(
+        board.ok("eth_blockNumber", json!([])),
+        json!("0x0"),
+        "nothing went to the board's own chain"
+    );
+    assert!(board.terminate());
+}

@@ -1,0 +1,107 @@
+//! Where a meter's transactions go: the local chain (the default) or an external Ethereum
+//! JSON-RPC endpoint (`--meter-target`), behind one trait so the sender is the same for both.
+
+use crate::execution::{call, CallRequest};
+use crate::node::Node;
+use crate::primitives::{Address, Bytes, B256};
+use crate::txpool::PoolError;
+
+/// Why a transaction was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Its nonce is used already: sign again with a fresh one.
+    NonceTooLow,
+    /// It is known already (pooled or mined).
+    Known,
+    /// Anything else, with the node's message.
+    Other(String),
+}
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxStatus {
+    /// In a canonical block `depth` blocks below the head (0: the head).
+    Included {
+        /// Block number.
+        block: u64,
+        /// EIP-658 status.
+        success: bool,
+        /// Blocks above it.
+        depth: u64,
+    },
+    /// Waiting in the pool.
+    Pending,
+    /// Unknown (dropped by a reorg, or never arrived).
+    Unknown,
+}
+
+/// A chain the meter reports to.
+pub trait Ledger: Send {
+    /// Chain id for EIP-155.
+    fn chain_id(&self) -> Result<u64, String>;
+    /// The next nonce of `who`, counting its pending transactions.
+    fn pending_nonce(&self, who: &Address) -> Result<u64, String>;
+    /// The base fee of the next block (`None` before London).
+    fn base_fee(&self) -> Result<Option<u128>, String>;
+    /// Sends a signed transaction (canonical encoding).
+    fn send(&self, raw: &[u8]) -> Result<(), Refused>;
+    /// Where a transaction is.
+    fn status(&self, hash: &B256) -> Result<TxStatus, String>;
+    /// Runs a call on the head state: (success, output or revert data).
+    fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), String>;
+}
+
+/// The node's own chain.
+pub struct LocalLedger(pub Node);
+
+impl Ledger for LocalLedger {
+    fn chain_id(&self) -> Result<u64, String> {
+        Ok(self.0.chain_id())
+    }
+
+    fn pending_nonce(&self, who: &Address) -> Result<u64, String> {
+        self.0.pending_nonce(who).map_err(|e| e.to_string())
+    }
+
+    fn base_fee(&self) -> Result<Option<u128>, String> {
+        Ok(self.0.block_context(None).base_fee.map(u128::from))
+    }
+
+    fn send(&self, raw: &[u8]) -> Result<(), Refused> {
+        match self.0.submit_raw(raw) {
+            Ok(_) | Err(PoolError::AlreadyKnown) => Ok(()),
+            Err(PoolError::NonceTooLow { .. }) => Err(Refused::NonceTooLow),
+            Err(e) => Err(Refused::Other(e.to_string())),
+        }
+    }
+
+    fn status(&self, hash: &B256) -> Result<TxStatus, String> {
+        let store = self.0.store();
+        let err = |e: crate::state::StoreError| e.to_string();
+        if let Some((block_hash, index)) = store.tx_location(hash).map_err(err)? {
+            if let Some(header) = store.header(&block_hash).map_err(err)? {
+                if store.canonical_hash(header.number).map_err(err)? == Some(block_hash) {
+                    let receipts = store.receipts(&block_hash).map_err(err)?.unwrap_or_default();
+                    let success = receipts.get(index as usize).is_some_and(|r| r.success);
+                    let depth = self.0.head().number.saturating_sub(header.number);
+                    return Ok(TxStatus::Included { block: header.number, success, depth });
+                }
+            }
+        }
+        Ok(if self.0.pooled(hash).is_some() { TxStatus::Pending } else { TxStatus::Unknown })
+    }
+
+    fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), String> {
+        let req = CallRequest {
+            from: Some(from),
+            to: Some(to),
+            gas: Some(1_000_000),
+            input: Some(input),
+            ..Default::default()
+        };
+        let ctx = self.0.block_context(None);
+        call(self.0.store(), &self.0.chain_config(), &ctx, None, &req, &Default::default())
+            .map(|o| (o.success, o.output))
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,153 @@
+//! An external Ethereum JSON-RPC endpoint as the meter's ledger (`--meter-target http://…`), so a
+//! community can report to an existing chain with the same meter code. A small blocking
+//! HTTP/1.1 client (one connection per call, `http://` only: put a TLS proxy in front of an
+//! `https://` endpoint) speaking only standard `eth_` methods.
+
+use super::ledger::{Ledger, Refused, TxStatus};
+use crate::primitives::{Address, Bytes, B256};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A JSON-RPC endpoint.
+#[derive(Debug, Clone)]
+pub struct RemoteLedger {
+    host: String,
+    path: String,
+}
+
+impl RemoteLedger {
+    /// An endpoint from its URL (`http://host:port/path`).
+    pub fn new(url: &str) -> Result<Self, String> {
+        let rest = url.strip_prefix("http://").ok_or_else(|| {
+            format!("{url}: only http:// endpoints (use a local TLS proxy for https)")
+        })?;
+        let (host, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let host = if host.contains(':') { host.to_string() } else { format!("{host}:80") };
+        Ok(Self { host, path: path.to_string() })
+    }
+
+    /// One call; a JSON-RPC error comes back as `Err(message)`.
+    pub fn request(&self, method: &str, params: Value) -> Result<Value, String> {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let io = |e: std::io::Error| format!("{}: {e}", self.host);
+        let mut stream = TcpStream::connect(&self.host).map_err(io)?;
+        stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
+        stream.set_write_timeout(Some(TIMEOUT)).map_err(io)?;
+        let request = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.path,
+            self.host,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).map_err(io)?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).map_err(io)?;
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("malformed HTTP answer")?;
+        let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+        let mut payload = raw[split + 4..].to_vec();
+        if head.contains("transfer-encoding: chunked") {
+            payload = dechunk(&payload)?;
+        }
+        let answer: Value =
+            serde_json::from_slice(&payload).map_err(|e| format!("{}: {e}", self.host))?;
+        if let Some(err) = answer.get("error") {
+            return Err(err["message"].as_str().unwrap_or("error").to_string());
+        }
+        Ok(answer["result"].clone())
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let line = body.windows(2).position(|w| w == b"\r\n").ok_or("bad chunk")?;
+        let size = usize::from_str_radix(String::from_utf8_lossy(&body[..line]).trim(), 16)
+            .map_err(|_| "bad chunk size")?;
+        if size == 0 {
+            return Ok(out);
+        }
+        let start = line + 2;
+        out.extend_from_slice(body.get(start..start + size).ok_or("short chunk")?);
+        body = body.get(start + size + 2..).unwrap_or_default();
+    }
+}
+
+fn quantity(v: &Value) -> Result<u64, String> {
+    let s = v.as_str().ok_or_else(|| format!("expected a quantity, got {v}"))?;
+    u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| e.to_string())
+}
+
+impl Ledger for RemoteLedger {
+    fn chain_id(&self) -> Result<u64, String> {
+        quantity(&self.request("eth_chainId", json!([]))?)
+    }
+
+    fn pending_nonce(&self, who: &Address) -> Result<u64, String> {
+        quantity(&self.request("eth_getTransactionCount", json!([who, "pending"]))?)
+    }
+
+    fn base_fee(&self) -> Result<Option<u128>, String> {
+        let head = self.request("eth_getBlockByNumber", json!(["latest", false]))?;
+        match head.get("baseFeePerGas") {
+            Some(v) if !v.is_null() => Ok(Some(u128::from(quantity(v)?))),
+            _ => Ok(None),
+        }
+    }
+
+    fn send(&self, raw: &[u8]) -> Result<(), Refused> {
+        match self.request("eth_sendRawTransaction", json!([Bytes::copy_from_slice(raw)])) {
+            Ok(_) => Ok(()),
+            Err(m) if m.contains("already known") || m.contains("known transaction") => {
+                Err(Refused::Known)
+            }
+            Err(m) if m.contains("nonce too low") => Err(Refused::NonceTooLow),
+            Err(m) => Err(Refused::Other(m)),
+        }
+    }
+
+    fn status(&self, hash: &B256) -> Result<TxStatus, String> {
+        let receipt = self.request("eth_getTransactionReceipt", json!([hash]))?;
+        if receipt.is_null() {
+            let tx = self.request("eth_getTransactionByHash", json!([hash]))?;
+            return Ok(if tx.is_null() { TxStatus::Unknown } else { TxStatus::Pending });
+        }
+        let block = quantity(&receipt["blockNumber"])?;
+        let head = quantity(&self.request("eth_blockNumber", json!([]))?)?;
+        let success = receipt["status"] == json!("0x1");
+        Ok(TxStatus::Included { block, success, depth: head.saturating_sub(block) })
+    }
+
+    fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), String> {
+        match self.request("eth_call", json!([{"from": from, "to": to, "data": input}, "latest"])) {
+            Ok(v) => {
+                let hex = v.as_str().unwrap_or("0x").trim_start_matches("0x");
+                Ok((true, Bytes::from(hex::decode(hex).map_err(|e| e.to_string())?)))
+            }
+            Err(m) => Ok((false, Bytes::from(m.into_bytes()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_chunked_bodies() {
+        let r = RemoteLedger::new("http://10.0.0.2:8545").unwrap();
+        assert_eq!((r.host.as_str(), r.path.as_str()), ("10.0.0.2:8545", "/"));
+        let r = RemoteLedger::new("http://rpc.example/v1/key").unwrap();
+        assert_eq!((r.host.as_str(), r.path.as_str()), ("rpc.example:80", "/v1/key"));
+        assert!(RemoteLedger::new("https://rpc.example").unwrap_err().contains("only http://"));
+        assert_eq!(dechunk(b"4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n").unwrap(), b"{\"a\":1}");
+        assert!(dechunk(b"zz\r\n").is_err());
+    }
+}
