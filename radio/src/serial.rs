@@ -60,7 +60,7 @@ pub fn open(path: &Path) -> std::io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
+    use std::io::Write;
 
     fn frame(timer_ms: u32) -> [u8; 16] {
         Measurement { power_w: 460, voltage_v: 240, battery_mv: 3285, timer_ms }
@@ -108,35 +108,41 @@ mod tests {
     }
 
     #[test]
-    fn frames_arrive_through_a_pseudo_terminal() {
+    fn frames_arrive_through_a_pseudo_terminal_in_random_chunks() {
+        use crate::source::{serial::SerialSource, Source};
         let pty = nix::pty::openpty(None, None).unwrap();
         let path = nix::unistd::ttyname(&pty.slave).unwrap();
-        let mut port = open(&path).unwrap();
+        let mut source = SerialSource::open(&path, SensorKey::default()).unwrap();
         let mut master = File::from(pty.master);
-        let mut bytes = vec![0x55, 0x0A];
+        let mut bytes = vec![0x55, 0x0A, 0xC3];
         for t in [8617, 8629, 8603] {
             bytes.extend_from_slice(&frame(t));
         }
         let writer = std::thread::spawn(move || {
-            for (i, chunk) in bytes.chunks(5).enumerate() {
-                master.write_all(chunk).unwrap();
-                if i % 3 == 0 {
-                    std::thread::sleep(std::time::Duration::from_millis(3));
+            let mut at = 0;
+            for size in chunk_sizes(7) {
+                if at >= bytes.len() {
+                    break;
                 }
+                let end = (at + size).min(bytes.len());
+                master.write_all(&bytes[at..end]).unwrap();
+                at = end;
+                std::thread::sleep(std::time::Duration::from_millis(size as u64 % 4));
             }
             master
         });
-        let mut decoder = FrameStream::new(SensorKey::default());
         let mut timers = Vec::new();
-        let mut buf = [0u8; 64];
         for _ in 0..100 {
-            let n = port.read(&mut buf).unwrap();
-            timers.extend(decoder.push(&buf[..n]).into_iter().map(|m| m.unwrap().timer_ms));
-            if timers.len() == 3 {
+            timers.extend(source.poll().unwrap().into_iter().map(|s| s.power_w));
+            let stats = source.stats();
+            if stats.accepted + stats.duplicates == 3 {
                 break;
             }
         }
         let _master = writer.join().unwrap();
-        assert_eq!(timers, [8617, 8629, 8603]);
+        // 8603 comes after 8629: the timer rule drops it as a replay.
+        assert_eq!(timers, [460, 460]);
+        let stats = source.stats();
+        assert_eq!((stats.accepted, stats.duplicates, stats.overruns), (2, 1, 3));
     }
 }

@@ -221,3 +221,6 @@ pub fn spawn(
         let _ = node.store().flush();
     })
 }
+
+#[cfg(test)]
+mod sender_tests;
