@@ -14,6 +14,13 @@ pub struct SensorState {
     pub integrator: Integrator,
     /// The frame timer rule (frame sources).
     pub timer: Option<TimerRule>,
+    /// The 2016 bridge's number for the open interval: the sum of the watt samples
+    /// (`compat_sum_watts`, DzScripts v0.2), kept for side-by-side checks, never sent.
+    #[serde(default)]
+    pub compat_sum_w: u64,
+    /// The same for the last closed interval.
+    #[serde(default)]
+    pub last_compat_sum_w: u64,
 }
 
 /// A meter's state between samples: everything needed to lose nothing across a restart.
@@ -81,6 +88,10 @@ impl MeterState {
             if state.integrator.add(sample.at_ms, sample.power_w).is_some() {
                 self.sensor_gaps += 1;
             }
+            state.compat_sum_w += daisee_radio::compat_sum_watts(
+                &[f64::from(sample.power_w)],
+                daisee_radio::Bridge::V02,
+            );
             self.samples_in_open += 1;
         }
         while self.open_end_ms != 0 && now_ms >= self.open_end_ms {
@@ -98,6 +109,7 @@ impl MeterState {
         }
         let mut reading = Reading { interval_end: end / 1000, produced_wh: 0, consumed_wh: 0 };
         for (state, direction) in self.sensors.iter_mut().zip(directions) {
+            state.last_compat_sum_w = std::mem::take(&mut state.compat_sum_w);
             let wh = state.integrator.take_wh();
             match direction {
                 Direction::Production => reading.produced_wh += wh,
@@ -141,6 +153,11 @@ mod tests {
             ]
         );
         assert_eq!(m.open_end_ms, 240_000);
+        // The 2016 bridge would have sent the sum of the six samples of the last minute.
+        assert_eq!(
+            (m.sensors[0].last_compat_sum_w, m.sensors[1].last_compat_sum_w),
+            (6 * 3600, 6 * 1800)
+        );
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub struct SensorStatus {
     pub last_power_w: Option<u16>,
     /// Last battery, mV.
     pub battery_mv: Option<u16>,
+    /// What the 2016 bridge would have reported for the last interval (a sum of watts, not
+    /// energy), beside the Wh this node reported, for side-by-side checks.
+    pub last_interval_compat_sum_watts: u64,
     /// Frame counters.
     pub stats: SourceStats,
 }
@@ -188,6 +191,7 @@ impl Running {
                     last_sample_ms: state.integrator.last.map(|(t, _)| t),
                     last_power_w: state.integrator.last.map(|(_, p)| p),
                     battery_mv: *battery,
+                    last_interval_compat_sum_watts: state.last_compat_sum_w,
                     stats: sensor.source.stats(),
                 })
                 .collect(),
