@@ -36,6 +36,8 @@ pub enum Command {
     Dev(DevArgs),
     /// Writes a community genesis file (Clique signers, funded accounts, Daisee predeployed).
     Genesis(GenesisArgs),
+    /// Measures block throughput on this machine (in temporary databases).
+    Bench(BenchArgs),
     /// Exports canonical blocks to a file (RLP, as `geth export`).
     Export {
         /// Output file.
@@ -291,4 +293,27 @@ fn parse_fund(text: &str) -> Result<(Address, U256), String> {
     )
     .map_err(|e| format!("{wei}: {e}"))?;
     Ok((address, wei))
+}
+
+/// `daisee bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Transactions per workload.
+    #[arg(long, default_value_t = 2000)]
+    pub txs: usize,
+    /// Sending accounts.
+    #[arg(long, default_value_t = 50)]
+    pub accounts: usize,
+    /// Transactions per block (at most).
+    #[arg(long = "block-txs", default_value_t = 250)]
+    pub block_txs: usize,
+    /// Threads for parallel sender recovery (default: the cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Workload: transfer, report, buy (repeat; default all three).
+    #[arg(long = "workload")]
+    pub workloads: Vec<daisee_node::bench::Workload>,
+    /// Prints JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

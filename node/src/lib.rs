@@ -11,6 +11,7 @@
 //! ```
 
 pub mod accounts;
+pub mod bench;
 pub mod chain;
 pub mod community;
 pub mod consensus;

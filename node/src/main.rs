@@ -10,7 +10,7 @@ mod meters;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use cli::{AccountCommand, Cli, Command, DevArgs, GenesisArgs, RunArgs};
+use cli::{AccountCommand, BenchArgs, Cli, Command, DevArgs, GenesisArgs, RunArgs};
 use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
 use daisee_node::genesis::Genesis;
 use daisee_node::node::{unix_now, NodeConfig};
@@ -34,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         Command::Run(args) => run(args),
         Command::Dev(args) => dev(args),
         Command::Genesis(args) => write_genesis(args),
+        Command::Bench(args) => bench(args),
         Command::Export { file, first, last, datadir } => {
             let store = launch::open_store(&datadir)?;
             let last = last.unwrap_or(store.head()?.number);
@@ -302,6 +303,56 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         ))?;
     }
     runtime()?.block_on(launch::serve(node, plan))
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    use daisee_node::bench::{self, BenchConfig, Workload};
+    let workloads = if args.workloads.is_empty() {
+        vec![Workload::Transfer, Workload::ReportReading, Workload::BuyEnergy]
+    } else {
+        args.workloads
+    };
+    let config = BenchConfig {
+        txs: args.txs,
+        accounts: args.accounts,
+        block_txs: args.block_txs,
+        threads: args.threads.unwrap_or_else(daisee_node::chain::cores),
+        workloads,
+    };
+    let report = bench::run(&config)?;
+    if args.json {
+        return say(&serde_json::to_string_pretty(&report)?);
+    }
+    let m = &report.machine;
+    let mut out = format!(
+        "daisee bench — {} ({}, {} cores), {} recovery threads\n\n",
+        m.model, m.arch, m.cores, report.threads
+    );
+    out += &format!(
+        "{:<14} {:>6} {:>6} {:>11} {:>11} {:>11} {:>9} {:>11} {:>9} {:>8} {:>8} {:>9}\n",
+        "workload",
+        "txs",
+        "blocks",
+        "recover/1",
+        "recover/N",
+        "seal tx/s",
+        "seal Mg/s",
+        "import tx/s",
+        "imp Mg/s",
+        "blk/s",
+        "p99 ms",
+        "B/block"
+    );
+    for w in &report.workloads {
+        out += &format!(
+            "{:<14} {:>6} {:>6} {:>11.0} {:>11.0} {:>11.0} {:>9.1} {:>11.0} {:>9.1} {:>8.1} {:>8.1} {:>9}\n",
+            format!("{:?}", w.workload), w.txs, w.blocks, w.recovery_1.tx_per_s, w.recovery_n.tx_per_s,
+            w.seal.tx_per_s, w.seal.mgas_per_s, w.import.tx_per_s, w.import.mgas_per_s,
+            w.import.blocks_per_s, w.import.p99_ms, w.bytes_per_block
+        );
+    }
+    out += &format!("\npeak RSS {:.1} MiB", report.peak_rss_mib);
+    say(&out)
 }
 
 fn write_genesis(args: GenesisArgs) -> anyhow::Result<()> {

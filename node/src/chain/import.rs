@@ -103,13 +103,8 @@ impl Chain {
         if tx_root != header.transactions_root {
             return Err(mismatch("transactions root", header.transactions_root, tx_root));
         }
-        let mut senders = Vec::with_capacity(block.transactions.len());
-        for (index, tx) in block.transactions.iter().enumerate() {
-            let sender = tx
-                .recover_sender()
-                .map_err(|e| ImportError::BadSignature { index, reason: e.to_string() })?;
-            senders.push(sender);
-        }
+        let senders = super::senders::recover_senders(&block.transactions, super::senders::cores())
+            .map_err(|(index, reason)| ImportError::BadSignature { index, reason })?;
         let (receipts, diff) = self.execute(block, signer, &senders)?;
         let gas_used = receipts.last().map_or(0, |r| r.cumulative_gas_used);
         if gas_used != header.gas_used {

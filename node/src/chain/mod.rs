@@ -4,12 +4,14 @@
 mod file;
 mod fork;
 mod import;
+mod senders;
 
 pub use file::{export, read_blocks, ChainFileError, ImportSummary};
 
 pub use fork::{Inserted, MAX_REORG_DEPTH};
 pub(crate) use import::block_bloom;
 pub use import::{ImportError, Imported};
+pub use senders::{cores, recover_senders};
 
 use crate::consensus::{ConsensusError, Snapshot};
 use crate::genesis::{ChainConfig, CliqueConfig};

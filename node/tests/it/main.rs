@@ -3,6 +3,7 @@
 
 mod bad_requests;
 mod ban;
+mod bench;
 mod boards;
 mod clients;
 mod crash;

@@ -1,0 +1,282 @@
+//! `daisee bench`: block throughput measured the same way on a Raspberry Pi and on a laptop. In
+//! temporary datadirs it signs N transactions of a workload, then measures sender recovery (one
+//! core, then all), sealing (build → execute → state root → commit, the signer's path) and full
+//! import by a second node (validate → recover → execute → roots → commit), with the machine,
+//! peak memory and bytes written per block.
+
+pub mod workload;
+
+use crate::chain::{recover_senders, Chain};
+use crate::node::unix_now;
+use crate::sealer::build_block;
+use crate::state::Store;
+use crate::txpool::PoolTx;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+pub use workload::Workload;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Transactions per workload.
+    pub txs: usize,
+    /// Sending accounts.
+    pub accounts: usize,
+    /// Transactions per block (at most; the gas limit may cut a block shorter).
+    pub block_txs: usize,
+    /// Threads for parallel recovery (default: the cores).
+    pub threads: usize,
+    /// Workloads to run.
+    pub workloads: Vec<Workload>,
+}
+
+/// The machine the figures come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    /// CPU architecture.
+    pub arch: &'static str,
+    /// Cores available.
+    pub cores: usize,
+    /// CPU or board model, from /proc/cpuinfo.
+    pub model: String,
+}
+
+/// Throughput of one stage.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage {
+    /// Transactions per second.
+    pub tx_per_s: f64,
+    /// Blocks per second (block stages).
+    pub blocks_per_s: f64,
+    /// Million gas per second (block stages).
+    pub mgas_per_s: f64,
+    /// Median time per block, ms.
+    pub p50_ms: f64,
+    /// 99th percentile per block, ms.
+    pub p99_ms: f64,
+}
+
+/// One workload's figures.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadReport {
+    /// Which.
+    pub workload: Workload,
+    /// Transactions measured.
+    pub txs: usize,
+    /// Blocks they filled.
+    pub blocks: usize,
+    /// Sender recovery on one core.
+    pub recovery_1: Stage,
+    /// Sender recovery on `threads` cores.
+    pub recovery_n: Stage,
+    /// Sealing: build, execute, root, commit.
+    pub seal: Stage,
+    /// Import by another node: validate, recover, execute, roots, commit.
+    pub import: Stage,
+    /// Database bytes written per imported block.
+    pub bytes_per_block: u64,
+}
+
+/// Everything measured.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BenchReport {
+    /// The machine.
+    pub machine: Machine,
+    /// Recovery threads.
+    pub threads: usize,
+    /// Per workload.
+    pub workloads: Vec<WorkloadReport>,
+    /// Peak resident memory of the process, MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// Why the benchmark failed.
+#[derive(Debug, thiserror::Error)]
+#[error("bench: {0}")]
+pub struct BenchError(String);
+
+fn err(e: impl std::fmt::Display) -> BenchError {
+    BenchError(e.to_string())
+}
+
+/// Runs the benchmark in temporary databases.
+pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
+    let workloads =
+        config.workloads.iter().map(|w| run_workload(*w, config)).collect::<Result<Vec<_>, _>>()?;
+    Ok(BenchReport {
+        machine: machine(),
+        threads: config.threads,
+        workloads,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadReport, BenchError> {
+    let keys = workload::accounts(config.accounts);
+    let genesis = workload::genesis(&keys).map_err(err)?;
+    let setup = workload::setup(workload, &keys);
+    let txs = workload::transactions(workload, &keys, config.txs);
+
+    let recovery = |threads: usize| -> Result<Stage, BenchError> {
+        let started = Instant::now();
+        recover_senders(&txs, threads).map_err(|(i, e)| err(format!("tx {i}: {e}")))?;
+        Ok(Stage {
+            tx_per_s: txs.len() as f64 / started.elapsed().as_secs_f64(),
+            ..Default::default()
+        })
+    };
+    let recovery_1 = recovery(1)?;
+    let recovery_n = recovery(config.threads)?;
+
+    // The signer's path.
+    let sealer_dir = TempDir::new("seal")?;
+    let store = Store::open(&sealer_dir.0).map_err(err)?;
+    store.init_genesis(&genesis).map_err(err)?;
+    let mut chain = Chain::open(store).map_err(err)?;
+    let mut blocks = Vec::new();
+    let mut seal_times = Vec::new();
+    let mut measured = Vec::new();
+    for (batch, is_setup) in [(setup, true), (txs, false)] {
+        let mut pending: Vec<PoolTx> = batch
+            .into_iter()
+            .map(|tx| {
+                let sender = tx.recover_sender().map_err(err)?;
+                Ok(PoolTx { tx: Arc::new(tx), sender, local: true })
+            })
+            .collect::<Result<_, BenchError>>()?;
+        while !pending.is_empty() {
+            let take = pending.len().min(config.block_txs.max(1));
+            let started = Instant::now();
+            let now = unix_now();
+            let built = build_block(&chain, &keys[0], now, &pending[..take], None).map_err(err)?;
+            let included = built.block.transactions.len();
+            if included == 0 {
+                return Err(err(format!(
+                    "no transaction fits a block: {:?}",
+                    built.invalid.first()
+                )));
+            }
+            chain
+                .insert_sealed(&built.block, &built.receipts, built.prepared, now, started)
+                .map_err(err)?;
+            if !is_setup {
+                seal_times.push(started.elapsed());
+                measured.push(blocks.len());
+            }
+            blocks.push(built.block);
+            pending.drain(..included);
+        }
+    }
+
+    // Another node imports them.
+    let import_dir = TempDir::new("import")?;
+    let store = Store::open(&import_dir.0).map_err(err)?;
+    store.init_genesis(&genesis).map_err(err)?;
+    let mut follower = Chain::open(store.clone()).map_err(err)?;
+    let mut import_times = Vec::new();
+    let mut size_before = 0;
+    for (i, block) in blocks.iter().enumerate() {
+        if Some(&i) == measured.first() {
+            store.flush().map_err(err)?;
+            size_before = dir_size(&import_dir.0);
+        }
+        let started = Instant::now();
+        follower.import(block, unix_now()).map_err(err)?;
+        if measured.contains(&i) {
+            import_times.push(started.elapsed());
+        }
+    }
+    store.flush().map_err(err)?;
+    let written = dir_size(&import_dir.0).saturating_sub(size_before);
+    let measured_blocks: Vec<_> = measured.iter().map(|i| &blocks[*i]).collect();
+    let gas: u64 = measured_blocks.iter().map(|b| b.header.gas_used).sum();
+    let count: usize = measured_blocks.iter().map(|b| b.transactions.len()).sum();
+    Ok(WorkloadReport {
+        workload,
+        txs: count,
+        blocks: measured_blocks.len(),
+        recovery_1,
+        recovery_n,
+        seal: stage(&seal_times, count, gas),
+        import: stage(&import_times, count, gas),
+        bytes_per_block: written / measured_blocks.len().max(1) as u64,
+    })
+}
+
+fn stage(times: &[Duration], txs: usize, gas: u64) -> Stage {
+    let total: f64 = times.iter().map(Duration::as_secs_f64).sum();
+    let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let pick =
+        |q: f64| ms.get(((ms.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+    Stage {
+        tx_per_s: txs as f64 / total.max(f64::EPSILON),
+        blocks_per_s: times.len() as f64 / total.max(f64::EPSILON),
+        mgas_per_s: gas as f64 / 1e6 / total.max(f64::EPSILON),
+        p50_ms: pick(0.5),
+        p99_ms: pick(0.99),
+    }
+}
+
+fn dir_size(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The machine: architecture, cores, and the CPU or board model.
+pub fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        cpuinfo.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+    };
+    let model = field("model name").or_else(|| field("Model")).unwrap_or_else(|| "unknown".into());
+    Machine { arch: std::env::consts::ARCH, cores: crate::chain::cores(), model }
+}
+
+/// Peak resident memory of this process (VmHWM), MiB.
+pub fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A temporary datadir removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Result<Self, BenchError> {
+        let path = std::env::temp_dir().join(format!(
+            "daisee-bench-{name}-{}-{}",
+            std::process::id(),
+            unix_now()
+        ));
+        std::fs::create_dir_all(&path).map_err(err)?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

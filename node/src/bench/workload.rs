@@ -1,0 +1,139 @@
+//! The benchmark's workloads: K funded accounts registered as meters and N pre-signed
+//! transactions of one kind (ETH transfers, Daisee `reportReading`, Daisee `buyEnergy`).
+
+use crate::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
+use crate::genesis::Genesis;
+use crate::primitives::{
+    keccak256, Address, Bytes, PrivateKey, SignedTransaction, Transaction, TxKind, TxType, U256,
+};
+use alloy_sol_types::SolCall;
+use daisee_contracts::{Daisee, DEFAULT_RATE_WEI_PER_WH};
+
+/// Chain id of the benchmark chain (the dev chain's).
+pub const CHAIN_ID: u64 = 31337;
+
+/// What the transactions do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Workload {
+    /// 1 wei to the next account.
+    Transfer,
+    /// One interval reading per transaction.
+    ReportReading,
+    /// 1 Wh bought from the next account (which reported a surplus first).
+    BuyEnergy,
+}
+
+impl std::str::FromStr for Workload {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "transfer" => Ok(Self::Transfer),
+            "report" | "reportReading" => Ok(Self::ReportReading),
+            "buy" | "buyEnergy" => Ok(Self::BuyEnergy),
+            other => Err(format!("unknown workload {other:?} (transfer, report, buy)")),
+        }
+    }
+}
+
+/// Deterministic accounts for the benchmark.
+pub fn accounts(count: usize) -> Vec<PrivateKey> {
+    (0..count.max(2))
+        .map(|i| {
+            let seed = keccak256(format!("daisee-bench-{i}"));
+            PrivateKey::from_bytes(&seed).expect("keccak output is a valid key")
+        })
+        .collect()
+}
+
+/// A one-signer genesis (the first account) funding and registering every account.
+pub fn genesis(keys: &[PrivateKey]) -> Result<Genesis, crate::execution::ExecError> {
+    let plenty = U256::from(10u64).pow(U256::from(24));
+    community_genesis(&CommunitySpec {
+        chain_id: CHAIN_ID,
+        period: 0,
+        epoch: 30_000,
+        signers: vec![keys[0].address()],
+        funds: keys.iter().map(|k| (k.address(), plenty)).collect(),
+        owner: keys[0].address(),
+        rate: U256::ZERO,
+        meters: keys.iter().map(PrivateKey::address).collect(),
+        timestamp: 0,
+    })
+}
+
+fn tx(
+    key: &PrivateKey,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    input: Vec<u8>,
+    gas: u64,
+) -> SignedTransaction {
+    Transaction {
+        tx_type: TxType::Eip1559,
+        chain_id: Some(CHAIN_ID),
+        nonce,
+        max_priority_fee_per_gas: 1_000_000_000,
+        max_fee_per_gas: 100_000_000_000,
+        gas_limit: gas,
+        to: TxKind::Call(to),
+        value,
+        input: Bytes::from(input),
+        access_list: vec![],
+    }
+    .sign(key)
+}
+
+/// Setup transactions (not measured): for `BuyEnergy`, every account reports a large surplus.
+pub fn setup(workload: Workload, keys: &[PrivateKey]) -> Vec<SignedTransaction> {
+    if workload != Workload::BuyEnergy {
+        return Vec::new();
+    }
+    keys.iter()
+        .map(|k| {
+            let input = Daisee::reportReadingCall {
+                intervalEnd: 1,
+                producedWh: U256::from(1_000_000_000u64),
+                consumedWh: U256::ZERO,
+            }
+            .abi_encode();
+            tx(k, 0, DAISEE_ADDRESS, U256::ZERO, input, 200_000)
+        })
+        .collect()
+}
+
+/// `count` transactions, round-robin over the accounts, nonces after the setup's.
+pub fn transactions(
+    workload: Workload,
+    keys: &[PrivateKey],
+    count: usize,
+) -> Vec<SignedTransaction> {
+    let first_nonce = u64::from(workload == Workload::BuyEnergy);
+    (0..count)
+        .map(|i| {
+            let k = i % keys.len();
+            let round = (i / keys.len()) as u64;
+            let (key, next) = (&keys[k], keys[(k + 1) % keys.len()].address());
+            let nonce = first_nonce + round;
+            match workload {
+                Workload::Transfer => tx(key, nonce, next, U256::from(1), Vec::new(), 21_000),
+                Workload::ReportReading => {
+                    let input = Daisee::reportReadingCall {
+                        intervalEnd: 1_000_000 + 60 * round,
+                        producedWh: U256::from(100 + round % 7),
+                        consumedWh: U256::from(80 + round % 5),
+                    }
+                    .abi_encode();
+                    tx(key, nonce, DAISEE_ADDRESS, U256::ZERO, input, 200_000)
+                }
+                Workload::BuyEnergy => {
+                    let input =
+                        Daisee::buyEnergyCall { seller: next, energy: U256::from(1) }.abi_encode();
+                    let price = U256::from(DEFAULT_RATE_WEI_PER_WH);
+                    tx(key, nonce, DAISEE_ADDRESS, price, input, 200_000)
+                }
+            }
+        })
+        .collect()
+}
