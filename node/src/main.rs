@@ -323,36 +323,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if args.json {
         return say(&serde_json::to_string_pretty(&report)?);
     }
-    let m = &report.machine;
-    let mut out = format!(
-        "daisee bench — {} ({}, {} cores), {} recovery threads\n\n",
-        m.model, m.arch, m.cores, report.threads
-    );
-    out += &format!(
-        "{:<14} {:>6} {:>6} {:>11} {:>11} {:>11} {:>9} {:>11} {:>9} {:>8} {:>8} {:>9}\n",
-        "workload",
-        "txs",
-        "blocks",
-        "recover/1",
-        "recover/N",
-        "seal tx/s",
-        "seal Mg/s",
-        "import tx/s",
-        "imp Mg/s",
-        "blk/s",
-        "p99 ms",
-        "B/block"
-    );
-    for w in &report.workloads {
-        out += &format!(
-            "{:<14} {:>6} {:>6} {:>11.0} {:>11.0} {:>11.0} {:>9.1} {:>11.0} {:>9.1} {:>8.1} {:>8.1} {:>9}\n",
-            format!("{:?}", w.workload), w.txs, w.blocks, w.recovery_1.tx_per_s, w.recovery_n.tx_per_s,
-            w.seal.tx_per_s, w.seal.mgas_per_s, w.import.tx_per_s, w.import.mgas_per_s,
-            w.import.blocks_per_s, w.import.p99_ms, w.bytes_per_block
-        );
-    }
-    out += &format!("\npeak RSS {:.1} MiB", report.peak_rss_mib);
-    say(&out)
+    say(&report.table())
 }
 
 fn write_genesis(args: GenesisArgs) -> anyhow::Result<()> {

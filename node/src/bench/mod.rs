@@ -4,6 +4,8 @@
 //! import by a second node (validate → recover → execute → roots → commit), with the machine,
 //! peak memory and bytes written per block.
 
+mod load;
+mod table;
 pub mod workload;
 
 use crate::chain::{recover_senders, Chain};
@@ -76,6 +78,8 @@ pub struct WorkloadReport {
     pub seal: Stage,
     /// Import by another node: validate, recover, execute, roots, commit.
     pub import: Stage,
+    /// End to end through the node's JSON-RPC: submit → block, per transaction.
+    pub rpc: Stage,
     /// Database bytes written per imported block.
     pub bytes_per_block: u64,
 }
@@ -195,8 +199,14 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
     let measured_blocks: Vec<_> = measured.iter().map(|i| &blocks[*i]).collect();
     let gas: u64 = measured_blocks.iter().map(|b| b.header.gas_used).sum();
     let count: usize = measured_blocks.iter().map(|b| b.transactions.len()).sum();
+    let rpc_dir = TempDir::new("rpc")?;
+    let rpc_store = Store::open(&rpc_dir.0).map_err(err)?;
+    rpc_store.init_genesis(&genesis).map_err(err)?;
+    let all: Vec<_> = blocks.iter().flat_map(|b| b.transactions.iter().cloned()).collect();
+    let rpc = load::submit_to_receipt(rpc_store, keys[0].clone(), &all)?;
     Ok(WorkloadReport {
         workload,
+        rpc,
         txs: count,
         blocks: measured_blocks.len(),
         recovery_1,

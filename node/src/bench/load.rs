@@ -1,0 +1,174 @@
+//! End to end through the node's own JSON-RPC: a node with its sealer and HTTP server runs in
+//! this process; a built-in load client sends the pre-signed transactions over keep-alive
+//! connections in JSON-RPC batches, and watches the new blocks to time each transaction from
+//! submission to its block (submit → receipt).
+
+use super::{err, BenchError, Stage};
+use crate::node::{Node, NodeConfig};
+use crate::primitives::{PrivateKey, SignedTransaction, B256};
+use crate::rpc::ServerOptions;
+use crate::state::Store;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Transactions per JSON-RPC batch.
+const BATCH: usize = 100;
+/// Concurrent keep-alive connections sending.
+const CONNECTIONS: usize = 4;
+/// Longest wait for the last receipt.
+const DEADLINE: Duration = Duration::from_secs(300);
+
+/// A keep-alive HTTP/1.1 connection speaking JSON-RPC.
+struct Conn {
+    reader: BufReader<TcpStream>,
+    addr: SocketAddr,
+}
+
+impl Conn {
+    fn open(addr: SocketAddr) -> Result<Self, BenchError> {
+        let stream = TcpStream::connect(addr).map_err(err)?;
+        stream.set_nodelay(true).map_err(err)?;
+        Ok(Self { reader: BufReader::new(stream), addr })
+    }
+
+    fn post(&mut self, body: &str) -> Result<Value, BenchError> {
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        let stream = self.reader.get_mut();
+        stream.write_all(head.as_bytes()).map_err(err)?;
+        stream.write_all(body.as_bytes()).map_err(err)?;
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).map_err(err)?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().map_err(err)?;
+                }
+            }
+        }
+        let mut payload = vec![0u8; length];
+        self.reader.read_exact(&mut payload).map_err(err)?;
+        serde_json::from_slice(&payload).map_err(err)
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Result<Value, BenchError> {
+        let answer = self.post(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
+        )?;
+        Ok(answer["result"].clone())
+    }
+}
+
+/// Submits `txs` to a fresh node on `genesis` and times each to its block.
+pub(super) fn submit_to_receipt(
+    store: Store,
+    signer: PrivateKey,
+    txs: &[SignedTransaction],
+) -> Result<Stage, BenchError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(err)?;
+    let node =
+        Node::new(store, NodeConfig { signer: Some(signer), ..Default::default() }).map_err(err)?;
+    let options = ServerOptions {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        apis: vec!["eth".into()],
+        cors: vec![],
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (handle, addr) =
+        runtime.block_on(crate::rpc::serve(node.clone(), &options)).map_err(err)?;
+    let sealer = runtime.spawn(crate::sealer::run(node.clone(), stop_rx));
+
+    let started = Instant::now();
+    let submitted: Vec<(B256, Instant)> = std::thread::scope(|scope| {
+        let chunk = txs.len().div_ceil(CONNECTIONS).max(1);
+        let workers: Vec<_> = txs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || -> Result<Vec<(B256, Instant)>, BenchError> {
+                    let mut conn = Conn::open(addr)?;
+                    let mut sent = Vec::with_capacity(part.len());
+                    for batch in part.chunks(BATCH) {
+                        let body: Vec<Value> = batch
+                            .iter()
+                            .enumerate()
+                            .map(|(i, tx)| json!({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [format!("0x{}", hex::encode(tx.encoded()))]}))
+                            .collect();
+                        let at = Instant::now();
+                        let answers = conn.post(&Value::Array(body).to_string())?;
+                        if let Some(bad) = answers.as_array().and_then(|a| a.iter().find(|r| r.get("error").is_some())) {
+                            return Err(err(format!("a transaction was refused: {bad}")));
+                        }
+                        sent.extend(batch.iter().map(|tx| (tx.hash(), at)));
+                    }
+                    Ok(sent)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.join().map_err(|_| err("load thread panicked"))??);
+        }
+        Ok::<_, BenchError>(all)
+    })?;
+
+    // Watch blocks until every transaction is in one.
+    let mut waiting: HashMap<B256, Instant> = submitted.into_iter().collect();
+    let mut latencies = Vec::with_capacity(waiting.len());
+    let mut conn = Conn::open(addr)?;
+    let mut next = 1u64;
+    while !waiting.is_empty() {
+        if started.elapsed() > DEADLINE {
+            return Err(err(format!("{} transactions never mined", waiting.len())));
+        }
+        let head = conn.call("eth_blockNumber", json!([]))?;
+        let head = u64::from_str_radix(head.as_str().unwrap_or("0x0").trim_start_matches("0x"), 16)
+            .map_err(err)?;
+        if head < next {
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        }
+        let seen = Instant::now();
+        for number in next..=head {
+            let block =
+                conn.call("eth_getBlockByNumber", json!([format!("{number:#x}"), false]))?;
+            for hash in block["transactions"].as_array().into_iter().flatten() {
+                let hash: B256 = serde_json::from_value(hash.clone()).map_err(err)?;
+                if let Some(at) = waiting.remove(&hash) {
+                    latencies.push(seen - at);
+                }
+            }
+        }
+        next = head + 1;
+    }
+    let total = started.elapsed();
+    stop_tx.send_replace(true);
+    let _ = handle.stop();
+    runtime.block_on(async {
+        let _ = sealer.await;
+        handle.stopped().await;
+    });
+    latencies.sort();
+    let ms = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Ok(Stage {
+        tx_per_s: txs.len() as f64 / total.as_secs_f64(),
+        blocks_per_s: 0.0,
+        mgas_per_s: 0.0,
+        p50_ms: ms(0.5),
+        p99_ms: ms(0.99),
+    })
+}

@@ -1,0 +1,64 @@
+//! The human-readable form of a [`BenchReport`].
+
+use super::BenchReport;
+use std::fmt::Write;
+
+impl BenchReport {
+    /// One line per workload, then the notes and peak memory.
+    pub fn table(&self) -> String {
+        let m = &self.machine;
+        let mut out = format!(
+            "daisee bench — {} ({}, {} cores), {} recovery threads\n\n",
+            m.model, m.arch, m.cores, self.threads
+        );
+        let header = [
+            "workload",
+            "txs",
+            "blocks",
+            "recover/1",
+            "recover/N",
+            "seal tx/s",
+            "seal Mg/s",
+            "import tx/s",
+            "imp Mg/s",
+            "blk/s",
+            "blk p99",
+            "rpc tx/s",
+            "rpc p50",
+            "rpc p99",
+            "B/block",
+        ];
+        let widths = [14, 6, 6, 10, 10, 10, 9, 11, 8, 7, 7, 9, 8, 8, 9];
+        for (i, (h, w)) in header.iter().zip(widths).enumerate() {
+            let _ = if i == 0 { write!(out, "{h:<w$}") } else { write!(out, " {h:>w$}") };
+        }
+        out.push('\n');
+        for r in &self.workloads {
+            let cells = [
+                format!("{:?}", r.workload),
+                r.txs.to_string(),
+                r.blocks.to_string(),
+                format!("{:.0}", r.recovery_1.tx_per_s),
+                format!("{:.0}", r.recovery_n.tx_per_s),
+                format!("{:.0}", r.seal.tx_per_s),
+                format!("{:.1}", r.seal.mgas_per_s),
+                format!("{:.0}", r.import.tx_per_s),
+                format!("{:.1}", r.import.mgas_per_s),
+                format!("{:.1}", r.import.blocks_per_s),
+                format!("{:.1}", r.import.p99_ms),
+                format!("{:.0}", r.rpc.tx_per_s),
+                format!("{:.1}", r.rpc.p50_ms),
+                format!("{:.1}", r.rpc.p99_ms),
+                r.bytes_per_block.to_string(),
+            ];
+            for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+                let _ = if i == 0 { write!(out, "{c:<w$}") } else { write!(out, " {c:>w$}") };
+            }
+            out.push('\n');
+        }
+        out += "\nms: per block (blk) or per transaction from submission to its block (rpc); \
+                B/block: bytes the database wrote per imported block.\n";
+        let _ = write!(out, "peak RSS {:.1} MiB", self.peak_rss_mib);
+        out
+    }
+}
