@@ -313,6 +313,9 @@ pub struct BenchArgs {
     /// Workload: transfer, report, buy (repeat; default all three).
     #[arg(long = "workload")]
     pub workloads: Vec<daisee_node::bench::Workload>,
+    /// State sizes (accounts) at which to time a block, comma-separated.
+    #[arg(long = "state-sizes", value_delimiter = ',', default_values_t = [1_000usize, 10_000, 100_000])]
+    pub state_sizes: Vec<usize>,
     /// Prints JSON instead of a table.
     #[arg(long)]
     pub json: bool,

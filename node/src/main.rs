@@ -318,6 +318,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         block_txs: args.block_txs,
         threads: args.threads.unwrap_or_else(daisee_node::chain::cores),
         workloads,
+        state_sizes: args.state_sizes,
     };
     let report = bench::run(&config)?;
     if args.json {

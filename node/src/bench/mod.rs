@@ -5,6 +5,7 @@
 //! peak memory and bytes written per block.
 
 mod load;
+pub mod state_root;
 mod table;
 pub mod workload;
 
@@ -31,6 +32,8 @@ pub struct BenchConfig {
     pub threads: usize,
     /// Workloads to run.
     pub workloads: Vec<Workload>,
+    /// State sizes (accounts) at which to measure a block's cost.
+    pub state_sizes: Vec<usize>,
 }
 
 /// The machine the figures come from.
@@ -94,6 +97,8 @@ pub struct BenchReport {
     pub threads: usize,
     /// Per workload.
     pub workloads: Vec<WorkloadReport>,
+    /// A block's cost by state size.
+    pub state_root: Vec<state_root::RootCost>,
     /// Peak resident memory of the process, MiB.
     pub peak_rss_mib: f64,
 }
@@ -111,10 +116,13 @@ fn err(e: impl std::fmt::Display) -> BenchError {
 pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     let workloads =
         config.workloads.iter().map(|w| run_workload(*w, config)).collect::<Result<Vec<_>, _>>()?;
+    let state_root =
+        config.state_sizes.iter().map(|n| state_root::measure(*n)).collect::<Result<_, _>>()?;
     Ok(BenchReport {
         machine: machine(),
         threads: config.threads,
         workloads,
+        state_root,
         peak_rss_mib: peak_rss_mib(),
     })
 }
@@ -271,10 +279,10 @@ pub fn peak_rss_mib() -> f64 {
 }
 
 /// A temporary datadir removed on drop.
-struct TempDir(std::path::PathBuf);
+pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
 
 impl TempDir {
-    fn new(name: &str) -> Result<Self, BenchError> {
+    pub(crate) fn new(name: &str) -> Result<Self, BenchError> {
         let path = std::env::temp_dir().join(format!(
             "daisee-bench-{name}-{}-{}",
             std::process::id(),

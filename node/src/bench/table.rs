@@ -56,6 +56,16 @@ impl BenchReport {
             }
             out.push('\n');
         }
+        if !self.state_root.is_empty() {
+            out += "\nstate size    block of 100 transfers    of which account-trie root\n";
+            for c in &self.state_root {
+                let _ = writeln!(
+                    out,
+                    "{:>10} {:>17.1} ms {:>25.1} ms",
+                    c.accounts, c.block_ms, c.root_ms
+                );
+            }
+        }
         out += "\nms: per block (blk) or per transaction from submission to its block (rpc); \
                 B/block: bytes the database wrote per imported block.\n";
         let _ = write!(out, "peak RSS {:.1} MiB", self.peak_rss_mib);

@@ -6,8 +6,18 @@ use serde_json::Value;
 
 #[test]
 fn bench_reports_every_stage_of_every_workload_as_json() {
-    let out =
-        daisee_ok(&["bench", "--txs", "120", "--accounts", "6", "--block-txs", "40", "--json"]);
+    let out = daisee_ok(&[
+        "bench",
+        "--txs",
+        "120",
+        "--accounts",
+        "6",
+        "--block-txs",
+        "40",
+        "--state-sizes",
+        "100,2000",
+        "--json",
+    ]);
     let report: Value = serde_json::from_str(&out).unwrap();
     assert!(report["machine"]["cores"].as_u64().unwrap() >= 1);
     assert!(report["peakRssMib"].as_f64().unwrap() > 0.0);
@@ -22,6 +32,10 @@ fn bench_reports_every_stage_of_every_workload_as_json() {
         assert!(w["import"]["mgasPerS"].as_f64().unwrap() > 0.0);
         assert!(w["bytesPerBlock"].as_u64().unwrap() > 0);
     }
+    let sizes = report["stateRoot"].as_array().unwrap();
+    assert_eq!(sizes.len(), 2);
+    assert!(sizes[1]["accounts"].as_u64().unwrap() > 2000);
+    assert!(sizes.iter().all(|c| c["blockMs"].as_f64().unwrap() > 0.0));
     let bad = daisee().args(["bench", "--workload", "mining"]).output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown workload"));
