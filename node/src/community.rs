@@ -82,6 +82,30 @@ pub fn community_genesis(spec: &CommunitySpec) -> Result<Genesis, ExecError> {
     })
 }
 
+/// A store initialised with a test community: chain 4242, period 0, `signers` (the first owns
+/// the contract), each of `funded` holding 1000 ether.
+#[cfg(test)]
+pub(crate) fn test_store(
+    signers: &[crate::primitives::Address],
+    funded: &[crate::primitives::Address],
+    epoch: u64,
+) -> crate::state::Store {
+    let spec = CommunitySpec {
+        chain_id: 4242,
+        period: 0,
+        epoch,
+        signers: signers.to_vec(),
+        funds: funded.iter().map(|a| (*a, U256::from(10u64).pow(U256::from(21)))).collect(),
+        owner: signers[0],
+        rate: U256::ZERO,
+        meters: vec![],
+        timestamp: 0,
+    };
+    let store = crate::state::Store::temporary().expect("temporary store");
+    store.init_genesis(&community_genesis(&spec).expect("genesis")).expect("init");
+    store
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,14 +2,12 @@
 //! changesets, orphaned transactions handed back); a heavier but invalid branch is undone.
 
 use super::{Chain, Inserted};
-use crate::community::{community_genesis, CommunitySpec};
 use crate::consensus::seal_header;
 use crate::node::unix_now;
 use crate::primitives::{
     Address, Block, Bytes, PrivateKey, Transaction, TxKind, TxType, B256, U256,
 };
 use crate::sealer::build_block;
-use crate::state::Store;
 use crate::txpool::PoolTx;
 use std::sync::Arc;
 
@@ -28,20 +26,8 @@ fn signers() -> [PrivateKey; 2] {
 }
 
 fn chain() -> Chain {
-    let spec = CommunitySpec {
-        chain_id: 4242,
-        period: 0,
-        epoch: 30_000,
-        signers: signers().iter().map(PrivateKey::address).collect(),
-        funds: vec![(key(2).address(), U256::from(10u64).pow(U256::from(21)))],
-        owner: key(1).address(),
-        rate: U256::ZERO,
-        meters: vec![],
-        timestamp: 0,
-    };
-    let store = Store::temporary().unwrap();
-    store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
-    Chain::open(store).unwrap()
+    let signers: Vec<Address> = signers().iter().map(PrivateKey::address).collect();
+    Chain::open(crate::community::test_store(&signers, &[key(2).address()], 30_000)).unwrap()
 }
 
 fn pay(nonce: u64, to: u8) -> PoolTx {

@@ -3,11 +3,9 @@
 //! ignored and replayed instead.
 
 use super::{Chain, SNAPSHOT_INTERVAL};
-use crate::community::{community_genesis, CommunitySpec};
 use crate::node::unix_now;
-use crate::primitives::{PrivateKey, B256, U256};
+use crate::primitives::{PrivateKey, B256};
 use crate::sealer::build_block;
-use crate::state::Store;
 
 /// Three signers sorted by address: `signers()[n % 3]` is in turn for block `n`.
 fn signers() -> Vec<PrivateKey> {
@@ -18,20 +16,8 @@ fn signers() -> Vec<PrivateKey> {
 }
 
 fn chain(epoch: u64) -> Chain {
-    let spec = CommunitySpec {
-        chain_id: 4242,
-        period: 0,
-        epoch,
-        signers: signers().iter().map(PrivateKey::address).collect(),
-        funds: vec![],
-        owner: signers()[0].address(),
-        rate: U256::ZERO,
-        meters: vec![],
-        timestamp: 0,
-    };
-    let store = Store::temporary().unwrap();
-    store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
-    Chain::open(store).unwrap()
+    let signers: Vec<_> = signers().iter().map(PrivateKey::address).collect();
+    Chain::open(crate::community::test_store(&signers, &[], epoch)).unwrap()
 }
 
 /// Seals `count` blocks, each by its in-turn signer.

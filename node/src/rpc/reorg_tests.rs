@@ -2,7 +2,6 @@
 //! with `removed: true` before the new branch; a polling log filter does the same on its next
 //! poll; `newHeads` shows only the new branch.
 
-use crate::community::{community_genesis, CommunitySpec};
 use crate::node::{unix_now, Node, NodeConfig};
 use crate::primitives::{Block, Bytes, PrivateKey, Transaction, TxKind, TxType, B256, U256};
 use crate::sealer::build_block;
@@ -23,20 +22,8 @@ fn signers() -> Vec<PrivateKey> {
 }
 
 fn store() -> Store {
-    let spec = CommunitySpec {
-        chain_id: 4242,
-        period: 0,
-        epoch: 30_000,
-        signers: signers().iter().map(PrivateKey::address).collect(),
-        funds: vec![(key(2).address(), U256::from(10u64).pow(U256::from(21)))],
-        owner: key(1).address(),
-        rate: U256::ZERO,
-        meters: vec![],
-        timestamp: 0,
-    };
-    let store = Store::temporary().unwrap();
-    store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
-    store
+    let signers: Vec<_> = signers().iter().map(PrivateKey::address).collect();
+    crate::community::test_store(&signers, &[key(2).address()], 30_000)
 }
 
 /// A contract creation whose init code emits one empty LOG0.

@@ -40,6 +40,41 @@ fn households() -> [Address; 3] {
     [dev_key(7).address(), dev_key(8).address(), dev_key(9).address()]
 }
 
+/// A board's folder: `genesis.json` written by `daisee genesis <args>`, a datadir `data` holding
+/// it and `keys` in its keystore (password `pw` in `pw.txt`), and `board.toml` with `config`.
+fn board(
+    dir: &TempDir,
+    genesis_args: &[&str],
+    keys: &[&daisee_node::primitives::PrivateKey],
+    config: &str,
+) -> std::path::PathBuf {
+    std::fs::write(dir.path().join("pw.txt"), "pw\n").unwrap();
+    let genesis = dir.path().join("genesis.json");
+    let mut args = vec!["genesis"];
+    args.extend_from_slice(genesis_args);
+    args.extend(["--out", genesis.to_str().unwrap()]);
+    daisee_ok(&args);
+    let data = dir.path().join("data");
+    daisee_ok(&["init", genesis.to_str().unwrap(), "--datadir", data.to_str().unwrap()]);
+    for (i, key) in keys.iter().enumerate() {
+        let file = dir.path().join(format!("key{i}.hex"));
+        std::fs::write(&file, hex::encode(key.to_bytes())).unwrap();
+        let password = dir.path().join("pw.txt");
+        daisee_ok(&[
+            "account",
+            "import",
+            file.to_str().unwrap(),
+            "--datadir",
+            data.to_str().unwrap(),
+            "--password",
+            password.to_str().unwrap(),
+        ]);
+    }
+    let path = dir.path().join("board.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
 #[test]
 fn dev_households_move_balances_on_chain_for_a_minute() {
     let node = NodeProcess::start(&["dev"]);
@@ -184,52 +219,21 @@ fn kill_9_at_random_moments_loses_and_repeats_no_interval() {
 fn a_report_that_reverts_stays_in_the_outbox_until_the_meter_is_registered() {
     let dir = TempDir::new("meters-revert");
     let (owner, meter) = (dev_key(0), dev_key(5));
-    let password = dir.path().join("pw.txt");
-    std::fs::write(&password, "pw\n").unwrap();
-    let genesis = dir.path().join("genesis.json");
     let fund =
         |k: &daisee_node::primitives::PrivateKey| format!("{}=1000000000000000000000", k.address());
-    daisee_ok(&[
-        "genesis",
-        "--networkid",
-        "4747",
-        "--period",
-        "0",
-        "--signer",
-        &owner.address().to_string(),
-        "--fund",
-        &fund(&owner),
-        "--fund",
-        &fund(&meter),
-        "--out",
-        genesis.to_str().unwrap(),
-    ]);
-    let data = dir.path().join("data");
-    daisee_ok(&["init", genesis.to_str().unwrap(), "--datadir", data.to_str().unwrap()]);
-    for (i, key) in [&owner, &meter].into_iter().enumerate() {
-        let file = dir.path().join(format!("key{i}.hex"));
-        std::fs::write(&file, hex::encode(key.to_bytes())).unwrap();
-        daisee_ok(&[
-            "account",
-            "import",
-            file.to_str().unwrap(),
-            "--datadir",
-            data.to_str().unwrap(),
-            "--password",
-            password.to_str().unwrap(),
-        ]);
-    }
-    let config = dir.path().join("board.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let (owner_s, fund_owner, fund_meter) =
+        (owner.address().to_string(), fund(&owner), fund(&meter));
+    let config = board(
+        &dir,
+        &["--networkid", "4747", "--period", "0", "--signer", &owner_s, "--fund", &fund_owner, "--fund", &fund_meter],
+        &[&owner, &meter],
+        &format!(
             "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\
              [meter]\naccount = \"{}\"\ninterval = 60\n\n\
              [[meter.sensor]]\ndirection = \"consumption\"\nsource = \"sim\"\nprofile = {{ kind = \"load\", base_w = 400 }}\nseed = 5\nspeed = 120\n",
             owner.address(), meter.address(), meter.address()
         ),
-    )
-    .unwrap();
+    );
     let node = NodeProcess::start(&["run", "--config", config.to_str().unwrap(), "--http"]);
     let status = |node: &NodeProcess| node.ok("daisee_meters", json!([]))[0].clone();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -267,43 +271,19 @@ fn meter_target_sends_the_2016_calls_to_an_external_chain() {
     let external = NodeProcess::start(&["dev", "--dev.no-meters"]);
     let dir = TempDir::new("meters-target");
     let meter = dev_key(6);
-    let password = dir.path().join("pw.txt");
-    std::fs::write(&password, "pw\n").unwrap();
-    let genesis = dir.path().join("genesis.json");
-    daisee_ok(&[
-        "genesis",
-        "--networkid",
-        "4848",
-        "--signer",
-        &meter.address().to_string(),
-        "--out",
-        genesis.to_str().unwrap(),
-    ]);
-    let data = dir.path().join("data");
-    daisee_ok(&["init", genesis.to_str().unwrap(), "--datadir", data.to_str().unwrap()]);
-    let file = dir.path().join("key.hex");
-    std::fs::write(&file, hex::encode(meter.to_bytes())).unwrap();
-    daisee_ok(&[
-        "account",
-        "import",
-        file.to_str().unwrap(),
-        "--datadir",
-        data.to_str().unwrap(),
-        "--password",
-        password.to_str().unwrap(),
-    ]);
-    let config = dir.path().join("board.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let meter_s = meter.address().to_string();
+    let config = board(
+        &dir,
+        &["--networkid", "4848", "--signer", &meter_s],
+        &[&meter],
+        &format!(
             "datadir = \"data\"\nunlock = \"{0}\"\npassword = \"pw.txt\"\n\n\
              [meter]\naccount = \"{0}\"\ninterval = 60\nabi = \"v1\"\n\n\
              [[meter.sensor]]\ndirection = \"production\"\nsource = \"sim\"\nprofile = {{ kind = \"solar\", peak_w = 3000 }}\nseed = 1\nspeed = 600\nstart = 1782043200\n\n\
              [[meter.sensor]]\ndirection = \"consumption\"\nsource = \"sim\"\nprofile = {{ kind = \"load\", base_w = 300 }}\nseed = 2\nspeed = 600\nstart = 1782043200\n",
             meter.address()
         ),
-    )
-    .unwrap();
+    );
     let target = format!("http://{}", external.rpc);
     let board = NodeProcess::start(&[
         "run",

@@ -64,14 +64,28 @@ pub trait Source: Send {
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError>;
     /// The source's clock, ms since the Unix epoch: the wall clock, or simulated time.
     fn now_ms(&self) -> u64;
-    /// Counters of what was dropped.
-    fn stats(&self) -> SourceStats;
-    /// The timer rule's state, to persist (frame sources only).
-    fn timer_rule(&self) -> Option<TimerRule> {
+    /// The frame filter of a frame source (`None` for sources that deliver samples directly).
+    fn filter(&self) -> Option<&FrameFilter> {
         None
     }
+    /// The same, to change.
+    fn filter_mut(&mut self) -> Option<&mut FrameFilter> {
+        None
+    }
+    /// Counters of what was dropped.
+    fn stats(&self) -> SourceStats {
+        self.filter().map(|f| f.stats).unwrap_or_default()
+    }
+    /// The timer rule's state, to persist (frame sources only).
+    fn timer_rule(&self) -> Option<TimerRule> {
+        self.filter().map(|f| f.timer)
+    }
     /// Restores a persisted timer rule.
-    fn restore_timer_rule(&mut self, _rule: TimerRule) {}
+    fn restore_timer_rule(&mut self, rule: TimerRule) {
+        if let Some(f) = self.filter_mut() {
+            f.timer = rule;
+        }
+    }
     /// After a restart: the sample at `last_ms` was already counted (simulated sources continue
     /// from there; live ones have nothing to do).
     fn resume_after(&mut self, _last_ms: u64) {}

@@ -2,10 +2,9 @@
 //! `linux` (spidev + GPIO character device). Both are features; the source itself is generic
 //! and is tested against the simulated chip.
 
-use super::{wall_ms, FrameFilter, Sample, Source, SourceError, SourceStats};
+use super::{wall_ms, FrameFilter, Sample, Source, SourceError};
 use crate::frame::SensorKey;
 use crate::nrf24::Nrf24;
-use crate::timer::TimerRule;
 use embedded_hal::digital::OutputPin;
 use embedded_hal::spi::SpiDevice;
 
@@ -42,16 +41,12 @@ where
         wall_ms()
     }
 
-    fn stats(&self) -> SourceStats {
-        self.filter.stats
+    fn filter(&self) -> Option<&FrameFilter> {
+        Some(&self.filter)
     }
 
-    fn timer_rule(&self) -> Option<TimerRule> {
-        Some(self.filter.timer)
-    }
-
-    fn restore_timer_rule(&mut self, rule: TimerRule) {
-        self.filter.timer = rule;
+    fn filter_mut(&mut self) -> Option<&mut FrameFilter> {
+        Some(&mut self.filter)
     }
 }
 

@@ -3,9 +3,8 @@
 //! through the same filter as live ones, so a recording of a real sensor tests the whole path.
 
 use super::sim::SimClock;
-use super::{FrameFilter, Sample, Source, SourceError, SourceStats};
+use super::{FrameFilter, Sample, Source, SourceError};
 use crate::frame::SensorKey;
-use crate::timer::TimerRule;
 use std::path::Path;
 
 /// A recorded sensor.
@@ -83,16 +82,12 @@ impl Source for ReplaySource {
         }
     }
 
-    fn stats(&self) -> SourceStats {
-        self.filter.stats
+    fn filter(&self) -> Option<&FrameFilter> {
+        Some(&self.filter)
     }
 
-    fn timer_rule(&self) -> Option<TimerRule> {
-        Some(self.filter.timer)
-    }
-
-    fn restore_timer_rule(&mut self, rule: TimerRule) {
-        self.filter.timer = rule;
+    fn filter_mut(&mut self) -> Option<&mut FrameFilter> {
+        Some(&mut self.filter)
     }
 }
 

@@ -1,9 +1,8 @@
 //! The 2016 Arduino serial bridge as a source: raw 16-byte frames on a tty at 57600 baud.
 
-use super::{wall_ms, FrameFilter, Sample, Source, SourceError, SourceStats};
+use super::{wall_ms, FrameFilter, Sample, Source, SourceError};
 use crate::frame::SensorKey;
 use crate::serial::{open, FrameStream};
-use crate::timer::TimerRule;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -45,15 +44,11 @@ impl Source for SerialSource {
         wall_ms()
     }
 
-    fn stats(&self) -> SourceStats {
-        self.filter.stats
+    fn filter(&self) -> Option<&FrameFilter> {
+        Some(&self.filter)
     }
 
-    fn timer_rule(&self) -> Option<TimerRule> {
-        Some(self.filter.timer)
-    }
-
-    fn restore_timer_rule(&mut self, rule: TimerRule) {
-        self.filter.timer = rule;
+    fn filter_mut(&mut self) -> Option<&mut FrameFilter> {
+        Some(&mut self.filter)
     }
 }
