@@ -98,8 +98,12 @@ pub(crate) fn behaviour(
     let identify =
         identify::Behaviour::new(identify::Config::new("/daisee/1.0.0".into(), key.public()));
     let mdns = if mdns_on {
+        // Ask the LAN every 10 s (libp2p's default is 5 min): a board that missed the first
+        // exchange, because it booted a moment later or the link was busy, still finds its
+        // neighbours quickly. One small multicast packet per board per 10 s.
+        let config = mdns::Config { query_interval: Duration::from_secs(10), ..Default::default() };
         Some(
-            mdns::tokio::Behaviour::new(mdns::Config::default(), key.public().to_peer_id())
+            mdns::tokio::Behaviour::new(config, key.public().to_peer_id())
                 .map_err(|e| e.to_string())?,
         )
     } else {
