@@ -57,12 +57,12 @@ impl BenchReport {
             out.push('\n');
         }
         if !self.state_root.is_empty() {
-            out += "\nstate size    block of 100 transfers    of which account-trie root\n";
+            out += "\nstate size    block of 100 transfers    state commit + root    start-up trie build\n";
             for c in &self.state_root {
                 let _ = writeln!(
                     out,
-                    "{:>10} {:>17.1} ms {:>25.1} ms",
-                    c.accounts, c.block_ms, c.root_ms
+                    "{:>10} {:>17.1} ms {:>19.1} ms {:>19.1} ms",
+                    c.accounts, c.block_ms, c.root_ms, c.rebuild_ms
                 );
             }
         }

@@ -304,15 +304,24 @@ impl Node {
         let mut pool = lock(&self.inner.pool);
         let journal_copy = tx.clone();
         let added = pool.add(tx, sender, true, store)?;
-        let journal = |r: Result<(), StoreError>| r.map_err(|e| PoolError::Journal(e.to_string()));
-        if let Err(e) = journal(store.journal_insert(&journal_copy)) {
-            pool.remove(&added.hash);
-            return Err(e);
-        }
+        let journal = |e: StoreError| PoolError::Journal(e.to_string());
+        let ticket = match store.journal_insert(&journal_copy) {
+            Ok(ticket) => ticket,
+            Err(e) => {
+                pool.remove(&added.hash);
+                return Err(journal(e));
+            }
+        };
         for old in added.replaced.iter().chain(added.evicted.iter()) {
-            journal(store.journal_remove(old))?;
+            store.journal_remove(old).map_err(journal)?;
         }
         drop(pool);
+        // Durable before the caller hears the hash; concurrent submissions share the flush.
+        if let Err(e) = store.wait_durable(ticket) {
+            lock(&self.inner.pool).remove(&added.hash);
+            let _ = store.journal_remove(&added.hash);
+            return Err(journal(e));
+        }
         self.inner.pool_notify.notify_one();
         let _ = self.inner.new_txs.send(added.hash);
         tracing::debug!(target: "daisee::txpool", hash = %added.hash, %sender, "pooled transaction");

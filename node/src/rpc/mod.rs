@@ -1,6 +1,7 @@
 //! JSON-RPC over HTTP and WebSocket on one port (jsonrpsee): one file per namespace, answers
 //! shaped as go-ethereum's. Handlers reach the node only through its [`Node`] handle.
 
+mod batch;
 mod block_tag;
 mod clique;
 mod daisee;
@@ -110,9 +111,12 @@ pub async fn serve(
         .build();
     let cors = cors_layer(&options.cors)?;
     let middleware = tower::ServiceBuilder::new().option_layer(cors);
+    let batches = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+        .layer_fn(|service| batch::ConcurrentBatches::new(service, MAX_RESPONSE_BODY as usize));
     let server = Server::builder()
         .set_config(config)
         .set_http_middleware(middleware)
+        .set_rpc_middleware(batches)
         .build(options.addr)
         .await?;
     let bound = server.local_addr()?;

@@ -2,10 +2,13 @@
 //! and a changeset (the previous values, so the block can be reverted).
 
 use super::keys;
+use super::merkle::MerkleTrie;
+use super::tries::StateTries;
 use super::{AccountRecord, Store, StoreError};
 use crate::primitives::{
     rlp_ext::{address_at, append_u256, list, u256_at},
-    trie, Address, Bytes, B256, U256,
+    trie::EMPTY_ROOT_HASH,
+    Address, Bytes, B256, U256,
 };
 use rlp::RlpStream;
 use std::collections::BTreeMap;
@@ -38,6 +41,8 @@ pub struct PreparedState {
     pub state_root: B256,
     pub(crate) writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     pub(crate) changeset: Vec<u8>,
+    /// The tries of the new state, which become the head's when the block is committed.
+    pub(crate) tries: Option<StateTries>,
 }
 
 /// Previous values of what a block changed.
@@ -95,11 +100,12 @@ impl Changeset {
 }
 
 impl Store {
-    /// Resolves `diff` against the current head state.
+    /// Resolves `diff` against the current head state: only the changed accounts and slots are
+    /// read, and only the trie paths they touch are re-hashed.
     pub fn prepare(&self, diff: &StateDiff) -> Result<PreparedState, StoreError> {
         let mut writes = Vec::new();
         let mut changeset = Changeset::default();
-        let mut new_records: BTreeMap<Address, Option<AccountRecord>> = BTreeMap::new();
+        let mut tries = self.head_tries()?;
 
         for (hash, code) in &diff.codes {
             writes.push((keys::code(hash), Some(code.to_vec())));
@@ -107,54 +113,49 @@ impl Store {
         for (address, change) in &diff.accounts {
             let prior = self.account(address)?;
             changeset.accounts.push((*address, prior));
-            let existing = self.storage_slots(address)?;
             let wiped = change.wipe_storage || change.info.is_none();
-            let mut slots = if wiped { BTreeMap::new() } else { existing.clone() };
-            // Previous values of every slot that changes or disappears.
-            for (slot, value) in &existing {
-                if wiped || change.storage.contains_key(slot) {
+            let mut wiped_slots = BTreeMap::new();
+            if wiped {
+                // Every slot the account had goes, and is remembered for a revert.
+                wiped_slots = self.storage_slots(address)?;
+                for (slot, value) in &wiped_slots {
                     changeset.storage.push((*address, *slot, *value));
-                    if wiped {
-                        writes.push((keys::storage(address, slot), None));
-                    }
+                    writes.push((keys::storage(address, slot), None));
                 }
             }
-            if change.info.is_some() {
+            let prior_root = prior.map_or(EMPTY_ROOT_HASH, |p| p.storage_root);
+            let mut storage = None;
+            if change.info.is_some() && (wiped || !change.storage.is_empty()) {
+                let mut trie = if wiped {
+                    MerkleTrie::default()
+                } else {
+                    tries.storage_of(self, address, prior_root)?
+                };
                 for (slot, value) in &change.storage {
-                    if !existing.contains_key(slot) {
-                        changeset.storage.push((*address, *slot, U256::ZERO));
+                    let before = match wiped {
+                        true if wiped_slots.contains_key(slot) => None,
+                        true => Some(U256::ZERO),
+                        false => Some(self.storage(address, slot)?),
+                    };
+                    if let Some(before) = before {
+                        changeset.storage.push((*address, *slot, before));
                     }
+                    trie = StateTries::write_slot(&trie, slot, value);
                     let key = keys::storage(address, slot);
-                    if value.is_zero() {
-                        slots.remove(slot);
-                        writes.push((key, None));
-                    } else {
-                        slots.insert(*slot, *value);
-                        writes.push((key, Some(value.to_be_bytes_trimmed_vec())));
-                    }
+                    writes.push((key, (!value.is_zero()).then(|| value.to_be_bytes_trimmed_vec())));
                 }
+                storage = Some(trie);
             }
             let record = change.info.map(|(nonce, balance, code_hash)| AccountRecord {
                 nonce,
                 balance,
                 code_hash,
-                storage_root: match prior {
-                    Some(p) if !wiped && change.storage.is_empty() => p.storage_root,
-                    _ => trie::storage_root(slots.iter().map(|(k, v)| (*k, *v))),
-                },
+                storage_root: storage.as_ref().map_or(prior_root, MerkleTrie::root_hash),
             });
             writes.push((keys::account(address), record.map(|r| r.encoded())));
-            new_records.insert(*address, record);
+            tries.set_account(address, record.as_ref(), storage);
         }
-
-        let mut accounts = self.all_accounts()?;
-        for (address, record) in new_records {
-            match record {
-                Some(r) => accounts.insert(address, r),
-                None => accounts.remove(&address),
-            };
-        }
-        let state_root = trie::state_root(accounts.iter().map(|(a, r)| (*a, r.trie_account())));
-        Ok(PreparedState { state_root, writes, changeset: changeset.encoded() })
+        let state_root = tries.finish();
+        Ok(PreparedState { state_root, writes, changeset: changeset.encoded(), tries: Some(tries) })
     }
 }

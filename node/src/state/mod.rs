@@ -7,11 +7,18 @@ mod account;
 mod diff;
 mod history;
 mod keys;
+mod merkle;
 mod revm_db;
 mod store;
+mod tries;
 
 pub use account::AccountRecord;
 pub use diff::{AccountChange, PreparedState, StateDiff};
 pub use history::HISTORY_BLOCKS;
 pub use revm_db::StateView;
-pub use store::{Store, StoreError};
+pub use store::{JournalTicket, Store, StoreError};
+
+/// Builds the head state's tries from every account, as a start-up does; the root they give.
+pub fn rebuild_tries(store: &Store) -> Result<crate::primitives::B256, StoreError> {
+    tries::StateTries::rebuild(store).map(|t| t.root)
+}

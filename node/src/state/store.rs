@@ -2,6 +2,7 @@
 //! atomic batch, reverting the head block with its changeset, and the txpool's journal.
 
 use super::diff::{Changeset, PreparedState};
+use super::tries::StateTries;
 use super::{keys, AccountRecord};
 use crate::genesis::{ChainConfig, Genesis};
 use crate::primitives::{
@@ -10,8 +11,13 @@ use crate::primitives::{
 use rlp::RlpStream;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+mod group_commit;
 mod service_data;
+
+use group_commit::GroupCommit;
+pub use group_commit::JournalTicket;
 
 /// Why the store cannot do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +56,10 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
+    /// The head state's tries, when known (see `tries.rs`).
+    tries: Arc<Mutex<Option<StateTries>>>,
+    /// Group commit of journal writes.
+    durability: Arc<GroupCommit>,
 }
 
 impl Store {
@@ -57,14 +67,31 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(path).mode(sled::Mode::LowSpace).open()?;
         let tree = db.open_tree("chain")?;
-        Ok(Self { db, tree })
+        Ok(Self { db, tree, tries: Arc::default(), durability: Arc::default() })
     }
 
     /// A database that lives in memory and a temporary file, removed on drop.
     pub fn temporary() -> Result<Self, StoreError> {
         let db = sled::Config::new().temporary(true).open()?;
         let tree = db.open_tree("chain")?;
-        Ok(Self { db, tree })
+        Ok(Self { db, tree, tries: Arc::default(), durability: Arc::default() })
+    }
+
+    fn tries_cache(&self) -> MutexGuard<'_, Option<StateTries>> {
+        self.tries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The tries of the head state: the cached ones, or rebuilt from the accounts when the head
+    /// moved another way than through `commit_block` (start-up, revert).
+    pub(crate) fn head_tries(&self) -> Result<StateTries, StoreError> {
+        let head_root = self.head()?.state_root;
+        let mut cache = self.tries_cache();
+        if let Some(tries) = cache.as_ref().filter(|t| t.root == head_root) {
+            return Ok(tries.clone());
+        }
+        let tries = StateTries::rebuild(self)?;
+        *cache = Some(tries.clone());
+        Ok(tries)
     }
 
     /// Writes everything to disk.
@@ -329,6 +356,7 @@ impl Store {
         batch.insert(keys::numbered(keys::CHANGESET, block.header.number), prepared.changeset);
         self.put_block(&mut batch, block, receipts);
         self.tree.apply_batch(batch)?;
+        *self.tries_cache() = prepared.tries;
         self.flush()
     }
 
@@ -365,14 +393,22 @@ impl Store {
         batch.remove(keys::numbered(keys::CANONICAL, head.number));
         batch.insert(keys::meta("head"), head.parent_hash.as_slice());
         self.tree.apply_batch(batch)?;
+        *self.tries_cache() = None;
         self.flush()?;
         self.header(&head.parent_hash)?.ok_or_else(|| corrupt("parent", "missing"))
     }
 
-    /// Journals a local transaction so that it survives a restart until included.
-    pub fn journal_insert(&self, tx: &SignedTransaction) -> Result<(), StoreError> {
+    /// Journals a local transaction so that it survives a restart until included. The write is
+    /// durable once [`Store::wait_durable`] returns for the ticket given back.
+    pub fn journal_insert(&self, tx: &SignedTransaction) -> Result<JournalTicket, StoreError> {
         self.tree.insert(keys::hashed(keys::POOL_JOURNAL, &tx.hash()), tx.encoded())?;
-        self.flush()
+        Ok(self.durability.written())
+    }
+
+    /// Returns once the journal write of `ticket` is on disk. Concurrent callers share one flush
+    /// (group commit): the first flushes everything written so far, the others find it done.
+    pub fn wait_durable(&self, ticket: JournalTicket) -> Result<(), StoreError> {
+        self.durability.wait(ticket, || self.flush())
     }
 
     /// Drops a transaction from the journal (replaced or evicted).

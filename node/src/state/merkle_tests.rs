@@ -1,0 +1,109 @@
+//! The incremental trie against alloy-trie's hash builder, over random inserts and removals with
+//! keys crowded onto shared prefixes (extensions, short inline nodes, collapsing branches).
+
+use super::MerkleTrie;
+use crate::primitives::B256;
+use alloy_trie::{HashBuilder, Nibbles};
+use std::collections::BTreeMap;
+
+/// A small deterministic generator (xorshift64*), so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// A key whose first bytes come from a tiny alphabet, so keys share long prefixes.
+    fn key(&mut self) -> B256 {
+        let mut key = [0u8; 32];
+        let crowded = self.below(31) as usize;
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = if i < crowded {
+                [0x00, 0x01, 0x10][self.below(3) as usize]
+            } else {
+                self.next() as u8
+            };
+        }
+        B256::from(key)
+    }
+
+    fn value(&mut self) -> Vec<u8> {
+        let len = 1 + self.below(40) as usize;
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+fn reference_root(entries: &BTreeMap<B256, Vec<u8>>) -> B256 {
+    let mut builder = HashBuilder::default();
+    for (key, value) in entries {
+        builder.add_leaf(Nibbles::unpack(key), value);
+    }
+    builder.root()
+}
+
+#[test]
+fn empty_trie_has_the_empty_root() {
+    assert_eq!(MerkleTrie::default().root_hash(), reference_root(&BTreeMap::new()));
+    let key = B256::repeat_byte(7);
+    let gone = MerkleTrie::default().insert(&key, vec![1]).remove(&key);
+    assert_eq!(gone.root_hash(), reference_root(&BTreeMap::new()));
+}
+
+#[test]
+fn random_updates_match_alloy_trie_after_every_step() {
+    for seed in 1..=40u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut model = BTreeMap::new();
+        let mut trie = MerkleTrie::default();
+        for step in 0..150 {
+            let existing: Vec<B256> = model.keys().copied().collect();
+            match rng.below(4) {
+                0 if !existing.is_empty() => {
+                    let key = existing[rng.below(existing.len() as u64) as usize];
+                    model.remove(&key);
+                    trie = trie.remove(&key);
+                }
+                1 if !existing.is_empty() => {
+                    let key = existing[rng.below(existing.len() as u64) as usize];
+                    let value = rng.value();
+                    model.insert(key, value.clone());
+                    trie = trie.insert(&key, value);
+                }
+                2 => {
+                    // Removing an absent key changes nothing.
+                    let key = rng.key();
+                    if !model.contains_key(&key) {
+                        trie = trie.remove(&key);
+                    }
+                }
+                _ => {
+                    let (key, value) = (rng.key(), rng.value());
+                    model.insert(key, value.clone());
+                    trie = trie.insert(&key, value);
+                }
+            }
+            assert_eq!(trie.root_hash(), reference_root(&model), "seed {seed} step {step}");
+        }
+    }
+}
+
+#[test]
+fn an_update_leaves_the_previous_trie_untouched() {
+    let mut rng = Rng(99);
+    let entries: BTreeMap<B256, Vec<u8>> = (0..200).map(|_| (rng.key(), rng.value())).collect();
+    let before = MerkleTrie::from_entries(entries.clone());
+    let root = before.root_hash();
+    let (key, _) = entries.iter().next().expect("entries");
+    let after = before.insert(key, vec![0xff; 50]).remove(&rng.key());
+    assert_ne!(after.root_hash(), root);
+    assert_eq!(before.root_hash(), root);
+    assert_eq!(before.root_hash(), reference_root(&entries));
+}
