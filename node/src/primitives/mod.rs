@@ -3,6 +3,7 @@
 
 mod header;
 mod receipt;
+mod recover;
 pub(crate) mod rlp_ext;
 mod signature;
 mod transaction;

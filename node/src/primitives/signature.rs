@@ -74,6 +74,11 @@ impl Signature {
 
     /// Recovers the address that signed `hash`, accepting any `s` (as geth does for seals).
     pub fn recover_any_s(&self, hash: &B256) -> Result<Address, SignatureError> {
+        super::recover::recover_address(self, hash)
+    }
+
+    /// The same with k256 (the signing library), kept to check the fast path against.
+    pub fn recover_k256(&self, hash: &B256) -> Result<Address, SignatureError> {
         let sig =
             EcdsaSignature::from_scalars(self.r.to_be_bytes::<32>(), self.s.to_be_bytes::<32>())
                 .map_err(|_| SignatureError::Unrecoverable)?;

