@@ -4,6 +4,7 @@
 //! import by a second node (validate → recover → execute → roots → commit), with the machine,
 //! peak memory and bytes written per block.
 
+pub mod fixture;
 mod load;
 pub mod state_root;
 mod table;

@@ -35,7 +35,7 @@ pub struct StateDiff {
 
 /// A diff resolved against the store: the state root it leads to, the writes that apply it and
 /// the changeset that undoes it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct PreparedState {
     /// Root of the state after the block.
     pub state_root: B256,
