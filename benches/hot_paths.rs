@@ -1,7 +1,7 @@
 //! Criterion micro-benchmarks of block import's hot paths, one group each: RLP decode of a
 //! block, public-key recovery (libsecp256k1, the node's path, beside k256) and a block's senders,
 //! state roots (a full rebuild beside the incremental root of one block's changes), a revm call
-//! of `reportReading`, and the sled commit of a block. `cargo bench -p daisee-benches`; the
+//! of `reportReading`, the sled commit of a block, and the full import of a block. `cargo bench -p daisee-benches`; the
 //! end-to-end figures come from `daisee bench` and `benches/compare/run`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use daisee_contracts::Daisee;
 use daisee_node::bench::fixture::{first_block, Fixture};
 use daisee_node::bench::workload::{Workload, CHAIN_ID};
-use daisee_node::chain::{cores, recover_senders};
+use daisee_node::chain::{cores, recover_senders, Chain};
 use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
 use daisee_node::execution::{call, BlockContext, CallRequest};
 use daisee_node::primitives::{keccak256, trie, Address, Block, Bytes, U256};
@@ -163,5 +163,29 @@ fn sled_commit(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(hot_paths, rlp_decode, recovery, state_roots, revm_call, sled_commit);
+fn full_import(c: &mut Criterion) {
+    let fixture = reports();
+    let mut g = c.benchmark_group("import");
+    g.sample_size(20);
+    g.bench_function(
+        "block of 250 reportReading (validate, recover, execute, roots, commit)",
+        |b| {
+            b.iter_batched(
+                || {
+                    let store = Store::temporary().unwrap();
+                    store.init_genesis(&fixture.genesis).unwrap();
+                    Chain::open(store).unwrap()
+                },
+                |mut chain| {
+                    chain.import(&fixture.block, fixture.block.header.timestamp).unwrap();
+                    chain
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(hot_paths, rlp_decode, recovery, state_roots, revm_call, sled_commit, full_import);
 criterion_main!(hot_paths);

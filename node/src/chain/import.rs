@@ -103,9 +103,10 @@ impl Chain {
         if tx_root != header.transactions_root {
             return Err(mismatch("transactions root", header.transactions_root, tx_root));
         }
-        let senders = super::senders::recover_senders(&block.transactions, super::senders::cores())
-            .map_err(|(index, reason)| ImportError::BadSignature { index, reason })?;
-        let (receipts, diff) = self.execute(block, signer, &senders)?;
+        let (receipts, diff) =
+            super::senders::with_senders(&block.transactions, super::senders::cores(), |sender| {
+                self.execute(block, signer, sender)
+            })?;
         let gas_used = receipts.last().map_or(0, |r| r.cumulative_gas_used);
         if gas_used != header.gas_used {
             return Err(mismatch("gas used", header.gas_used, gas_used));
@@ -171,7 +172,7 @@ impl Chain {
         &self,
         block: &Block,
         signer: Address,
-        senders: &[Address],
+        sender: &dyn Fn(usize) -> Result<Address, (usize, String)>,
     ) -> Result<(Vec<Receipt>, StateDiff), ImportError> {
         let h = &block.header;
         let ctx = BlockContext {
@@ -185,9 +186,11 @@ impl Chain {
         };
         let mut executor = BlockExecutor::new(&self.store, &self.config, &ctx)
             .map_err(|source| ImportError::Transaction { index: 0, source })?;
-        for (index, (tx, sender)) in block.transactions.iter().zip(senders).enumerate() {
+        for (index, tx) in block.transactions.iter().enumerate() {
+            let from = sender(index)
+                .map_err(|(index, reason)| ImportError::BadSignature { index, reason })?;
             executor
-                .execute(tx, *sender)
+                .execute(tx, from)
                 .map_err(|source| ImportError::Transaction { index, source })?;
         }
         let (receipts, diff, _) = executor.finish();

@@ -102,3 +102,42 @@ fn bad_requests_get_clear_errors_and_the_node_keeps_serving() {
     assert_eq!(node.ok("eth_chainId", json!([])), json!("0x7a69"));
     assert_eq!(node.ok("eth_blockNumber", json!([])), json!("0x1"));
 }
+
+/// Batches run their calls concurrently: the answers still come in request order with their
+/// ids, a bad item gets its own error without spoiling the others, a notification gets no
+/// answer, and transactions of one sender sent in one batch in reverse nonce order all land.
+#[test]
+fn a_mixed_batch_is_answered_in_order_and_loses_nothing() {
+    let node = NodeProcess::start(&["dev", "--dev.no-meters"]);
+    let key = dev_key(5);
+    let to = Address::repeat_byte(2);
+    let txs: Vec<_> = (0..20u64)
+        .map(|nonce| signed(&key, 31337, nonce, to, U256::from(1), Bytes::new(), 21_000))
+        .collect();
+    let mut batch = vec![
+        json!({"jsonrpc": "2.0", "id": "first", "method": "eth_chainId", "params": []}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "eth_nope", "params": []}),
+        json!(42),
+        json!({"jsonrpc": "2.0", "method": "eth_blockNumber", "params": []}),
+    ];
+    batch.extend(txs.iter().rev().enumerate().map(|(i, tx)| {
+        json!({"jsonrpc": "2.0", "id": 100 + i, "method": "eth_sendRawTransaction", "params": [raw(tx)]})
+    }));
+    let (status, body) =
+        http_post(&node.rpc, serde_json::to_string(&batch).unwrap().as_bytes()).expect("answer");
+    assert_eq!(status, 200, "{body:.300}");
+    let answers: Vec<Value> = serde_json::from_str(&body).expect("a JSON array");
+    assert_eq!(answers.len(), batch.len() - 1, "the notification gets no answer: {body:.500}");
+    assert_eq!(answers[0]["id"], "first");
+    assert_eq!(answers[0]["result"], "0x7a69");
+    assert_eq!(answers[1]["error"]["code"], -32601, "unknown method");
+    assert_eq!(answers[2]["error"]["code"], -32600, "not a request");
+    for (i, (answer, tx)) in answers[3..].iter().zip(txs.iter().rev()).enumerate() {
+        assert_eq!(answer["id"], 100 + i, "answers keep the request order");
+        assert_eq!(answer["result"], json!(tx.hash()), "{answer}");
+    }
+    for tx in &txs {
+        let receipt = node.wait_receipt(&tx.hash(), std::time::Duration::from_secs(30));
+        assert_eq!(receipt["status"], "0x1");
+    }
+}
