@@ -154,7 +154,9 @@ fn sled_commit(c: &mut Criterion) {
                 (store, fixture.prepared.clone())
             },
             |(store, prepared)| {
-                store.commit_block(&fixture.block, &fixture.receipts, prepared).unwrap();
+                store
+                    .commit_block(&fixture.block, &fixture.receipts, &fixture.senders, prepared)
+                    .unwrap();
                 store
             },
             BatchSize::PerIteration,

@@ -6,7 +6,7 @@ use super::{err, BenchError};
 use crate::chain::Chain;
 use crate::genesis::Genesis;
 use crate::node::unix_now;
-use crate::primitives::{Block, PrivateKey, Receipt};
+use crate::primitives::{Address, Block, PrivateKey, Receipt};
 use crate::sealer::build_block;
 use crate::state::{PreparedState, Store};
 use crate::txpool::PoolTx;
@@ -22,6 +22,8 @@ pub struct Fixture {
     pub block: Block,
     /// Its receipts.
     pub receipts: Vec<Receipt>,
+    /// Its transactions' senders.
+    pub senders: Vec<Address>,
     /// Its state changes resolved against the genesis state, ready to commit.
     pub prepared: PreparedState,
 }
@@ -47,6 +49,7 @@ pub fn first_block(workload: Workload, accounts: usize, txs: usize) -> Result<Fi
         keys,
         block: built.block,
         receipts: built.receipts,
+        senders: built.senders,
         prepared: built.prepared,
     })
 }

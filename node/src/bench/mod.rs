@@ -174,7 +174,14 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
                 )));
             }
             chain
-                .insert_sealed(&built.block, &built.receipts, built.prepared, now, started)
+                .insert_sealed(
+                    &built.block,
+                    &built.receipts,
+                    &built.senders,
+                    built.prepared,
+                    now,
+                    started,
+                )
                 .map_err(err)?;
             if !is_setup {
                 seal_times.push(started.elapsed());

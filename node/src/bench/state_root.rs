@@ -91,7 +91,14 @@ pub fn measure(accounts: usize) -> Result<RootCost, BenchError> {
         let started = Instant::now();
         let built = build_block(&sealer, &keys[0], now, &transfers(first), None).map_err(err)?;
         sealer
-            .insert_sealed(&built.block, &built.receipts, built.prepared, now, started)
+            .insert_sealed(
+                &built.block,
+                &built.receipts,
+                &built.senders,
+                built.prepared,
+                now,
+                started,
+            )
             .map_err(err)?;
         blocks.push(built.block);
     }

@@ -103,7 +103,7 @@ impl Chain {
         if tx_root != header.transactions_root {
             return Err(mismatch("transactions root", header.transactions_root, tx_root));
         }
-        let (receipts, diff) =
+        let (receipts, diff, senders) =
             super::senders::with_senders(&block.transactions, super::senders::cores(), |sender| {
                 self.execute(block, signer, sender)
             })?;
@@ -123,7 +123,7 @@ impl Chain {
         if prepared.state_root != header.state_root {
             return Err(mismatch("state root", header.state_root, prepared.state_root));
         }
-        self.commit(block, &receipts, prepared)?;
+        self.commit(block, &receipts, &senders, prepared)?;
         log_block("imported block", block, started);
         Ok(Imported { hash, signer, receipts })
     }
@@ -134,6 +134,7 @@ impl Chain {
         &mut self,
         block: &Block,
         receipts: &[Receipt],
+        senders: &[Address],
         prepared: PreparedState,
         now: u64,
         started: Instant,
@@ -149,7 +150,7 @@ impl Chain {
             &self.snapshot,
             now,
         )?;
-        self.commit(block, receipts, prepared)?;
+        self.commit(block, receipts, senders, prepared)?;
         log_block("sealed block", block, started);
         Ok(())
     }
@@ -158,10 +159,11 @@ impl Chain {
         &mut self,
         block: &Block,
         receipts: &[Receipt],
+        senders: &[Address],
         prepared: PreparedState,
     ) -> Result<(), ImportError> {
         let snapshot = self.snapshot.apply(&block.header)?;
-        self.store.commit_block(block, receipts, prepared)?;
+        self.store.commit_block(block, receipts, senders, prepared)?;
         super::persist_snapshot(&self.store, &snapshot)?;
         self.head = block.header.clone();
         self.snapshot = snapshot;
@@ -173,7 +175,7 @@ impl Chain {
         block: &Block,
         signer: Address,
         sender: &dyn Fn(usize) -> Result<Address, (usize, String)>,
-    ) -> Result<(Vec<Receipt>, StateDiff), ImportError> {
+    ) -> Result<(Vec<Receipt>, StateDiff, Vec<Address>), ImportError> {
         let h = &block.header;
         let ctx = BlockContext {
             number: h.number,
@@ -186,15 +188,17 @@ impl Chain {
         };
         let mut executor = BlockExecutor::new(&self.store, &self.config, &ctx)
             .map_err(|source| ImportError::Transaction { index: 0, source })?;
+        let mut senders = Vec::with_capacity(block.transactions.len());
         for (index, tx) in block.transactions.iter().enumerate() {
             let from = sender(index)
                 .map_err(|(index, reason)| ImportError::BadSignature { index, reason })?;
+            senders.push(from);
             executor
                 .execute(tx, from)
                 .map_err(|source| ImportError::Transaction { index, source })?;
         }
         let (receipts, diff, _) = executor.finish();
-        Ok((receipts, diff))
+        Ok((receipts, diff, senders))
     }
 }
 

@@ -87,6 +87,9 @@ fn a_valid_block_imports_and_moves_the_state() {
         c.store().account(&Address::repeat_byte(0x77)).unwrap().unwrap().balance,
         U256::from(1000)
     );
+    // The senders are kept with the block, so lookups need not recover them again.
+    let stored = c.store().senders(&block.header.hash()).unwrap();
+    assert_eq!(stored, Some(vec![key(2).address()]));
     assert!(matches!(c.import(&block, unix_now()), Err(ImportError::AlreadyKnown(_))));
 }
 

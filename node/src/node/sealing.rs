@@ -80,7 +80,14 @@ impl Node {
             self.drop_invalid(&built.invalid)?;
             return Ok(None);
         }
-        chain.insert_sealed(&built.block, &built.receipts, built.prepared, now, started)?;
+        chain.insert_sealed(
+            &built.block,
+            &built.receipts,
+            &built.senders,
+            built.prepared,
+            now,
+            started,
+        )?;
         let new_head = chain.head().clone();
         drop(chain);
         self.after_new_head(&new_head)?;

@@ -1,7 +1,8 @@
 //! Recently asked-for blocks, decoded once for the RPC: a client polling the receipts of a block
 //! of 250 transactions would otherwise decode that block, its receipts and recover a sender 250
 //! times over. Keyed by block hash (a hash's block never changes, so a reorg needs no eviction);
-//! senders and receipts are resolved on first use.
+//! senders come from the store (kept at commit) or are recovered on first use, receipts are
+//! decoded on first use.
 
 use super::RpcError;
 use crate::node::Node;
@@ -69,7 +70,12 @@ impl BlockCache {
             return Ok(Some(hit.clone()));
         }
         let Some(block) = node.store().block(hash)? else { return Ok(None) };
-        let senders = (0..block.transactions.len()).map(|_| OnceLock::new()).collect();
+        // Senders stored with the block when it was committed; recovered on demand otherwise.
+        let stored = node.store().senders(hash)?.filter(|s| s.len() == block.transactions.len());
+        let senders = match stored {
+            Some(known) => known.into_iter().map(OnceLock::from).collect(),
+            None => (0..block.transactions.len()).map(|_| OnceLock::new()).collect(),
+        };
         let entry =
             Arc::new(CachedBlock { block, hash: *hash, receipts: OnceLock::new(), senders });
         let mut guard = self.lock();

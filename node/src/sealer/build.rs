@@ -35,6 +35,8 @@ pub(crate) struct Built {
     pub(crate) block: Block,
     pub(crate) receipts: Vec<Receipt>,
     pub(crate) prepared: PreparedState,
+    /// The included transactions' senders.
+    pub(crate) senders: Vec<Address>,
     /// Transactions left out because they are invalid on this head, with the reason.
     pub(crate) invalid: Vec<(B256, String)>,
 }
@@ -113,6 +115,7 @@ pub(crate) fn build_block(
     };
     let mut executor = BlockExecutor::new(chain.store(), chain.config(), &ctx)?;
     let mut transactions = Vec::new();
+    let mut senders = Vec::new();
     let mut invalid = Vec::new();
     let mut skipped_senders = HashSet::new();
     for candidate in candidates {
@@ -123,7 +126,10 @@ pub(crate) fn build_block(
             break;
         }
         match executor.execute(&candidate.tx, candidate.sender) {
-            Ok(_) => transactions.push((*candidate.tx).clone()),
+            Ok(_) => {
+                transactions.push((*candidate.tx).clone());
+                senders.push(candidate.sender);
+            }
             Err(ExecError::BlockGasExhausted { .. }) => {
                 skipped_senders.insert(candidate.sender);
             }
@@ -142,5 +148,5 @@ pub(crate) fn build_block(
     header.receipts_root = trie::receipts_root(&receipts);
     header.logs_bloom = block_bloom(&receipts);
     seal_header(&mut header, key)?;
-    Ok(Built { block: Block { header, transactions }, receipts, prepared, invalid })
+    Ok(Built { block: Block { header, transactions }, receipts, prepared, senders, invalid })
 }

@@ -16,6 +16,7 @@ pub(crate) const META: u8 = b'm';
 pub(crate) const POOL_JOURNAL: u8 = b'p';
 pub(crate) const TOTAL_DIFFICULTY: u8 = b'T';
 pub(crate) const CLIQUE_SNAPSHOT: u8 = b'S';
+pub(crate) const SENDERS: u8 = b'f';
 
 pub(crate) fn account(a: &Address) -> Vec<u8> {
     [&[ACCOUNT][..], a.as_slice()].concat()

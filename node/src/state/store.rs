@@ -193,7 +193,12 @@ impl Store {
         let config = serde_json::to_vec(&genesis.config).map_err(|e| corrupt("config", e))?;
         batch.insert(keys::meta("config"), config);
         batch.insert(keys::meta("genesis"), hash.as_slice());
-        self.put_block(&mut batch, &Block { header: header.clone(), transactions: vec![] }, &[]);
+        self.put_block(
+            &mut batch,
+            &Block { header: header.clone(), transactions: vec![] },
+            &[],
+            &[],
+        );
         self.tree.apply_batch(batch)?;
         self.flush()?;
         Ok(header)
@@ -278,6 +283,15 @@ impl Store {
         Ok(Some((hash, index)))
     }
 
+    /// The senders of a committed block's transactions, in order, when they were stored.
+    pub fn senders(&self, hash: &B256) -> Result<Option<Vec<Address>>, StoreError> {
+        let Some(raw) = self.get(&keys::hashed(keys::SENDERS, hash))? else { return Ok(None) };
+        if raw.len() % 20 != 0 {
+            return Err(corrupt("senders", "length not a multiple of 20"));
+        }
+        Ok(Some(raw.chunks(20).map(Address::from_slice).collect()))
+    }
+
     /// An account at the head state.
     pub fn account(&self, address: &Address) -> Result<Option<AccountRecord>, StoreError> {
         self.get(&keys::account(address))?
@@ -321,9 +335,19 @@ impl Store {
         Ok(out)
     }
 
-    fn put_block(&self, batch: &mut sled::Batch, block: &Block, receipts: &[Receipt]) {
+    fn put_block(
+        &self,
+        batch: &mut sled::Batch,
+        block: &Block,
+        receipts: &[Receipt],
+        senders: &[Address],
+    ) {
         let hash = block.header.hash();
         self.put_header_and_body(batch, block);
+        if !senders.is_empty() && senders.len() == block.transactions.len() {
+            let packed: Vec<u8> = senders.iter().flat_map(|a| a.0 .0).collect();
+            batch.insert(keys::hashed(keys::SENDERS, &hash), packed);
+        }
         let mut rs = RlpStream::new_list(receipts.len());
         for receipt in receipts {
             rs.append(&receipt.encoded());
@@ -338,12 +362,14 @@ impl Store {
         batch.insert(keys::meta("head"), hash.as_slice());
     }
 
-    /// Makes `block` the new head, with its receipts and the state `prepared` from its diff, in
-    /// one atomic batch; included transactions leave the pool journal in the same batch.
+    /// Makes `block` the new head, with its receipts, its transactions' `senders` (kept so that
+    /// lookups need not recover them again) and the state `prepared` from its diff, in one
+    /// atomic batch; included transactions leave the pool journal in the same batch.
     pub fn commit_block(
         &self,
         block: &Block,
         receipts: &[Receipt],
+        senders: &[Address],
         prepared: PreparedState,
     ) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
@@ -354,7 +380,7 @@ impl Store {
             }
         }
         batch.insert(keys::numbered(keys::CHANGESET, block.header.number), prepared.changeset);
-        self.put_block(&mut batch, block, receipts);
+        self.put_block(&mut batch, block, receipts, senders);
         self.tree.apply_batch(batch)?;
         *self.tries_cache() = prepared.tries;
         self.flush()

@@ -44,7 +44,7 @@ fn tamper(datadir: &std::path::Path, key: &PrivateKey) {
         };
         seal_header(&mut header, key).unwrap();
         let block = Block { header: header.clone(), transactions: vec![] };
-        store.commit_block(&block, &[], prepared).unwrap();
+        store.commit_block(&block, &[], &[], prepared).unwrap();
     }
     store.flush().unwrap();
 }
