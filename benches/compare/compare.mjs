@@ -123,32 +123,17 @@ async function runOnce(peer, port) {
     await sleep(1000);
     result.idleRssMb = rss(child.pid)[0] / 1024;
 
-    // Setup: Daisee.sol with accounts 1..5 as meters, deployed by account 0.
-    const artifact = JSON.parse(readFileSync(path.join(root, "evm-contracts/out/Daisee.json"), "utf8"));
-    const wallets = [0, 1, 2, 3, 4, 5].map((i) => ethers.HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`));
-    const meters = wallets.slice(1);
-    const latest = await rpc.call("eth_getBlockByNumber", ["latest", false]);
-    const fees = { maxFeePerGas: BigInt(latest.baseFeePerGas ?? 0) * 2n + 2_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
-    const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode);
-    const deployTx = await factory.getDeployTransaction(wallets[0].address, 0, meters.map((m) => m.address));
-    const nonce0 = BigInt(await rpc.call("eth_getTransactionCount", [wallets[0].address, "pending"]));
-    const rawDeploy = await wallets[0].signTransaction({ ...deployTx, ...fees, type: 2, chainId: CHAIN_ID, nonce: nonce0, gasLimit: 3_000_000n });
-    const deployed = await rpc.receipt(await rpc.call("eth_sendRawTransaction", [rawDeploy]));
-    if (deployed.status !== "0x1") throw new Error("deploy failed");
-    const daisee = new ethers.Contract(deployed.contractAddress, artifact.abi);
-
-    // N pre-signed setProduction, one lane per meter account.
-    const perLane = Math.ceil(TXS / meters.length);
-    const lanes = await Promise.all(meters.map(async (w, lane) => {
-      const first = BigInt(await rpc.call("eth_getTransactionCount", [w.address, "pending"]));
-      const count = Math.min(perLane, TXS - lane * perLane);
-      const out = [];
-      for (let k = 0; k < count; k++) {
-        const data = daisee.interface.encodeFunctionData("setProduction", [k + 1]);
-        out.push(await w.signTransaction({ to: deployed.contractAddress, data, ...fees, type: 2, chainId: CHAIN_ID, nonce: first + BigInt(k), gasLimit: 120_000n }));
-      }
-      return out;
-    }));
+    // Setup: Daisee.sol with accounts 1..5 as meters, deployed by account 0 (signed in advance:
+    // every peer starts a fresh chain where these accounts have sent nothing yet).
+    for (const w of wallets) {
+      const nonce = await rpc.call("eth_getTransactionCount", [w.address, "pending"]);
+      if (BigInt(nonce) !== 0n) throw new Error(`${peer}: ${w.address} has nonce ${nonce}, expected a fresh chain`);
+    }
+    const deployed = await rpc.receipt(await rpc.call("eth_sendRawTransaction", [signed.deploy]));
+    if (deployed.status !== "0x1" || deployed.contractAddress.toLowerCase() !== signed.contract.toLowerCase()) {
+      throw new Error(`${peer}: deploy failed`);
+    }
+    const lanes = signed.lanes;
 
     // Submit → last receipt.
     const t0 = performance.now();
@@ -196,11 +181,11 @@ async function runOnce(peer, port) {
     result.elapsedS = elapsed;
 
     // eth_call latency: productionOf(meter 1), one call at a time.
-    const data = daisee.interface.encodeFunctionData("productionOf", [meters[0].address]);
+    const data = iface.encodeFunctionData("productionOf", [wallets[1].address]);
     const lat = [];
     for (let i = 0; i < CALLS; i++) {
       const t = performance.now();
-      await rpc.call("eth_call", [{ to: deployed.contractAddress, data }, "latest"]);
+      await rpc.call("eth_call", [{ to: signed.contract, data }, "latest"]);
       lat.push(performance.now() - t);
     }
     lat.sort((a, b) => a - b);
@@ -219,10 +204,45 @@ async function runOnce(peer, port) {
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 
+// Every transaction is signed once, before any peer starts: signing 20,000 takes longer than the
+// peers keep an idle keep-alive connection open, and the same bytes then go to every peer.
+const artifact = JSON.parse(readFileSync(path.join(root, "evm-contracts/out/Daisee.json"), "utf8"));
+const iface = new ethers.Interface(artifact.abi);
+const wallets = [0, 1, 2, 3, 4, 5].map((i) => ethers.HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`));
+const signed = await (async () => {
+  // Fee cap far above any base fee these runs reach (full blocks raise it 12.5 % a block).
+  const fees = { maxFeePerGas: 500_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, type: 2, chainId: CHAIN_ID };
+  const meters = wallets.slice(1);
+  const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode);
+  const deployTx = await factory.getDeployTransaction(wallets[0].address, 0, meters.map((m) => m.address));
+  const deploy = await wallets[0].signTransaction({ ...deployTx, ...fees, nonce: 0, gasLimit: 3_000_000n });
+  const contract = ethers.getCreateAddress({ from: wallets[0].address, nonce: 0 });
+  const perLane = Math.ceil(TXS / meters.length);
+  const lanes = [];
+  for (const [lane, w] of meters.entries()) {
+    const count = Math.max(0, Math.min(perLane, TXS - lane * perLane));
+    const out = [];
+    for (let k = 0; k < count; k++) {
+      const data = iface.encodeFunctionData("setProduction", [k + 1]);
+      out.push(await w.signTransaction({ to: contract, data, ...fees, nonce: k, gasLimit: 120_000n }));
+    }
+    lanes.push(out);
+  }
+  return { deploy, contract, lanes };
+})();
+
 const runs = [];
 for (let round = 0; round < ROUNDS; round++) {
   for (const [i, peer] of PEERS.entries()) {
-    const r = await runOnce(peer, 18545 + i);
+    let r;
+    try {
+      r = await runOnce(peer, 18545 + i);
+    } catch (e) {
+      // A peer that fails or hangs is reported, and the comparison goes on.
+      process.stderr.write(`round ${round + 1} ${peer}: FAILED: ${e.message}${e.cause ? ` (${e.cause.code ?? e.cause.message})` : ""}\n`);
+      runs.push({ peer, failed: true, stalled: true, txPerS: 0 });
+      continue;
+    }
     process.stderr.write(`round ${round + 1} ${peer}: ${r.stalled ? `STALLED after ${r.mined}/${TXS}` : `${r.txPerS.toFixed(0)} tx/s`} (submitted in ${r.submitS.toFixed(2)} s), start ${r.startMs.toFixed(0)} ms, eth_call p50 ${r.callP50Ms?.toFixed(3)} ms\n`);
     runs.push(r);
   }
@@ -231,7 +251,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const summary = PEERS.map((peer) => {
   const mine = runs.filter((r) => r.peer === peer);
   const pick = (k) => median(mine.map((r) => r[k]).filter((v) => v !== undefined));
-  return { peer, runs: mine.length, stalls: mine.filter((r) => r.stalled).length, txPerS: pick("txPerS"), startMs: pick("startMs"), idleRssMb: pick("idleRssMb"), peakRssMb: pick("peakRssMb"), callP50Ms: pick("callP50Ms"), callP99Ms: pick("callP99Ms") };
+  return { peer, runs: mine.length, stalls: mine.filter((r) => r.stalled).length, failures: mine.filter((r) => r.failed).length, txPerS: pick("txPerS"), startMs: pick("startMs"), idleRssMb: pick("idleRssMb"), peakRssMb: pick("peakRssMb"), callP50Ms: pick("callP50Ms"), callP99Ms: pick("callP99Ms") };
 });
 
 if (args.json) {
