@@ -10,11 +10,12 @@ use alloy_sol_types::SolCall;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use daisee_contracts::Daisee;
 use daisee_node::bench::fixture::{first_block, Fixture};
-use daisee_node::bench::workload::{Workload, CHAIN_ID};
+use daisee_node::bench::state_root::{filler, genesis_with_accounts};
+use daisee_node::bench::workload::Workload;
 use daisee_node::chain::{cores, recover_senders, Chain};
-use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
+use daisee_node::community::DAISEE_ADDRESS;
 use daisee_node::execution::{call, BlockContext, CallRequest};
-use daisee_node::primitives::{keccak256, trie, Address, Block, Bytes, U256};
+use daisee_node::primitives::{trie, Address, Block, Bytes, U256};
 use daisee_node::state::{AccountChange, StateDiff, Store};
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -55,27 +56,10 @@ fn recovery(c: &mut Criterion) {
     g.finish();
 }
 
-/// A store whose state holds `n` funded accounts beside the benchmark accounts.
+/// A store whose state holds `n` filler accounts beside the benchmark accounts.
 fn store_with_accounts(n: usize) -> Store {
-    let keys = daisee_node::bench::workload::accounts(2);
-    let mut funds: Vec<(Address, U256)> = (0..n as u64)
-        .map(|i| (Address::from_slice(&keccak256(i.to_be_bytes())[12..]), U256::from(1)))
-        .collect();
-    funds.push((keys[0].address(), U256::from(1)));
-    let genesis = community_genesis(&CommunitySpec {
-        chain_id: CHAIN_ID,
-        period: 0,
-        epoch: 30_000,
-        signers: vec![keys[0].address()],
-        funds,
-        owner: keys[0].address(),
-        rate: U256::ZERO,
-        meters: vec![],
-        timestamp: 0,
-    })
-    .unwrap();
     let store = Store::temporary().unwrap();
-    store.init_genesis(&genesis).unwrap();
+    store.init_genesis(&genesis_with_accounts(n).unwrap()).unwrap();
     store
 }
 
@@ -86,8 +70,7 @@ fn state_roots(c: &mut Criterion) {
         let store = store_with_accounts(n);
         let accounts: Vec<_> = (0..n as u64)
             .map(|i| {
-                let address = Address::from_slice(&keccak256(i.to_be_bytes())[12..]);
-                (address, trie::TrieAccount { balance: U256::from(i), ..Default::default() })
+                (filler(i), trie::TrieAccount { balance: U256::from(i), ..Default::default() })
             })
             .collect();
         g.bench_function(format!("full rebuild, {n} accounts"), |b| {
@@ -95,7 +78,7 @@ fn state_roots(c: &mut Criterion) {
         });
         let mut diff = StateDiff::default();
         for i in 0..100u64 {
-            let address = Address::from_slice(&keccak256((i * 7).to_be_bytes())[12..]);
+            let address = filler(i * 7);
             let info = Some((1, U256::from(i + 2), trie::KECCAK_EMPTY));
             diff.accounts.insert(address, AccountChange { info, ..Default::default() });
         }

@@ -165,7 +165,8 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
             let take = pending.len().min(config.block_txs.max(1));
             let started = Instant::now();
             let now = unix_now();
-            let built = build_block(&chain, &keys[0], now, &pending[..take], None).map_err(err)?;
+            let mut built =
+                build_block(&chain, &keys[0], now, &pending[..take], None).map_err(err)?;
             let included = built.block.transactions.len();
             if included == 0 {
                 return Err(err(format!(
@@ -173,16 +174,7 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
                     built.invalid.first()
                 )));
             }
-            chain
-                .insert_sealed(
-                    &built.block,
-                    &built.receipts,
-                    &built.senders,
-                    built.prepared,
-                    now,
-                    started,
-                )
-                .map_err(err)?;
+            chain.insert_built(&mut built, now, started).map_err(err)?;
             if !is_setup {
                 seal_times.push(started.elapsed());
                 measured.push(blocks.len());

@@ -7,6 +7,7 @@
 use super::{err, BenchError, TempDir};
 use crate::chain::Chain;
 use crate::community::{community_genesis, CommunitySpec};
+use crate::genesis::Genesis;
 use crate::node::unix_now;
 use crate::primitives::{keccak256, Address, Bytes, Transaction, TxKind, TxType, U256};
 use crate::sealer::build_block;
@@ -33,17 +34,19 @@ pub struct RootCost {
     pub rebuild_ms: f64,
 }
 
-/// Measures a block of transfers on a state of `accounts` accounts.
-pub fn measure(accounts: usize) -> Result<RootCost, BenchError> {
+/// The `i`-th filler account of a large state.
+pub fn filler(i: u64) -> Address {
+    Address::from_slice(&keccak256(i.to_be_bytes())[12..])
+}
+
+/// A one-signer genesis whose state holds `accounts` filler accounts (1 wei each) beside the two
+/// funded benchmark accounts.
+pub fn genesis_with_accounts(accounts: usize) -> Result<Genesis, BenchError> {
     let keys = super::workload::accounts(2);
     let mut funds: Vec<(Address, U256)> =
         keys.iter().map(|k| (k.address(), U256::from(10u64).pow(U256::from(24)))).collect();
-    funds.extend(
-        (0..accounts).map(|i| {
-            (Address::from_slice(&keccak256((i as u64).to_be_bytes())[12..]), U256::from(1))
-        }),
-    );
-    let genesis = community_genesis(&CommunitySpec {
+    funds.extend((0..accounts as u64).map(|i| (filler(i), U256::from(1))));
+    community_genesis(&CommunitySpec {
         chain_id: super::workload::CHAIN_ID,
         period: 0,
         epoch: 30_000,
@@ -54,7 +57,13 @@ pub fn measure(accounts: usize) -> Result<RootCost, BenchError> {
         meters: vec![],
         timestamp: 0,
     })
-    .map_err(err)?;
+    .map_err(err)
+}
+
+/// Measures a block of transfers on a state of `accounts` accounts.
+pub fn measure(accounts: usize) -> Result<RootCost, BenchError> {
+    let keys = super::workload::accounts(2);
+    let genesis = genesis_with_accounts(accounts)?;
     let open = |name: &str| -> Result<(TempDir, Chain), BenchError> {
         let dir = TempDir::new(name)?;
         let store = Store::open(&dir.0).map_err(err)?;
@@ -89,17 +98,9 @@ pub fn measure(accounts: usize) -> Result<RootCost, BenchError> {
     for first in [0, BLOCK_TXS as u64] {
         let now = unix_now();
         let started = Instant::now();
-        let built = build_block(&sealer, &keys[0], now, &transfers(first), None).map_err(err)?;
-        sealer
-            .insert_sealed(
-                &built.block,
-                &built.receipts,
-                &built.senders,
-                built.prepared,
-                now,
-                started,
-            )
-            .map_err(err)?;
+        let mut built =
+            build_block(&sealer, &keys[0], now, &transfers(first), None).map_err(err)?;
+        sealer.insert_built(&mut built, now, started).map_err(err)?;
         blocks.push(built.block);
     }
     follower.import(&blocks[0], unix_now()).map_err(err)?;

@@ -128,6 +128,18 @@ impl Chain {
         Ok(Imported { hash, signer, receipts })
     }
 
+    /// [`Chain::insert_sealed`] for what [`crate::sealer::build_block`] built (its prepared state
+    /// is taken out of it).
+    pub(crate) fn insert_built(
+        &mut self,
+        built: &mut crate::sealer::Built,
+        now: u64,
+        started: Instant,
+    ) -> Result<(), ImportError> {
+        let prepared = std::mem::take(&mut built.prepared);
+        self.insert_sealed(&built.block, &built.receipts, &built.senders, prepared, now, started)
+    }
+
     /// Commits a block this node built and sealed itself: its header is checked again, its
     /// execution outcome is trusted (it was computed by [`crate::sealer`] on this head).
     pub(crate) fn insert_sealed(

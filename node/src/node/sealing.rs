@@ -72,7 +72,7 @@ impl Node {
             return Ok(None);
         }
         let vote = self.pick_vote(&chain);
-        let built = build_block(&chain, &key, timestamp, &candidates, vote)?;
+        let mut built = build_block(&chain, &key, timestamp, &candidates, vote)?;
         for (hash, reason) in &built.invalid {
             tracing::debug!(target: "daisee::sealer", %hash, "left out: {reason}");
         }
@@ -80,14 +80,7 @@ impl Node {
             self.drop_invalid(&built.invalid)?;
             return Ok(None);
         }
-        chain.insert_sealed(
-            &built.block,
-            &built.receipts,
-            &built.senders,
-            built.prepared,
-            now,
-            started,
-        )?;
+        chain.insert_built(&mut built, now, started)?;
         let new_head = chain.head().clone();
         drop(chain);
         self.after_new_head(&new_head)?;

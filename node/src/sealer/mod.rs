@@ -4,8 +4,8 @@
 
 mod build;
 
-pub(crate) use build::build_block;
 pub use build::BuildError;
+pub(crate) use build::{build_block, Built};
 
 use crate::node::Node;
 use std::time::Duration;
