@@ -191,8 +191,13 @@ async function runOnce(peer, port) {
     lat.sort((a, b) => a - b);
     result.callP50Ms = percentile(lat, 0.5);
     result.callP99Ms = percentile(lat, 0.99);
-    result.peakRssMb = rss(child.pid)[1] / 1024;
+  } catch (e) {
+    // A peer that fails or hangs is reported with what was measured, and the comparison goes on.
+    result.failed = `${e.message}${e.cause ? ` (${e.cause.code ?? e.cause.message})` : ""}`;
+    result.stalled = true;
+    result.txPerS = 0;
   } finally {
+    result.peakRssMb = rss(child.pid)[1] / 1024;
     child.kill("SIGTERM");
     const exited = await Promise.race([new Promise((r) => child.once("exit", () => r(true))), sleep(5000).then(() => false)]);
     if (!exited) child.kill("SIGKILL");
@@ -234,16 +239,9 @@ const signed = await (async () => {
 const runs = [];
 for (let round = 0; round < ROUNDS; round++) {
   for (const [i, peer] of PEERS.entries()) {
-    let r;
-    try {
-      r = await runOnce(peer, 18545 + i);
-    } catch (e) {
-      // A peer that fails or hangs is reported, and the comparison goes on.
-      process.stderr.write(`round ${round + 1} ${peer}: FAILED: ${e.message}${e.cause ? ` (${e.cause.code ?? e.cause.message})` : ""}\n`);
-      runs.push({ peer, failed: true, stalled: true, txPerS: 0 });
-      continue;
-    }
-    process.stderr.write(`round ${round + 1} ${peer}: ${r.stalled ? `STALLED after ${r.mined}/${TXS}` : `${r.txPerS.toFixed(0)} tx/s`} (submitted in ${r.submitS.toFixed(2)} s), start ${r.startMs.toFixed(0)} ms, eth_call p50 ${r.callP50Ms?.toFixed(3)} ms\n`);
+    const r = await runOnce(peer, 18545 + i);
+    if (r.failed) process.stderr.write(`round ${round + 1} ${peer}: FAILED: ${r.failed}\n`);
+    process.stderr.write(`round ${round + 1} ${peer}: ${r.stalled ? `STALLED after ${r.mined}/${TXS}` : `${r.txPerS.toFixed(0)} tx/s`} (submitted in ${r.submitS?.toFixed(2)} s), start ${r.startMs?.toFixed(0)} ms, eth_call p50 ${r.callP50Ms?.toFixed(3)} ms\n`);
     runs.push(r);
   }
 }
@@ -263,6 +261,7 @@ if (args.json) {
   console.log(row(["peer", "tx/s", "stalls", "start ms", "idle MiB", "peak MiB", "call p50 ms", "call p99 ms", "daisee ×"]));
   for (const s of summary) {
     const ratio = base && s.txPerS > 0 ? (base.txPerS / s.txPerS).toFixed(1) : s.peer === "daisee" ? "1.0" : "∞ (stall)";
-    console.log(row([s.peer, s.txPerS.toFixed(0), `${s.stalls}/${s.runs}`, s.startMs.toFixed(0), s.idleRssMb.toFixed(1), s.peakRssMb.toFixed(1), s.callP50Ms.toFixed(3), s.callP99Ms.toFixed(3), ratio]));
+    const f = (v, d) => (Number.isFinite(v) ? v.toFixed(d) : "-");
+    console.log(row([s.peer, f(s.txPerS, 0), `${s.stalls}/${s.runs}`, f(s.startMs, 0), f(s.idleRssMb, 1), f(s.peakRssMb, 1), f(s.callP50Ms, 3), f(s.callP99Ms, 3), ratio]));
   }
 }

@@ -3,6 +3,8 @@
 
 use super::ConsensusError;
 use crate::primitives::{keccak256, Address, Bytes, Header, PrivateKey, Signature, B256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// Bytes of signer vanity at the start of `extraData`.
 pub const EXTRA_VANITY: usize = 32;
@@ -35,8 +37,38 @@ pub fn seal_header(header: &mut Header, key: &PrivateKey) -> Result<(), Consensu
     Ok(())
 }
 
-/// The address that sealed `header`.
+/// Signers of recently seen headers, by header hash (seal included), as geth's `sigcache`: the
+/// head's signer is asked for by every `eth_call` on `latest`, by snapshots and by the RPC.
+const SIGNER_CACHE: usize = 4096;
+
+type SignerCache = (HashMap<B256, Address>, VecDeque<B256>);
+
+fn signer_cache() -> MutexGuard<'static, SignerCache> {
+    static CACHE: OnceLock<Mutex<SignerCache>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The address that sealed `header` (remembered for the last few thousand headers).
 pub fn recover_signer(header: &Header) -> Result<Address, ConsensusError> {
+    let hash = header.hash();
+    if let Some(signer) = signer_cache().0.get(&hash) {
+        return Ok(*signer);
+    }
+    let signer = recover_signer_uncached(header)?;
+    let mut guard = signer_cache();
+    let (map, order) = &mut *guard;
+    if map.insert(hash, signer).is_none() {
+        order.push_back(hash);
+        if order.len() > SIGNER_CACHE {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+    }
+    Ok(signer)
+}
+
+fn recover_signer_uncached(header: &Header) -> Result<Address, ConsensusError> {
     let extra = &header.extra_data;
     if extra.len() < EXTRA_VANITY + EXTRA_SEAL {
         return Err(ConsensusError::MissingSeal);

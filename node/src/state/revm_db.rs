@@ -56,11 +56,16 @@ impl DatabaseRef for StateView {
         if code_hash == KECCAK_EMPTY || code_hash == B256::ZERO {
             return Ok(Bytecode::default());
         }
+        if let Some(analysed) = self.store.analysed_code(&code_hash) {
+            return Ok(analysed);
+        }
         let code = self
             .store
             .code(&code_hash)?
             .ok_or_else(|| StoreError::Corrupt(format!("code {code_hash} missing")))?;
-        Ok(Bytecode::new_raw(code))
+        let analysed = Bytecode::new_raw(code);
+        self.store.remember_analysed_code(code_hash, analysed.clone());
+        Ok(analysed)
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StoreError> {

@@ -9,11 +9,13 @@ use crate::primitives::{
     rlp_ext::list, Address, Block, Bytes, Header, Receipt, SignedTransaction, B256, U256,
 };
 use rlp::RlpStream;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 mod group_commit;
+mod in_memory;
+mod journal;
 mod service_data;
 
 use group_commit::GroupCommit;
@@ -60,38 +62,39 @@ pub struct Store {
     tries: Arc<Mutex<Option<StateTries>>>,
     /// Group commit of journal writes.
     durability: Arc<GroupCommit>,
+    /// Contract code as revm runs it (jump destinations analysed), by code hash: code never
+    /// changes under its hash, and the same few contracts run in every block and `eth_call`.
+    analysed: Arc<Mutex<HashMap<B256, revm::bytecode::Bytecode>>>,
 }
+
+/// Contracts whose analysed code is kept (a community chain has a handful).
+const ANALYSED_CODES: usize = 256;
 
 impl Store {
     /// Opens (or creates) the database in `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(path).mode(sled::Mode::LowSpace).open()?;
         let tree = db.open_tree("chain")?;
-        Ok(Self { db, tree, tries: Arc::default(), durability: Arc::default() })
+        Ok(Self {
+            db,
+            tree,
+            tries: Arc::default(),
+            durability: Arc::default(),
+            analysed: Arc::default(),
+        })
     }
 
     /// A database that lives in memory and a temporary file, removed on drop.
     pub fn temporary() -> Result<Self, StoreError> {
         let db = sled::Config::new().temporary(true).open()?;
         let tree = db.open_tree("chain")?;
-        Ok(Self { db, tree, tries: Arc::default(), durability: Arc::default() })
-    }
-
-    fn tries_cache(&self) -> MutexGuard<'_, Option<StateTries>> {
-        self.tries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The tries of the head state: the cached ones, or rebuilt from the accounts when the head
-    /// moved another way than through `commit_block` (start-up, revert).
-    pub(crate) fn head_tries(&self) -> Result<StateTries, StoreError> {
-        let head_root = self.head()?.state_root;
-        let mut cache = self.tries_cache();
-        if let Some(tries) = cache.as_ref().filter(|t| t.root == head_root) {
-            return Ok(tries.clone());
-        }
-        let tries = StateTries::rebuild(self)?;
-        *cache = Some(tries.clone());
-        Ok(tries)
+        Ok(Self {
+            db,
+            tree,
+            tries: Arc::default(),
+            durability: Arc::default(),
+            analysed: Arc::default(),
+        })
     }
 
     /// Writes everything to disk.
@@ -422,40 +425,5 @@ impl Store {
         *self.tries_cache() = None;
         self.flush()?;
         self.header(&head.parent_hash)?.ok_or_else(|| corrupt("parent", "missing"))
-    }
-
-    /// Journals a local transaction so that it survives a restart until included. The write is
-    /// durable once [`Store::wait_durable`] returns for the ticket given back.
-    pub fn journal_insert(&self, tx: &SignedTransaction) -> Result<JournalTicket, StoreError> {
-        self.tree.insert(keys::hashed(keys::POOL_JOURNAL, &tx.hash()), tx.encoded())?;
-        Ok(self.durability.written())
-    }
-
-    /// Returns once the journal write of `ticket` is on disk. Concurrent callers share one flush
-    /// (group commit): the first flushes everything written so far, the others find it done.
-    pub fn wait_durable(&self, ticket: JournalTicket) -> Result<(), StoreError> {
-        self.durability.wait(ticket, || self.flush())
-    }
-
-    /// Drops a transaction from the journal (replaced or evicted).
-    pub fn journal_remove(&self, hash: &B256) -> Result<(), StoreError> {
-        self.tree.remove(keys::hashed(keys::POOL_JOURNAL, hash))?;
-        Ok(())
-    }
-
-    /// Every journaled transaction; undecodable entries are dropped with a warning.
-    pub fn journal_all(&self) -> Result<Vec<SignedTransaction>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.tree.scan_prefix([keys::POOL_JOURNAL]) {
-            let (k, v) = item?;
-            match SignedTransaction::decode(&v) {
-                Ok(tx) => out.push(tx),
-                Err(e) => {
-                    tracing::warn!(target: "daisee::store", "dropping unreadable journal entry: {e}");
-                    self.tree.remove(k)?;
-                }
-            }
-        }
-        Ok(out)
     }
 }
