@@ -6,6 +6,7 @@
 
 mod discipline;
 pub mod identity;
+mod lan;
 mod protocol;
 
 pub use protocol::{SyncRequest, SyncResponse};
@@ -16,7 +17,7 @@ use crate::primitives::{Block, PrivateKey, SignedTransaction, U256};
 use discipline::{Discipline, Traffic, Verdict};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{gossipsub, identify, mdns, request_response, Multiaddr, PeerId, Swarm};
+use libp2p::{gossipsub, identify, request_response, Multiaddr, PeerId, Swarm};
 use protocol::{Behaviour, BehaviourEvent, MAX_BLOCKS_PER_REQUEST, MAX_RESPONSE_BYTES};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -57,6 +58,7 @@ struct Net {
     connected: HashSet<PeerId>,
     syncing: HashSet<PeerId>,
     discipline: Discipline,
+    lan: lan::Lan,
 }
 
 /// Runs the network until `shutdown` turns true.
@@ -98,6 +100,7 @@ pub async fn run(
         connected: HashSet::new(),
         syncing: HashSet::new(),
         discipline: Discipline::default(),
+        lan: lan::Lan::default(),
     };
     net.dial_static();
     node.set_peer_count(0);
@@ -169,6 +172,20 @@ impl Net {
         }
     }
 
+    /// Dials a board found by mDNS on all its LAN addresses at once (one dial, so that a
+    /// failing address cannot block the others).
+    fn dial_lan(&mut self, peer: PeerId) {
+        if self.connected.contains(&peer) || self.is_banned(&peer) {
+            return;
+        }
+        let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+            .addresses(self.lan.addresses(&peer))
+            .build();
+        if let Err(e) = self.swarm.dial(opts) {
+            tracing::debug!(target: "daisee::net", %peer, "dial (mDNS): {e}");
+        }
+    }
+
     fn is_banned(&self, peer: &PeerId) -> bool {
         self.banned.get(peer).is_some_and(|until| Instant::now() < *until)
     }
@@ -208,6 +225,10 @@ impl Net {
     fn on_tick(&mut self) {
         self.banned.retain(|_, until| Instant::now() < *until);
         self.dial_static();
+        let lan: Vec<PeerId> = self.lan.peers().map(|(peer, _)| *peer).collect();
+        for peer in lan {
+            self.dial_lan(peer);
+        }
         let peers: Vec<PeerId> = self.connected.iter().copied().collect();
         for peer in peers {
             self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
@@ -264,11 +285,9 @@ impl Net {
                 self.syncing.remove(&peer_id);
                 self.discipline.forget(&peer_id);
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
-                for (peer, addr) in found {
-                    if !self.connected.contains(&peer) && !self.is_banned(&peer) {
-                        let _ = self.swarm.dial(addr.with_p2p(peer).unwrap_or_else(|a| a));
-                    }
+            SwarmEvent::Behaviour(BehaviourEvent::Mdns(event)) => {
+                for peer in self.lan.on_event(event) {
+                    self.dial_lan(peer);
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
