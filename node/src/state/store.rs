@@ -73,20 +73,15 @@ const ANALYSED_CODES: usize = 256;
 impl Store {
     /// Opens (or creates) the database in `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(path).mode(sled::Mode::LowSpace).open()?;
-        let tree = db.open_tree("chain")?;
-        Ok(Self {
-            db,
-            tree,
-            tries: Arc::default(),
-            durability: Arc::default(),
-            analysed: Arc::default(),
-        })
+        Self::from_db(sled::Config::new().path(path).mode(sled::Mode::LowSpace).open()?)
     }
 
     /// A database that lives in memory and a temporary file, removed on drop.
     pub fn temporary() -> Result<Self, StoreError> {
-        let db = sled::Config::new().temporary(true).open()?;
+        Self::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
         let tree = db.open_tree("chain")?;
         Ok(Self {
             db,
