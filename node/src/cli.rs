@@ -125,6 +125,14 @@ pub struct HttpArgs {
     /// Origins allowed to call from browsers (CORS), comma-separated; `*` for any.
     #[arg(long = "http.corsdomain", value_delimiter = ',')]
     pub http_cors: Option<Vec<String>>,
+    /// Serves the community dashboard on the HTTP port, at `/` (on by default in dev;
+    /// `--dashboard=false` turns it off).
+    #[arg(long = "dashboard", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub dashboard: Option<bool>,
+    /// Lets the dashboard pay for purchases from the node's unlocked accounts (always in dev).
+    /// Anyone who can reach the HTTP port can then spend from them, as over JSON-RPC.
+    #[arg(long = "dashboard.buy")]
+    pub dashboard_buy: bool,
     /// Enables a WebSocket server on its own port (the HTTP port serves WebSocket too).
     #[arg(long = "ws")]
     pub ws: bool,

@@ -16,6 +16,8 @@
 //! port = 8545
 //! api = ["eth", "net", "web3"]
 //! corsdomain = ["http://localhost:3000"]
+//! dashboard = true        # the community dashboard at http://<addr>:<port>/
+//! dashboard_buy = false   # let it pay from the unlocked accounts
 //!
 //! [ws]
 //! enabled = false
@@ -70,6 +72,9 @@ struct ServerConfig {
     port: Option<u16>,
     api: Option<Vec<String>>,
     corsdomain: Option<Vec<String>>,
+    dashboard: Option<bool>,
+    #[serde(default)]
+    dashboard_buy: bool,
 }
 
 /// Reads a config file; relative paths in it are taken from the file's folder.
@@ -108,6 +113,8 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
             http_port: flags.http.http_port.or(file.http.port),
             http_api: flags.http.http_api.or(file.http.api),
             http_cors: flags.http.http_cors.or(file.http.corsdomain),
+            dashboard: flags.http.dashboard.or(file.http.dashboard),
+            dashboard_buy: flags.http.dashboard_buy || file.http.dashboard_buy,
             ws: flags.http.ws || file.ws.enabled,
             ws_addr: flags.http.ws_addr.or(file.ws.addr),
             ws_port: flags.http.ws_port.or(file.ws.port),

@@ -15,6 +15,7 @@ pub mod bench;
 pub mod chain;
 pub mod community;
 pub mod consensus;
+pub mod dashboard;
 pub mod execution;
 pub mod genesis;
 pub mod meter;

@@ -12,6 +12,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use cli::{AccountCommand, BenchArgs, Cli, Command, DevArgs, GenesisArgs, RunArgs};
 use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
+use daisee_node::dashboard::DashboardOptions;
 use daisee_node::genesis::Genesis;
 use daisee_node::node::{unix_now, NodeConfig};
 use daisee_node::state::Store;
@@ -159,7 +160,8 @@ fn net_config(
     }))
 }
 
-/// The servers the flags ask for. In dev, HTTP is on and serves every namespace by default.
+/// The servers the flags ask for. In dev, HTTP is on and serves every namespace and the
+/// dashboard by default; `--dashboard` turns HTTP on for `run` too.
 fn serve_plan(
     args: &cli::HttpArgs,
     dev: bool,
@@ -171,11 +173,15 @@ fn serve_plan(
     };
     let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut servers = Vec::new();
-    if dev || args.http {
+    if dev || args.http || args.dashboard == Some(true) {
         servers.push(daisee_node::rpc::ServerOptions {
             addr: SocketAddr::new(args.http_addr.unwrap_or(local), args.http_port.unwrap_or(8545)),
             apis: apis(&args.http_api),
             cors: args.http_cors.clone().unwrap_or_default(),
+            dashboard: args
+                .dashboard
+                .unwrap_or(dev)
+                .then_some(DashboardOptions { unlocked_buy: dev || args.dashboard_buy }),
         });
     }
     if args.ws {
@@ -185,6 +191,7 @@ fn serve_plan(
                 addr,
                 apis: apis(&args.ws_api),
                 cors: vec![],
+                dashboard: None,
             });
         }
     }

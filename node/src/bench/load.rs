@@ -83,6 +83,7 @@ pub(super) fn submit_to_receipt(
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         apis: vec!["eth".into()],
         cors: vec![],
+        dashboard: None,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (handle, addr) =

@@ -93,6 +93,9 @@ pub struct SensorStatus {
     pub direction: Direction,
     /// Last sample, unix ms.
     pub last_sample_ms: Option<u64>,
+    /// How long ago the last sample was taken, ms, on the sensor's clock (the wall clock for a
+    /// radio sensor, the simulated one for a simulated household).
+    pub last_sample_age_ms: Option<u64>,
     /// Last power, W.
     pub last_power_w: Option<u16>,
     /// Last battery, mV.
@@ -189,6 +192,10 @@ impl Running {
                 .map(|((sensor, state), battery)| SensorStatus {
                     direction: sensor.direction,
                     last_sample_ms: state.integrator.last.map(|(t, _)| t),
+                    last_sample_age_ms: state
+                        .integrator
+                        .last
+                        .map(|(t, _)| sensor.source.now_ms().saturating_sub(t)),
                     last_power_w: state.integrator.last.map(|(_, p)| p),
                     battery_mv: *battery,
                     last_interval_compat_sum_watts: state.last_compat_sum_w,

@@ -57,6 +57,8 @@ pub struct ServerOptions {
     pub apis: Vec<String>,
     /// Origins allowed by CORS (`*` for any); empty: no CORS headers.
     pub cors: Vec<String>,
+    /// Serves the community dashboard under `/` and `/dashboard/` too.
+    pub dashboard: Option<crate::dashboard::DashboardOptions>,
 }
 
 /// Every method of the namespaces in `apis` (unknown names are an error).
@@ -111,7 +113,8 @@ pub async fn serve(
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))
         .build();
     let cors = cors_layer(&options.cors)?;
-    let middleware = tower::ServiceBuilder::new().option_layer(cors);
+    let dashboard = options.dashboard.as_ref().map(crate::dashboard::DashboardLayer::new);
+    let middleware = tower::ServiceBuilder::new().option_layer(cors).option_layer(dashboard);
     let batches = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
         .layer_fn(|service| batch::ConcurrentBatches::new(service, MAX_RESPONSE_BODY as usize));
     let server = Server::builder()
@@ -123,6 +126,9 @@ pub async fn serve(
     let bound = server.local_addr()?;
     let module = module(node, &options.apis).map_err(std::io::Error::other)?;
     tracing::info!(target: "daisee::rpc", apis = %options.apis.join(","), "JSON-RPC on http://{bound} and ws://{bound}");
+    if options.dashboard.is_some() {
+        tracing::info!(target: "daisee::rpc", "dashboard on http://{bound}/");
+    }
     Ok((server.start(module), bound))
 }
 

@@ -1,0 +1,65 @@
+// Charts with uPlot (vendored, pinned: vendor/uplot-1.6.32): created once per container and fed
+// new data at each refresh, sized to their container (phones included).
+
+const uPlot = globalThis.uPlot;
+const charts = new WeakMap();
+
+const COLORS = ['#2e9d5b', '#f2b705', '#3a7bd5', '#8e5bd5', '#d55b8e', '#5bc8d5', '#9d8e2e', '#555'];
+export const PRODUCTION = '#2e9d5b';
+export const CONSUMPTION = '#e0662d';
+
+const width = (el) => Math.max(260, el.clientWidth || 600);
+
+function draw(el, options, data) {
+  let chart = charts.get(el);
+  const key = JSON.stringify(options.series.map((s) => s.label));
+  if (chart && chart.key === key) {
+    chart.plot.setData(data);
+    if (chart.plot.width !== width(el)) chart.plot.setSize({ width: width(el), height: options.height });
+    return;
+  }
+  if (chart) chart.plot.destroy();
+  el.textContent = '';
+  const plot = new uPlot({ ...options, width: width(el) }, data, el);
+  charts.set(el, { plot, key });
+}
+
+const bars = (size) => uPlot.paths.bars({ size: [size, 60], align: 0 });
+const whAxis = { values: (u, ticks) => ticks.map((v) => (v >= 1000 ? `${(v / 1000).toFixed(1)} kWh` : `${v} Wh`)), size: 64 };
+
+/** Production and consumption of one household, as bars per interval. */
+export function householdChart(el, series, labels) {
+  const xs = series.map((r) => r.intervalEnd);
+  draw(el, {
+    height: 220,
+    series: [
+      {},
+      { label: labels.production, stroke: PRODUCTION, fill: PRODUCTION + 'aa', paths: bars(0.45), points: { show: false } },
+      { label: labels.consumption, stroke: CONSUMPTION, fill: CONSUMPTION + 'aa', paths: bars(0.45), points: { show: false } },
+    ],
+    axes: [{}, whAxis],
+    bands: [],
+  }, [xs, series.map((r) => Number(r.produced)), series.map((r) => -Number(r.consumed))]);
+  el.dataset.points = String(xs.length);
+}
+
+/** The community: production stacked per household (areas), total consumption (a line). */
+export function communityChart(el, community, names, labels) {
+  const { ends, produced, consumed } = community;
+  const stacked = [];
+  let running = ends.map(() => 0);
+  for (const row of produced) {
+    running = running.map((v, i) => v + row[i]);
+    stacked.push(running);
+  }
+  const series = [{}];
+  const bands = [];
+  stacked.forEach((_, i) => {
+    const color = COLORS[i % COLORS.length];
+    series.push({ label: names[i], stroke: color, fill: color + '88', points: { show: false } });
+    if (i > 0) bands.push({ series: [i + 1, i], fill: color + '88' });
+  });
+  series.push({ label: labels.consumption, stroke: CONSUMPTION, width: 2, points: { show: false } });
+  draw(el, { height: 260, series, bands, axes: [{}, whAxis] }, [ends, ...stacked, consumed]);
+  el.dataset.points = String(ends.length);
+}

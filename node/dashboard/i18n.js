@@ -1,0 +1,102 @@
+// English and French (the 2016 community spoke French). The language is the browser's unless
+// the user picked one, which is remembered.
+
+const STRINGS = {
+  en: {
+    title: 'Daisee — energy community',
+    nav_home: 'Home', nav_community: 'Community', nav_chain: 'Chain', nav_buy: 'Buy',
+    household: 'Household', choose_household: 'Choose a household',
+    produced_today: 'Produced today', consumed_today: 'Consumed today',
+    surplus: 'Surplus now', deficit: 'Deficit now', balanced: 'Balanced',
+    sold: 'Sold (24 h)', bought: 'Bought (24 h)', received: 'received', paid: 'paid',
+    total_produced: 'Produced in all', total_consumed: 'Consumed in all',
+    last_reading: 'Last reading', battery: 'Sensor battery', not_this_board: 'not a meter of this board',
+    ago: 'ago', interval_end: 'interval to',
+    last_24h: 'Last 24 h, per interval', production: 'Production', consumption: 'Consumption',
+    no_readings: 'No readings yet: the meters report every interval.',
+    meters: 'Households', address: 'Household', net: 'Net balance',
+    community_chart: 'Community production (stacked per household) and consumption',
+    trades: 'Trades', buyer: 'Buyer', seller: 'Seller', energy: 'Energy', price_paid: 'Price paid',
+    block: 'Block', time: 'Time', no_trades: 'No trades in the last 24 h.', rate: 'Rate',
+    head: 'Head', hash: 'Hash', age: 'Age', block_time: 'Block time', peers: 'Peers',
+    pending: 'Pending transactions', signers: 'Signers', signer: 'Signer', share: 'Share of the last blocks',
+    healthy: 'Chain is healthy', stale: 'Chain is stale: no new block for', in_turn: 'In turn',
+    unavailable: 'not served by this node',
+    buy_title: 'Buy energy from a neighbour', buy_as: 'Buy as', buy_from: 'From',
+    amount: 'Amount (Wh)', price: 'Price', pay: 'Pay', paying: 'Sending…', waiting: 'Waiting for a block…',
+    with_wallet: 'with your wallet', with_node: 'with the node’s unlocked account',
+    read_only: 'Read-only: no wallet in this browser and this node does not pay from its accounts (start it with --dashboard.buy, or use a wallet such as MetaMask).',
+    no_sellers: 'Nobody has surplus energy right now.',
+    bought_ok: 'Bought {energy} from {seller} for {price} in block {block}.',
+    err_surplus: 'Insufficient surplus: {seller} has only {available} to sell.',
+    err_funds: 'Insufficient funds: {buyer} has {balance}, the purchase needs {needed} with fees.',
+    err_rejected: 'Rejected in the wallet.',
+    err_amount: 'Enter a whole number of Wh above zero.',
+    err_not_meter: 'The seller is not a registered household.',
+    err_wrong_chain: 'The wallet is on chain {wallet}, this community is chain {node}.',
+    err_failed: 'The purchase failed: {reason}',
+    err_reverted: 'The transaction was mined but reverted (block {block}).',
+    live_ws: 'live', live_poll: 'polling', offline: 'node unreachable',
+    as_of_block: 'as of block', you: 'this board',
+  },
+  fr: {
+    title: 'Daisee — communauté d’énergie',
+    nav_home: 'Foyer', nav_community: 'Communauté', nav_chain: 'Chaîne', nav_buy: 'Acheter',
+    household: 'Foyer', choose_household: 'Choisir un foyer',
+    produced_today: 'Produit aujourd’hui', consumed_today: 'Consommé aujourd’hui',
+    surplus: 'Excédent', deficit: 'Déficit', balanced: 'À l’équilibre',
+    sold: 'Vendu (24 h)', bought: 'Acheté (24 h)', received: 'reçus', paid: 'payés',
+    total_produced: 'Production totale', total_consumed: 'Consommation totale',
+    last_reading: 'Dernière mesure', battery: 'Pile du capteur', not_this_board: 'compteur d’une autre carte',
+    ago: 'il y a', interval_end: 'intervalle jusqu’à',
+    last_24h: 'Dernières 24 h, par intervalle', production: 'Production', consumption: 'Consommation',
+    no_readings: 'Pas encore de mesure : les compteurs envoient à chaque intervalle.',
+    meters: 'Foyers', address: 'Foyer', net: 'Solde net',
+    community_chart: 'Production de la communauté (empilée par foyer) et consommation',
+    trades: 'Échanges', buyer: 'Acheteur', seller: 'Vendeur', energy: 'Énergie', price_paid: 'Prix payé',
+    block: 'Bloc', time: 'Heure', no_trades: 'Aucun échange ces dernières 24 h.', rate: 'Tarif',
+    head: 'Tête', hash: 'Empreinte', age: 'Âge', block_time: 'Temps de bloc', peers: 'Pairs',
+    pending: 'Transactions en attente', signers: 'Signataires', signer: 'Signataire', share: 'Part des derniers blocs',
+    healthy: 'La chaîne est en bonne santé', stale: 'La chaîne est figée : aucun bloc depuis', in_turn: 'À son tour',
+    unavailable: 'non servi par ce nœud',
+    buy_title: 'Acheter de l’énergie à un voisin', buy_as: 'Acheter en tant que', buy_from: 'Auprès de',
+    amount: 'Quantité (Wh)', price: 'Prix', pay: 'Payer', paying: 'Envoi…', waiting: 'En attente d’un bloc…',
+    with_wallet: 'avec votre portefeuille', with_node: 'avec le compte déverrouillé du nœud',
+    read_only: 'Lecture seule : pas de portefeuille dans ce navigateur et ce nœud ne paie pas depuis ses comptes (lancez-le avec --dashboard.buy, ou utilisez un portefeuille comme MetaMask).',
+    no_sellers: 'Personne n’a d’excédent pour l’instant.',
+    bought_ok: '{energy} achetés à {seller} pour {price} dans le bloc {block}.',
+    err_surplus: 'Excédent insuffisant : {seller} n’a que {available} à vendre.',
+    err_funds: 'Fonds insuffisants : {buyer} a {balance}, l’achat demande {needed} avec les frais.',
+    err_rejected: 'Refusé dans le portefeuille.',
+    err_amount: 'Entrez un nombre entier de Wh supérieur à zéro.',
+    err_not_meter: 'Le vendeur n’est pas un foyer enregistré.',
+    err_wrong_chain: 'Le portefeuille est sur la chaîne {wallet}, cette communauté est la chaîne {node}.',
+    err_failed: 'L’achat a échoué : {reason}',
+    err_reverted: 'La transaction a été minée mais annulée (bloc {block}).',
+    live_ws: 'en direct', live_poll: 'interrogation', offline: 'nœud injoignable',
+    as_of_block: 'au bloc', you: 'cette carte',
+  },
+};
+
+let current = localStorage.getItem('daisee.lang') || (navigator.language || 'en').slice(0, 2);
+if (!STRINGS[current]) current = 'en';
+
+/** The current language code. */
+export const lang = () => current;
+
+/** Switches language (remembered). */
+export function setLang(code) {
+  if (STRINGS[code]) {
+    current = code;
+    localStorage.setItem('daisee.lang', code);
+  }
+}
+
+/** The text for `key`, with `{name}` placeholders filled from `values`. */
+export function t(key, values = {}) {
+  const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? '');
+}
+
+/** Every language's keys, for the test that checks none is missing. */
+export const LANGUAGES = Object.keys(STRINGS);

@@ -1,0 +1,93 @@
+// Home: one household at a glance — today's production and consumption, surplus or deficit now,
+// what it sold and bought in the last 24 h and for how much, its sensor, and a chart per interval.
+
+import { t } from '../i18n.js';
+import { energy, ether, age, clock, esc, short } from '../format.js';
+import { householdChart } from '../charts.js';
+
+export function mount(el) {
+  el.innerHTML = `
+    <div class="toolbar">
+      <label>${t('household')} <select id="household" data-testid="household"></select></label>
+      <code id="household-address"></code>
+    </div>
+    <div class="cards">
+      <div class="card prod"><h3>${t('produced_today')}</h3><p class="big" data-testid="produced-today"></p></div>
+      <div class="card cons"><h3>${t('consumed_today')}</h3><p class="big" data-testid="consumed-today"></p></div>
+      <div class="card"><h3 id="net-label"></h3><p class="big" data-testid="net"></p></div>
+      <div class="card"><h3>${t('sold')}</h3><p class="big" data-testid="sold-wh"></p><p data-testid="sold-wei"></p></div>
+      <div class="card"><h3>${t('bought')}</h3><p class="big" data-testid="bought-wh"></p><p data-testid="bought-wei"></p></div>
+      <div class="card"><h3>${t('last_reading')}</h3><p class="big" data-testid="last-reading"></p><p data-testid="last-interval"></p><p data-testid="battery"></p></div>
+    </div>
+    <section class="panel">
+      <h2>${t('last_24h')}</h2>
+      <div class="legend"><span class="dot prod"></span>${t('production')} <span class="dot cons"></span>${t('consumption')}</div>
+      <div id="home-chart" class="chart" data-testid="home-chart"></div>
+      <p class="empty" id="home-empty" hidden>${t('no_readings')}</p>
+    </section>
+    <div class="cards small">
+      <div class="card"><h3>${t('total_produced')}</h3><p data-testid="total-produced"></p></div>
+      <div class="card"><h3>${t('total_consumed')}</h3><p data-testid="total-consumed"></p></div>
+    </div>`;
+  el.querySelector('#household').addEventListener('change', (e) => {
+    ctxRef.household = e.target.value;
+    ctxRef.rerender();
+  });
+}
+
+let ctxRef = null;
+
+/** Sets the text and the raw value (for tests and copy-paste) of one figure. */
+export function figure(el, id, text, raw) {
+  const node = el.querySelector(`[data-testid="${id}"]`);
+  node.textContent = text;
+  node.dataset.value = String(raw);
+}
+
+export function update(el, ctx) {
+  ctxRef = ctx;
+  const { model } = ctx;
+  const selected = ctx.household;
+  const select = el.querySelector('#household');
+  const options = model.snapshot.households
+    .map((h) => `<option value="${h.address}" ${h.address === selected ? 'selected' : ''}>${esc(ctx.nameOf(h.address))} · ${short(h.address)}</option>`)
+    .join('');
+  if (select.dataset.options !== options) {
+    select.innerHTML = options;
+    select.dataset.options = options;
+  }
+  if (!selected) return;
+  select.value = selected;
+  const h = model.household(selected);
+  el.querySelector('#household-address').textContent = selected;
+  el.dataset.household = selected;
+  el.dataset.dayStart = String(h.dayStart);
+  figure(el, 'produced-today', energy(h.producedToday), h.producedToday);
+  figure(el, 'consumed-today', energy(h.consumedToday), h.consumedToday);
+  const net = h.state.net;
+  el.querySelector('#net-label').textContent = net > 0n ? t('surplus') : net < 0n ? t('deficit') : t('balanced');
+  const netCard = el.querySelector('[data-testid="net"]');
+  netCard.classList.toggle('good', net > 0n);
+  netCard.classList.toggle('bad', net < 0n);
+  figure(el, 'net', energy(net < 0n ? -net : net), net);
+  figure(el, 'sold-wh', energy(h.soldWh), h.soldWh);
+  figure(el, 'sold-wei', `${ether(h.soldWei)} ${t('received')}`, h.soldWei);
+  figure(el, 'bought-wh', energy(h.boughtWh), h.boughtWh);
+  figure(el, 'bought-wei', `${ether(h.boughtWei)} ${t('paid')}`, h.boughtWei);
+  figure(el, 'total-produced', energy(h.state.produced), h.state.produced);
+  figure(el, 'total-consumed', energy(h.state.consumed), h.state.consumed);
+  lastReading(el, h);
+  el.querySelector('#home-empty').hidden = h.series.length > 0;
+  householdChart(el.querySelector('#home-chart'), h.series, { production: t('production'), consumption: t('consumption') });
+}
+
+function lastReading(el, h) {
+  const ages = (h.own?.sensors || []).map((s) => s.lastSampleAgeMs).filter((a) => a != null);
+  const batteries = (h.own?.sensors || []).map((s) => s.batteryMv).filter(Boolean);
+  const interval = h.state.lastInterval ? `${t('interval_end')} ${clock(h.state.lastInterval)}` : '—';
+  figure(el, 'last-interval', interval, h.state.lastInterval);
+  const newest = ages.length ? Math.min(...ages) : null;
+  figure(el, 'last-reading', newest === null ? '—' : `${age(newest / 1000)}`, newest ?? '');
+  const battery = batteries.length ? `${t('battery')}: ${(Math.min(...batteries) / 1000).toFixed(2)} V` : h.own ? '' : t('not_this_board');
+  figure(el, 'battery', battery, batteries.length ? Math.min(...batteries) : '');
+}
