@@ -1,6 +1,8 @@
 // Charts with uPlot (vendored, pinned: vendor/uplot-1.6.32): created once per container and fed
 // new data at each refresh, sized to their container (phones included).
 
+import { clock } from './format.js';
+
 const uPlot = globalThis.uPlot;
 const charts = new WeakMap();
 
@@ -12,7 +14,7 @@ const width = (el) => Math.max(260, el.clientWidth || 600);
 
 function draw(el, options, data) {
   let chart = charts.get(el);
-  const key = JSON.stringify(options.series.map((s) => s.label));
+  const key = JSON.stringify(options.series.map((s) => s.label)) + document.documentElement.lang;
   if (chart && chart.key === key) {
     chart.plot.setData(data);
     if (chart.plot.width !== width(el)) chart.plot.setSize({ width: width(el), height: options.height });
@@ -25,6 +27,7 @@ function draw(el, options, data) {
 }
 
 const bars = (size) => uPlot.paths.bars({ size: [size, 60], align: 0 });
+const timeAxis = { values: (u, ticks) => ticks.map((v) => clock(v)) };
 const whAxis = { values: (u, ticks) => ticks.map((v) => (v >= 1000 ? `${(v / 1000).toFixed(1)} kWh` : `${v} Wh`)), size: 64 };
 
 /** Production and consumption of one household, as bars per interval. */
@@ -37,8 +40,8 @@ export function householdChart(el, series, labels) {
       { label: labels.production, stroke: PRODUCTION, fill: PRODUCTION + 'aa', paths: bars(0.45), points: { show: false } },
       { label: labels.consumption, stroke: CONSUMPTION, fill: CONSUMPTION + 'aa', paths: bars(0.45), points: { show: false } },
     ],
-    axes: [{}, whAxis],
-    bands: [],
+    axes: [timeAxis, whAxis],
+    legend: { show: false },
   }, [xs, series.map((r) => Number(r.produced)), series.map((r) => -Number(r.consumed))]);
   el.dataset.points = String(xs.length);
 }
@@ -60,6 +63,6 @@ export function communityChart(el, community, names, labels) {
     if (i > 0) bands.push({ series: [i + 1, i], fill: color + '88' });
   });
   series.push({ label: labels.consumption, stroke: CONSUMPTION, width: 2, points: { show: false } });
-  draw(el, { height: 260, series, bands, axes: [{}, whAxis] }, [ends, ...stacked, consumed]);
+  draw(el, { height: 260, series, bands, axes: [timeAxis, whAxis], legend: { live: false } }, [ends, ...stacked, consumed]);
   el.dataset.points = String(ends.length);
 }

@@ -7,9 +7,9 @@
 //! It is a tower layer in front of jsonrpsee: GET requests for the page are answered here, every
 //! other request (JSON-RPC POSTs, WebSocket upgrades) goes on to the server untouched.
 
-mod assets;
 #[cfg(test)]
 mod abi_tests;
+mod assets;
 
 pub use assets::{Asset, ASSETS};
 

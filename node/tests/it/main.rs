@@ -7,6 +7,7 @@ mod bench;
 mod boards;
 mod clients;
 mod crash;
+mod dashboard;
 mod dev;
 mod inspect;
 mod lab;

@@ -1,0 +1,278 @@
+// Drives the dashboard of a running `daisee dev` in Debian's headless Chromium (playwright-core)
+// and checks it against JSON-RPC, read on its own with ethers at the very block the page says it
+// shows: every figure of Home and Community, the head of Chain; then buys energy through the
+// node's unlocked account and sees both households and the trades table update. Any request to
+// anywhere but the node, any console error (a CSP violation among them) fails the test.
+// Screenshots of each view go to the output folder.
+//
+// Usage: node dashboard.mjs <http://127.0.0.1:port/> <output folder>
+
+import { chromium } from 'playwright-core';
+import { ethers } from 'ethers';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [url, out] = process.argv.slice(2);
+if (!url || !out) throw new Error('usage: node dashboard.mjs <url> <output folder>');
+mkdirSync(out, { recursive: true });
+const origin = new URL(url).origin;
+
+const DAISEE = '0xda15ee0000000000000000000000000000000001';
+const PRODUCER = '0x14dc79964da2c08b23698b3d3cc7ca32193d9955'; // dev account 7
+const CONSUMER = '0x23618e81e3f5cdf7f54c3d65f7fbc0abf5b21e8f'; // dev account 8
+const SIGNER = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266'; // dev account 0
+const artifact = JSON.parse(readFileSync(join(here, '../../evm-contracts/out/Daisee.json'), 'utf8'));
+const daisee = new ethers.Interface(artifact.abi);
+const TIMEOUT = 90_000;
+
+// ------------------------------------------------------------------ JSON-RPC, independently
+
+let id = 0;
+async function rpc(method, params = []) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
+  });
+  const answer = await response.json();
+  if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
+  return answer.result;
+}
+const hex = (n) => '0x' + n.toString(16);
+async function view(fn, args, block) {
+  const data = await rpc('eth_call', [{ to: DAISEE, data: daisee.encodeFunctionData(fn, args) }, hex(block)]);
+  return daisee.decodeFunctionResult(fn, data)[0];
+}
+async function logs(event, from, to) {
+  const topic = daisee.getEvent(event).topicHash;
+  const found = await rpc('eth_getLogs', [{ address: DAISEE, fromBlock: hex(from), toBlock: hex(to), topics: [topic] }]);
+  return found.map((l) => ({ ...daisee.parseLog(l).args.toObject(), block: Number(l.blockNumber), tx: l.transactionHash }));
+}
+
+// ------------------------------------------------------------------ the browser
+
+const userDataDir = mkdtempSync(join(tmpdir(), 'daisee-chromium-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1280, height: 900 },
+  timezoneId: 'UTC',
+  locale: 'en-GB',
+});
+const external = [];
+const problems = [];
+await context.route('**/*', (route) => {
+  const target = new URL(route.request().url());
+  if (target.origin === origin || target.protocol === 'data:') return route.continue();
+  external.push(target.href);
+  return route.abort();
+});
+const page = context.pages()[0] || (await context.newPage());
+page.on('websocket', (ws) => new URL(ws.url()).host !== new URL(url).host && external.push(ws.url()));
+page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+
+const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+const go = async (route) => {
+  await page.evaluate((r) => (location.hash = r), route);
+  await page.waitForSelector(`#view[data-view="${route.slice(2)}"]`, { timeout: TIMEOUT });
+};
+/** Waits until the page shows block `n` or later. */
+const shownFrom = (n) => page.waitForFunction((b) => Number(document.getElementById('view').dataset.block) >= b, n, { timeout: TIMEOUT });
+
+/** Everything Home shows, read at once (one render, one block). */
+const readHome = () => page.evaluate(() => {
+  const v = document.getElementById('view');
+  const value = (id) => v.querySelector(`[data-testid="${id}"]`).dataset.value;
+  const ids = ['produced-today', 'consumed-today', 'net', 'sold-wh', 'sold-wei', 'bought-wh', 'bought-wei', 'total-produced', 'total-consumed'];
+  return { block: Number(v.dataset.block), from: Number(v.dataset.fromBlock), household: v.dataset.household,
+    dayStart: Number(v.dataset.dayStart), ...Object.fromEntries(ids.map((i) => [i, BigInt(value(i))])),
+    netText: v.querySelector('[data-testid="net"]').textContent, chartPoints: Number(v.querySelector('#home-chart').dataset.points) };
+});
+
+/** Home's figures equal what JSON-RPC says at the block it shows. */
+async function checkHome(household) {
+  await page.selectOption('#household', household);
+  await page.waitForFunction((h) => document.getElementById('view').dataset.household === h, household);
+  const shown = await readHome();
+  const b = shown.block;
+  assert.equal(shown.household, household);
+  assert.equal(shown['total-produced'], await view('productionOf', [household], b), 'total produced');
+  assert.equal(shown['total-consumed'], await view('consumptionOf', [household], b), 'total consumed');
+  assert.equal(shown.net, await view('netBalanceOf', [household], b), 'net balance');
+  const readings = await logs('Reading', shown.from, b);
+  const latest = readings.reduce((m, r) => Math.max(m, Number(r.intervalEnd)), 0);
+  assert.equal(shown.dayStart, latest - 1 - ((latest - 1) % 86400), 'today starts at the UTC midnight before the newest interval');
+  const today = readings.filter((r) => r.meter.toLowerCase() === household && Number(r.intervalEnd) > shown.dayStart);
+  assert.equal(shown['produced-today'], today.reduce((s, r) => s + r.producedWh, 0n), 'produced today');
+  assert.equal(shown['consumed-today'], today.reduce((s, r) => s + r.consumedWh, 0n), 'consumed today');
+  const rate = await view('getRate', [], b);
+  assert.equal((await logs('RateChanged', shown.from, b)).length, 0, 'the dev rate never changes');
+  const trades = await logs('Buy', shown.from, b);
+  const sold = trades.filter((t) => t.seller.toLowerCase() === household).reduce((s, t) => s + t.energy, 0n);
+  const bought = trades.filter((t) => t.buyer.toLowerCase() === household).reduce((s, t) => s + t.energy, 0n);
+  assert.equal(shown['sold-wh'], sold, 'sold');
+  assert.equal(shown['sold-wei'], sold * rate, 'received');
+  assert.equal(shown['bought-wh'], bought, 'bought');
+  assert.equal(shown['bought-wei'], bought * rate, 'paid');
+  return shown;
+}
+
+/** Community's table and rate equal JSON-RPC at the block shown. */
+async function checkCommunity() {
+  const shown = await page.evaluate(() => {
+    const v = document.getElementById('view');
+    return { block: Number(v.dataset.block), rate: v.querySelector('[data-testid="rate"]').dataset.value,
+      rows: [...v.querySelectorAll('[data-testid="meters"] tbody tr')].map((r) => ({ ...r.dataset })),
+      trades: [...v.querySelectorAll('[data-testid="trades"] tbody tr')].map((r) => ({ ...r.dataset })) };
+  });
+  const meters = (await view('getMeters', [], shown.block)).map((a) => a.toLowerCase());
+  assert.deepEqual(shown.rows.map((r) => r.address), meters, 'every registered meter, in order');
+  assert.equal(BigInt(shown.rate), await view('getRate', [], shown.block), 'rate');
+  for (const row of shown.rows) {
+    assert.equal(BigInt(row.produced), await view('productionOf', [row.address], shown.block), `produced by ${row.address}`);
+    assert.equal(BigInt(row.consumed), await view('consumptionOf', [row.address], shown.block), `consumed by ${row.address}`);
+    assert.equal(BigInt(row.net), await view('netBalanceOf', [row.address], shown.block), `net of ${row.address}`);
+  }
+  return shown;
+}
+
+/** Waits until `household` has at least `wh` of surplus; returns the block where it had. */
+async function untilSurplus(household, wh) {
+  for (let i = 0; i < 180; i++) {
+    const block = Number(await rpc('eth_blockNumber'));
+    if ((await view('netBalanceOf', [household], block)) >= wh) return block;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${household} never had ${wh} Wh of surplus`);
+}
+
+const report = {};
+try {
+  const started = Date.now();
+  await page.goto(url);
+  // Home, once the simulated households have reported a few intervals.
+  await page.waitForFunction(() => Number(document.querySelector('#home-chart')?.dataset.points) >= 3, null, { timeout: TIMEOUT });
+  await page.waitForFunction(() => document.body.dataset.live === 'ws', null, { timeout: TIMEOUT });
+  report.firstChartMs = Date.now() - started;
+  report.weight = await page.evaluate(() => {
+    const entries = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
+      .filter((e) => !['fetch', 'xmlhttprequest'].includes(e.initiatorType));
+    return { files: entries.length, transferred: entries.reduce((s, e) => s + e.transferSize, 0),
+      decoded: entries.reduce((s, e) => s + e.decodedBodySize, 0) };
+  });
+  const producerHome = await checkHome(PRODUCER);
+  assert.ok(producerHome.chartPoints >= 3 && producerHome['produced-today'] > 0n, 'the producer has produced today');
+  await checkHome(CONSUMER);
+  await shot('home');
+
+  await go('#/community');
+  await page.waitForSelector('[data-testid="meters"] tbody tr');
+  await checkCommunity();
+  await shot('community');
+
+  await go('#/chain');
+  await page.waitForSelector('[data-testid="signers"] tbody tr[data-signer]', { timeout: TIMEOUT });
+  const chain = await page.evaluate(() => {
+    const v = document.getElementById('view');
+    return { number: Number(v.querySelector('[data-testid="head-number"]').dataset.value),
+      hash: v.querySelector('[data-testid="head-hash"]').dataset.value,
+      stale: v.querySelector('#health').dataset.stale,
+      signers: [...v.querySelectorAll('[data-signer]')].map((r) => r.dataset.signer) };
+  });
+  assert.equal((await rpc('eth_getBlockByNumber', [hex(chain.number), false])).hash, chain.hash, 'the head shown is a canonical block');
+  assert.ok(chain.number <= Number(await rpc('eth_blockNumber')));
+  assert.equal(chain.stale, 'false', 'a chain sealing every few seconds is healthy');
+  assert.deepEqual(chain.signers, [SIGNER]);
+  await shot('chain');
+
+  // Buy: failures first, then 100 Wh from the producer as the consumer.
+  await go('#/buy');
+  await page.selectOption('#buyer', CONSUMER);
+  await page.waitForFunction((p) => [...document.querySelectorAll('#seller option')].some((o) => o.value === p), PRODUCER, { timeout: TIMEOUT });
+  await page.selectOption('#seller', PRODUCER);
+  const message = () => page.evaluate(() => ({ ...document.getElementById('buy-message').dataset, text: document.getElementById('buy-message').textContent }));
+  await page.fill('#amount', '1000000000000');
+  await page.click('[data-testid="pay"]');
+  await page.waitForFunction(() => document.getElementById('buy-message').dataset.state === 'error');
+  assert.match((await message()).text, /Insufficient surplus/);
+  await page.fill('#amount', '1.5');
+  await page.click('[data-testid="pay"]');
+  await page.waitForFunction(() => /whole number/.test(document.getElementById('buy-message').textContent));
+  await page.fill('#amount', '100');
+  const rate = await view('getRate', [], Number(await rpc('eth_blockNumber')));
+  assert.equal(BigInt(await page.getAttribute('[data-testid="price"]', 'data-value')), 100n * rate, 'price = amount × rate');
+  const rich = await untilSurplus(PRODUCER, 150n);
+  const before = { producer: await checkHomeLater(PRODUCER), consumer: await checkHomeLater(CONSUMER) };
+  await shownFrom(rich);
+  await page.click('[data-testid="pay"]');
+  await page.waitForFunction(() => ['ok', 'error'].includes(document.getElementById('buy-message').dataset.state), null, { timeout: TIMEOUT });
+  const done = await message();
+  assert.equal(done.state, 'ok', done.text);
+  const receipt = await rpc('eth_getTransactionReceipt', [done.tx]);
+  assert.equal(receipt.status, '0x1');
+  const minedIn = Number(receipt.blockNumber);
+  assert.match(done.text, new RegExp(`block ${minedIn}`));
+  const [trade] = (await logs('Buy', minedIn, minedIn)).filter((t) => t.tx === done.tx);
+  assert.equal(trade.buyer.toLowerCase(), CONSUMER);
+  assert.equal(trade.seller.toLowerCase(), PRODUCER);
+  assert.equal(trade.energy, 100n);
+  await shot('buy');
+
+  // The trades table and both households show it, without a reload.
+  await go('#/community');
+  await page.waitForSelector(`[data-testid="trades"] tr[data-tx="${done.tx}"]`, { timeout: TIMEOUT });
+  const row = await page.evaluate((tx) => ({ ...document.querySelector(`tr[data-tx="${tx}"]`).dataset }), done.tx);
+  assert.deepEqual([row.buyer, row.seller, row.energy, row.price, row.block], [CONSUMER, PRODUCER, '100', String(100n * rate), String(minedIn)]);
+  await checkCommunity();
+  await shot('community-after-purchase');
+  await go('#/home');
+  await shownFrom(minedIn);
+  const consumer = await checkHome(CONSUMER);
+  assert.equal(consumer['bought-wh'], before.consumer['bought-wh'] + 100n, 'the consumer bought 100 Wh more');
+  const producer = await checkHome(PRODUCER);
+  assert.equal(producer['sold-wh'], before.producer['sold-wh'] + 100n, 'the producer sold 100 Wh more');
+  await shot('home-after-purchase');
+
+  // French, and a phone.
+  await page.click('#lang');
+  await page.waitForFunction(() => document.querySelector('nav a[data-route="community"]').textContent === 'Communauté');
+  assert.match(await page.textContent('#view'), /Produit aujourd’hui/);
+  await checkHome(PRODUCER);
+  await shot('home-fr');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(500);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow} px too wide)`);
+  await shot('home-phone-fr');
+  await page.click('#lang');
+
+  assert.deepEqual(external, [], 'no request leaves for anywhere but the node');
+  assert.deepEqual(problems, [], 'no console error');
+  report.purchase = { tx: done.tx, block: minedIn };
+  console.log(JSON.stringify(report));
+
+  /** Home's figures for a household before the purchase (checked, then the view is left as it was). */
+  async function checkHomeLater(household) {
+    await go('#/home');
+    const shown = await checkHome(household);
+    await go('#/buy');
+    await page.selectOption('#buyer', CONSUMER);
+    await page.selectOption('#seller', PRODUCER);
+    await page.fill('#amount', '100');
+    return shown;
+  }
+} catch (error) {
+  await shot('failure').catch(() => {});
+  console.error(`problems: ${JSON.stringify(problems)}; external: ${JSON.stringify(external)}`);
+  throw error;
+} finally {
+  await context.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+}
