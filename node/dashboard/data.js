@@ -25,16 +25,20 @@ export class Community {
     this.snapshot = null;
   }
 
-  /** Brings the model to block `head`. */
+  /**
+   * Brings the model to block `head`. Everything new is gathered aside and put in place at once,
+   * so a render in between never mixes one block's state with another block's logs.
+   */
   async refresh(head) {
     const header = await call('eth_getBlockByNumber', [hex(head), false]);
     if (!header) return;
     if (this.fromBlock === null) await this.start(header);
-    await this.checkReorg();
-    await this.scanLogs(head);
-    this.scannedHash = header.hash;
-    this.snapshot = await this.readState(header);
-    await this.timestampsOf(this.trades.slice(-50).map((t) => t.block));
+    const next = { readings: [...this.readings], trades: [...this.trades], rateChanges: [...this.rateChanges], scannedTo: this.scannedTo };
+    await this.checkReorg(next);
+    await this.scanLogs(next, head);
+    const snapshot = await this.readState(header);
+    await this.timestampsOf(next.trades.slice(-50).map((t) => t.block));
+    Object.assign(this, next, { snapshot, scannedHash: header.hash });
     this.prune();
   }
 
@@ -56,30 +60,30 @@ export class Community {
   }
 
   /** Forgets the last blocks scanned if the chain reorganised under them. */
-  async checkReorg() {
-    if (this.scannedTo < this.fromBlock || !this.scannedHash) return;
-    const block = await call('eth_getBlockByNumber', [hex(this.scannedTo), false]);
+  async checkReorg(next) {
+    if (next.scannedTo < this.fromBlock || !this.scannedHash) return;
+    const block = await call('eth_getBlockByNumber', [hex(next.scannedTo), false]);
     if (block && block.hash === this.scannedHash) return;
-    const keep = Math.max(this.fromBlock - 1, this.scannedTo - REORG_DEPTH);
+    const keep = Math.max(this.fromBlock - 1, next.scannedTo - REORG_DEPTH);
     const recent = (x) => x.block <= keep;
-    this.readings = this.readings.filter(recent);
-    this.trades = this.trades.filter(recent);
-    this.rateChanges = this.rateChanges.filter(recent);
-    this.scannedTo = keep;
+    next.readings = next.readings.filter(recent);
+    next.trades = next.trades.filter(recent);
+    next.rateChanges = next.rateChanges.filter(recent);
+    next.scannedTo = keep;
   }
 
-  async scanLogs(head) {
+  async scanLogs(next, head) {
     const topics = [[abi.TOPICS.Reading, abi.TOPICS.Buy, abi.TOPICS.RateChanged]];
-    for (let from = this.scannedTo + 1; from <= head; from += LOG_RANGE) {
+    for (let from = next.scannedTo + 1; from <= head; from += LOG_RANGE) {
       const to = Math.min(head, from + LOG_RANGE - 1);
       const logs = await call('eth_getLogs', [{ address: abi.DAISEE, fromBlock: hex(from), toBlock: hex(to), topics }]);
       for (const log of logs) {
         if (log.removed) continue;
-        if (log.topics[0] === abi.TOPICS.Reading) this.readings.push(abi.decodeReading(log));
-        else if (log.topics[0] === abi.TOPICS.Buy) this.trades.push(abi.decodeBuy(log));
-        else this.rateChanges.push(abi.decodeRateChanged(log));
+        if (log.topics[0] === abi.TOPICS.Reading) next.readings.push(abi.decodeReading(log));
+        else if (log.topics[0] === abi.TOPICS.Buy) next.trades.push(abi.decodeBuy(log));
+        else next.rateChanges.push(abi.decodeRateChanged(log));
       }
-      this.scannedTo = to;
+      next.scannedTo = to;
     }
   }
 

@@ -253,6 +253,48 @@ try {
   await shot('home-phone-fr');
   await page.click('#lang');
 
+  // Without a WebSocket (a proxy that drops upgrades), the page polls and still follows the chain.
+  const polling = await context.newPage();
+  await polling.routeWebSocket(/.*/, (ws) => ws.close());
+  await polling.goto(url);
+  await polling.waitForFunction(() => document.body.dataset.live === 'poll' && document.getElementById('view').dataset.block, null, { timeout: TIMEOUT });
+  const firstSeen = Number(await polling.getAttribute('#view', 'data-block'));
+  await polling.waitForFunction((b) => Number(document.getElementById('view').dataset.block) > b, firstSeen, { timeout: TIMEOUT });
+  report.pollingFollowed = { from: firstSeen, to: Number(await polling.getAttribute('#view', 'data-block')) };
+  await polling.close();
+
+  // With an injected EIP-1193 wallet the page pays through it: a stand-in for MetaMask whose
+  // account we choose and whose user presses "Reject" (the node's own signing is tested above).
+  const walleted = await context.newPage();
+  walleted.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await walleted.addInitScript(() => {
+    window.walletAccount = '0x1111111111111111111111111111111111111111';
+    window.ethereum = {
+      async request({ method }) {
+        if (method === 'eth_requestAccounts') return [window.walletAccount];
+        if (method === 'eth_chainId') return '0x7a69';
+        if (method === 'eth_sendTransaction') throw Object.assign(new Error('User rejected the request.'), { code: 4001 });
+        throw new Error(`unsupported ${method}`);
+      },
+    };
+  });
+  await walleted.goto(`${url}#/buy`);
+  await walleted.waitForFunction((p) => [...document.querySelectorAll('#seller option')].some((o) => o.value === p), PRODUCER, { timeout: TIMEOUT });
+  assert.match(await walleted.textContent('#view'), /with your wallet/);
+  await walleted.selectOption('#seller', PRODUCER);
+  await walleted.fill('#amount', '10');
+  const walletSays = async () => {
+    await walleted.evaluate(() => delete document.getElementById('buy-message').dataset.state);
+    await walleted.click('[data-testid="pay"]');
+    await walleted.waitForFunction(() => ['ok', 'error'].includes(document.getElementById('buy-message').dataset.state), null, { timeout: TIMEOUT });
+    return walleted.textContent('#buy-message');
+  };
+  assert.match(await walletSays(), /Insufficient funds: .* has 0 ETH, the purchase needs 0\.00015 ETH/);
+  await walleted.evaluate(() => (window.walletAccount = '0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc'));
+  assert.match(await walletSays(), /Rejected in the wallet/);
+  await walleted.screenshot({ path: join(out, 'buy-wallet-rejected.png'), fullPage: true });
+  await walleted.close();
+
   assert.deepEqual(external, [], 'no request leaves for anywhere but the node');
   assert.deepEqual(problems, [], 'no console error');
   report.purchase = { tx: done.tx, block: minedIn };

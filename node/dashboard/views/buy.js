@@ -103,12 +103,12 @@ async function pay(el, ctx) {
     const from = viaWallet ? await walletAccount(snap) : el.querySelector('#buyer').value;
     const price = amount * snap.rate;
     const tx = { from, to: abi.DAISEE, data: abi.encodeCall('buyEnergy', seller, amount), value: hex(price) };
+    const [balance, gasPrice] = (await Promise.all([call('eth_getBalance', [from, 'latest']), call('eth_gasPrice')])).map(BigInt);
+    const lacking = (needed) => say(el, 'error', t('err_funds', { buyer: ctx.nameOf(from), balance: ether(balance), needed: ether(needed) }));
+    if (balance < price) return lacking(price);
     const gas = await estimate(tx, names);
-    const [balance, gasPrice] = await Promise.all([call('eth_getBalance', [from, 'latest']), call('eth_gasPrice')]);
-    const needed = price + BigInt(gas) * BigInt(gasPrice);
-    if (BigInt(balance) < needed) {
-      return say(el, 'error', t('err_funds', { buyer: ctx.nameOf(from), balance: ether(BigInt(balance)), needed: ether(needed) }));
-    }
+    const needed = price + BigInt(gas) * gasPrice;
+    if (balance < needed) return lacking(needed);
     const request = { ...tx, gas: hex(BigInt(gas) + BigInt(gas) / 5n) };
     const hash = viaWallet
       ? await wallet().request({ method: 'eth_sendTransaction', params: [request] })
