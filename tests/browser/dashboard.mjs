@@ -263,6 +263,15 @@ try {
   report.pollingFollowed = { from: firstSeen, to: Number(await polling.getAttribute('#view', 'data-block')) };
   await polling.close();
 
+  // A browser whose clock is ten minutes ahead sees a head ten minutes old: the banner turns red.
+  const later = await context.newPage();
+  await later.clock.setFixedTime(Date.now() + 600_000);
+  await later.goto(`${url}#/chain`);
+  await later.waitForFunction(() => document.getElementById('health')?.dataset.stale === 'true', null, { timeout: TIMEOUT });
+  assert.match(await later.textContent('#health'), /Chain is stale: no new block for (9|10|11) min/);
+  await later.screenshot({ path: join(out, 'chain-stale.png'), fullPage: true });
+  await later.close();
+
   // With an injected EIP-1193 wallet the page pays through it: a stand-in for MetaMask whose
   // account we choose and whose user presses "Reject" (the node's own signing is tested above).
   const walleted = await context.newPage();
