@@ -8,7 +8,7 @@ const solc = require('solc');
 
 const ROOT = __dirname;
 const OUT = path.join(ROOT, 'out');
-const SOURCES = ['src/Daisee.sol', 'test/ReentrantSeller.sol'];
+const SOURCES = ['src/Daisee.sol', 'src/Market.sol', 'test/ReentrantSeller.sol'];
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
   evmVersion: 'prague',

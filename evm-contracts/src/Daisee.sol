@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {Market} from "./Market.sol";
+
 /// @title Daisee — energy balances of a community of households
 /// @notice Households' meters report what they produce and consume (in Wh); anyone may buy a
 ///         meter's surplus energy at the community's rate (in wei per Wh), paying the seller.
@@ -15,7 +17,10 @@ pragma solidity 0.8.37;
 ///      Every account has a signed net energy balance `net`: production and purchases add to it,
 ///      consumption and sales take from it. A positive net balance is a surplus
 ///      (`getEnergyBalance`, `energyBalanceOf`), a negative one a deficit (`deficitOf`).
-contract Daisee {
+///
+///      Each interval's readings also feed the community market (`Market`): `settle` matches the
+///      interval's surplus with its deficits at one clearing price, paid from prepaid escrow.
+contract Daisee is Market {
     // ---------------------------------------------------------------- errors
 
     /// The caller is not the owner (the community).
@@ -157,15 +162,19 @@ contract Daisee {
     }
 
     /// Records one interval's production and consumption of the calling meter. Each meter reports
-    /// each interval once: `intervalEnd` (unix seconds) must exceed the last one it reported.
+    /// each interval once: `intervalEnd` (unix seconds) must exceed the last one it reported, and
+    /// each figure must stay below 2^48 Wh (281 TWh).
     function reportReading(uint64 intervalEnd, uint256 producedWh, uint256 consumedWh)
         external
         onlyMeter
     {
         uint64 last = lastInterval[msg.sender];
         if (intervalEnd <= last) revert StaleReading(msg.sender, last, intervalEnd);
+        if (producedWh > type(uint48).max) revert EnergyOutOfRange(producedWh);
+        if (consumedWh > type(uint48).max) revert EnergyOutOfRange(consumedWh);
         lastInterval[msg.sender] = intervalEnd;
         _record(msg.sender, producedWh, consumedWh);
+        _recordInterval(msg.sender, intervalEnd, producedWh, consumedWh);
         emit Reading(msg.sender, intervalEnd, producedWh, consumedWh);
     }
 
@@ -275,6 +284,25 @@ contract Daisee {
     function _surplus(address account) private view returns (uint256) {
         int256 n = net[account];
         return n > 0 ? uint256(n) : 0;
+    }
+
+    // ---------------------------------------------------------------- market hooks
+
+    function _marketRate() internal view override returns (uint256) {
+        return rate;
+    }
+
+    function _marketNet(address account) internal view override returns (int256) {
+        return net[account];
+    }
+
+    function _marketMove(address seller, address buyer, uint256 energy) internal override {
+        net[seller] -= _signed(energy);
+        net[buyer] += _signed(energy);
+    }
+
+    function _marketPay(address to, uint256 amount) internal override {
+        _pay(to, amount);
     }
 
     function _pay(address to, uint256 amount) private {

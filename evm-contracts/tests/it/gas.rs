@@ -6,6 +6,7 @@
 
 use crate::community::{alice, bob, carol, Community, OWNER};
 use crate::harness::Chain;
+use crate::market::{household, Market};
 use alloy_primitives::{Address, U256};
 use daisee_contracts::{daisee_deploy_code, Daisee, DEFAULT_RATE_WEI_PER_WH};
 use std::fmt::Write;
@@ -38,7 +39,59 @@ fn measure() -> Vec<(&'static str, u64)> {
     row("setRate", c.send(OWNER, Daisee::setRateCall { newRate: U256::from(1) }).ok().gas_used);
     let transfer = Daisee::transferOwnershipCall { newOwner: carol() };
     row("transferOwnership", c.send(OWNER, transfer).ok().gas_used);
+    let deposit = c.chain.send(carol(), c.daisee, U256::from(1000), Daisee::depositCall {});
+    row("deposit", deposit.ok().gas_used);
+    let withdraw = Daisee::withdrawCall { amount: U256::from(400) };
+    row("withdraw", c.send(carol(), withdraw).ok().gas_used);
+    row("setAsk", c.send(alice(), Daisee::setAskCall { weiPerWh: U256::from(9) }).ok().gas_used);
+    for n in [10, 50, 100] {
+        let (settlement, gas) = settle_market(n);
+        assert_eq!(settlement.volume, 100 * n as u128 / 2, "every household traded");
+        rows.push((SETTLE_ROWS[(n / 50).min(2)], gas));
+    }
     rows
+}
+
+const SETTLE_ROWS: [&str; 3] =
+    ["settle (10 meters: 5 sell, 5 buy)", "settle (50 meters)", "settle (100 meters)"];
+
+/// A market of `n` households, half selling 100 Wh and half buying 100 Wh at mixed limit
+/// prices, settled: what it did and the gas it used.
+fn settle_market(n: usize) -> (crate::market::Settlement, u64) {
+    let mut mk = Market::new(n, 0);
+    const T: u64 = 1_800_000_000;
+    for i in 1..=n {
+        let who = household(i);
+        if i % 2 == 1 {
+            mk.prices(who, DEFAULT_RATE_WEI_PER_WH - i as u64, 0);
+            mk.report(who, T, 100, 0);
+        } else {
+            mk.prices(who, 0, DEFAULT_RATE_WEI_PER_WH + i as u64);
+            mk.deposit(who, crate::harness::ether(1));
+            mk.report(who, T, 0, 100);
+        }
+    }
+    mk.close(T);
+    let settlement = mk.settle(T);
+    let gas = settlement.gas_used;
+    (settlement, gas)
+}
+
+#[test]
+fn one_settle_takes_the_first_hundred_meters_and_skips_the_rest() {
+    let mut mk = Market::new(102, 0);
+    const T: u64 = 1_800_000_000;
+    for i in 1..=102 {
+        let who = household(i);
+        mk.deposit(who, crate::harness::ether(1));
+        let (p, c) = if i <= 100 { (0, 10) } else { (500, 0) };
+        mk.report(who, T, p, c);
+    }
+    mk.close(T);
+    let s = mk.settle(T);
+    assert_eq!(s.skipped, 2, "meters 101 and 102 reported after the first hundred");
+    assert_eq!(s.volume, 0, "the only sellers were beyond the cap");
+    assert_eq!(mk.households.len(), 102);
 }
 
 #[test]

@@ -5,5 +5,8 @@ mod admin;
 mod community;
 mod gas;
 mod harness;
+mod market;
 mod reporting;
+mod settlement;
+mod settlement_props;
 mod trading;

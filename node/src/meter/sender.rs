@@ -17,8 +17,9 @@ use serde::Serialize;
 pub const CONFIRMATIONS: u64 = 3;
 /// How long a failed reading waits before it is signed again (wall clock).
 pub const RETRY_MS: u64 = 10_000;
-/// Gas for one report: a first report of a meter writes four slots (≈ 95k), with a margin.
-const REPORT_GAS: u64 = 200_000;
+/// Gas for one report: a meter's first report writes its balances and opens the interval for
+/// the market (≈ 185k, gas-snapshot.txt), with a margin.
+const REPORT_GAS: u64 = 300_000;
 /// Tip offered, as the node suggests.
 const TIP: u128 = 1_000_000_000;
 

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+/// @title Market — automatic settlement of each interval: surplus meets deficit at one price
+/// @notice After an interval, anyone may call `settle(intervalEnd)`: the producers' surplus of
+///         that interval is matched with the consumers' deficit in merit order (asks ascending,
+///         bids descending) and cleared at one uniform price (pay-as-clear), paid from the buyers'
+///         prepaid escrow to the sellers' withdrawable balance. What is not matched stays with the
+///         grid (import / export).
+/// @dev The rules, step by step:
+///      1. Offers. Each meter that reported the interval (the first `MAX_SETTLE_METERS` of them)
+///         with produced > consumed offers `produced - consumed`, at most its current surplus;
+///         with consumed > produced it asks for `consumed - produced`, at most its current deficit
+///         and at most what its escrow pays at its bid (`escrow / bid`). Nobody's surplus or
+///         deficit can go negative, and nobody pays what its escrow does not hold.
+///      2. Prices. A household's ask (minimum wei per Wh it sells at) and bid (maximum it pays)
+///         are its own (`setAsk`, `setBid`), or the community `rate` when unset (zero).
+///      3. Volume. Walking the asks up and the bids down, energy is matched while ask <= bid; the
+///         last pair matched is the marginal pair. No pair (ask > every bid): nothing clears.
+///      4. Price. The midpoint of the marginal pair, rounded down: every matched seller's ask is
+///         at or below it and every matched buyer's bid at or above it.
+///      5. Ties. Sellers asking less than the marginal ask sell everything offered; those asking
+///         exactly the marginal ask share the rest pro rata to their offers (rounded down, the
+///         leftover Wh one each in reporting order). Buyers likewise around the marginal bid.
+///         With every price equal (the fixed-rate case) this is the pro-rata answer.
+///      6. Payment. Each matched Wh costs the clearing price: buyers' escrow pays exactly what
+///         sellers' balances receive. Energy moves from sellers' surplus to buyers' deficit.
+///      An interval can be settled once it is over — some meter has reported a later one — and
+///      only once. A reading that arrives after its interval was settled still counts in the
+///      balances but not in that interval's market.
+abstract contract Market {
+    // ---------------------------------------------------------------- errors
+
+    /// This interval was settled already.
+    error AlreadySettled(uint64 intervalEnd);
+    /// No meter has reported an interval after this one yet.
+    error IntervalOpen(uint64 intervalEnd, uint64 latestIntervalEnd);
+    /// No reading was reported for this interval.
+    error NoReadings(uint64 intervalEnd);
+    /// A withdrawal asked for more than the escrow holds.
+    error InsufficientEscrow(uint256 available, uint256 requested);
+
+    // ---------------------------------------------------------------- events
+
+    /// `account` put `amount` wei in escrow.
+    event Deposit(address indexed account, uint256 amount);
+    /// `account` took `amount` wei out of escrow.
+    event Withdrawal(address indexed account, uint256 amount);
+    /// `account` set its ask (minimum wei per Wh it sells at; 0: the rate).
+    event AskChanged(address indexed account, uint256 ask);
+    /// `account` set its bid (maximum wei per Wh it pays; 0: the rate).
+    event BidChanged(address indexed account, uint256 bid);
+    /// Settlement of `intervalEnd` moved `energyWh` from `seller` to `buyer` for `paid` wei.
+    event Matched(
+        uint64 indexed intervalEnd, address indexed seller, address indexed buyer, uint256 energyWh, uint256 paid
+    );
+    /// `intervalEnd` cleared `volumeWh` at `price` wei per Wh between `sellers` and `buyers`;
+    /// `skipped` meters beyond `MAX_SETTLE_METERS` took no part.
+    event Cleared(
+        uint64 indexed intervalEnd, uint256 price, uint256 volumeWh, uint256 sellers, uint256 buyers, uint256 skipped
+    );
+
+    // ---------------------------------------------------------------- state
+
+    /// Meters one `settle` takes part (the first to report the interval); the others' energy
+    /// stays with the grid for that interval. Measured: `settle` of 100 meters uses about
+    /// 3.9 M gas (README, gas-snapshot.txt), well inside a 30 M block.
+    uint256 public constant MAX_SETTLE_METERS = 100;
+
+    /// One meter's reading of one interval, packed in one slot.
+    struct IntervalReading {
+        address meter;
+        uint48 produced;
+        uint48 consumed;
+    }
+
+    /// One side's order in a settlement (memory only).
+    struct Order {
+        address account;
+        uint256 energy;
+        uint256 price;
+        uint256 fill;
+    }
+
+    /// The outcome of one clearing (memory only).
+    struct Clearing {
+        uint256 volume;
+        uint256 marginalAsk;
+        uint256 marginalBid;
+        uint256 price;
+        uint256 sellers;
+        uint256 buyers;
+    }
+
+    /// The end of the newest interval any meter reported.
+    uint64 public latestIntervalEnd;
+    mapping(uint64 => IntervalReading[]) private intervalReadings;
+    mapping(uint64 => bool) private settledIntervals;
+    mapping(address => uint256) private escrow;
+    mapping(address => uint256) private asks;
+    mapping(address => uint256) private bids;
+
+    // ---------------------------------------------------------------- hooks (Daisee)
+
+    /// The community rate, wei per Wh.
+    function _marketRate() internal view virtual returns (uint256);
+    /// `account`'s signed net energy balance, Wh.
+    function _marketNet(address account) internal view virtual returns (int256);
+    /// Moves `energy` Wh of net balance from `seller` to `buyer`.
+    function _marketMove(address seller, address buyer, uint256 energy) internal virtual;
+    /// Sends `amount` wei to `to`.
+    function _marketPay(address to, uint256 amount) internal virtual;
+
+    // ---------------------------------------------------------------- escrow and prices
+
+    /// Adds the value sent to the caller's escrow, from which settlements pay.
+    function deposit() external payable {
+        escrow[msg.sender] += msg.value;
+        emit Deposit(msg.sender, msg.value);
+    }
+
+    /// Takes `amount` wei out of the caller's escrow (deposits and sales proceeds alike).
+    function withdraw(uint256 amount) external {
+        uint256 available = escrow[msg.sender];
+        if (amount > available) revert InsufficientEscrow(available, amount);
+        escrow[msg.sender] = available - amount;
+        emit Withdrawal(msg.sender, amount);
+        _marketPay(msg.sender, amount);
+    }
+
+    /// Sets the lowest price (wei per Wh) the caller sells at; 0 follows the community rate.
+    function setAsk(uint256 weiPerWh) external {
+        asks[msg.sender] = weiPerWh;
+        emit AskChanged(msg.sender, weiPerWh);
+    }
+
+    /// Sets the highest price (wei per Wh) the caller pays; 0 follows the community rate.
+    function setBid(uint256 weiPerWh) external {
+        bids[msg.sender] = weiPerWh;
+        emit BidChanged(msg.sender, weiPerWh);
+    }
+
+    /// `account`'s escrow in wei: deposits plus proceeds, less payments and withdrawals.
+    function escrowOf(address account) external view returns (uint256) {
+        return escrow[account];
+    }
+
+    /// The ask in force for `account`.
+    function askOf(address account) public view returns (uint256) {
+        uint256 ask = asks[account];
+        return ask == 0 ? _marketRate() : ask;
+    }
+
+    /// The bid in force for `account`.
+    function bidOf(address account) public view returns (uint256) {
+        uint256 bid = bids[account];
+        return bid == 0 ? _marketRate() : bid;
+    }
+
+    /// Whether `intervalEnd` was settled.
+    function isSettled(uint64 intervalEnd) external view returns (bool) {
+        return settledIntervals[intervalEnd];
+    }
+
+    /// How many meters reported `intervalEnd` before it was settled.
+    function intervalMeterCount(uint64 intervalEnd) external view returns (uint256) {
+        return intervalReadings[intervalEnd].length;
+    }
+
+    // ---------------------------------------------------------------- settlement
+
+    /// Settles interval `intervalEnd` (see the contract's rules). Anyone may call it, once.
+    function settle(uint64 intervalEnd) external {
+        if (settledIntervals[intervalEnd]) revert AlreadySettled(intervalEnd);
+        if (intervalEnd >= latestIntervalEnd) revert IntervalOpen(intervalEnd, latestIntervalEnd);
+        IntervalReading[] storage reported = intervalReadings[intervalEnd];
+        if (reported.length == 0) revert NoReadings(intervalEnd);
+        settledIntervals[intervalEnd] = true;
+        uint256 n = reported.length < MAX_SETTLE_METERS ? reported.length : MAX_SETTLE_METERS;
+        (Order[] memory sells, Order[] memory buys) = _orders(reported, n);
+        _clear(intervalEnd, sells, buys, reported.length - n);
+    }
+
+    /// Steps 3 to 6 on the orders of one interval.
+    function _clear(uint64 intervalEnd, Order[] memory sells, Order[] memory buys, uint256 skipped) private {
+        _sort(sells, true);
+        _sort(buys, false);
+        Clearing memory c;
+        (c.volume, c.marginalAsk, c.marginalBid) = _volume(sells, buys);
+        c.price = c.volume == 0 ? 0 : (c.marginalAsk + c.marginalBid) / 2;
+        c.sellers = _allocate(sells, c.volume, c.marginalAsk, true);
+        c.buyers = _allocate(buys, c.volume, c.marginalBid, false);
+        _pay(intervalEnd, sells, buys, c.price);
+        emit Cleared(intervalEnd, c.price, c.volume, c.sellers, c.buyers, skipped);
+    }
+
+    /// Records a reading for the market (called by `reportReading`).
+    function _recordInterval(address meter, uint64 intervalEnd, uint256 producedWh, uint256 consumedWh)
+        internal
+    {
+        if (intervalEnd > latestIntervalEnd) latestIntervalEnd = intervalEnd;
+        if (settledIntervals[intervalEnd]) return;
+        // Both fit: reportReading refuses more than 2^48 - 1 Wh (281 TWh) in one interval.
+        intervalReadings[intervalEnd].push(IntervalReading(meter, uint48(producedWh), uint48(consumedWh)));
+    }
+
+    /// Step 1: the sell and buy orders of the first `n` meters that reported.
+    function _orders(IntervalReading[] storage reported, uint256 n)
+        private
+        view
+        returns (Order[] memory sells, Order[] memory buys)
+    {
+        sells = new Order[](n);
+        buys = new Order[](n);
+        uint256 ns;
+        uint256 nb;
+        for (uint256 i = 0; i < n; i++) {
+            IntervalReading memory r = reported[i];
+            address who = r.meter;
+            int256 net = _marketNet(who);
+            if (r.produced > r.consumed && net > 0) {
+                uint256 energy = _min(r.produced - r.consumed, uint256(net));
+                sells[ns++] = Order(who, energy, askOf(who), 0);
+            } else if (r.consumed > r.produced && net < 0) {
+                uint256 energy = _min(r.consumed - r.produced, uint256(-net));
+                uint256 bid = bidOf(who);
+                if (bid > 0) energy = _min(energy, escrow[who] / bid);
+                if (energy > 0) buys[nb++] = Order(who, energy, bid, 0);
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(sells, ns)
+            mstore(buys, nb)
+        }
+    }
+
+    /// Stable insertion sort by price, ascending (asks) or descending (bids); ties keep the
+    /// reporting order.
+    function _sort(Order[] memory orders, bool ascending) private pure {
+        for (uint256 i = 1; i < orders.length; i++) {
+            Order memory item = orders[i];
+            uint256 j = i;
+            while (j > 0 && (ascending ? orders[j - 1].price > item.price : orders[j - 1].price < item.price)) {
+                orders[j] = orders[j - 1];
+                j--;
+            }
+            orders[j] = item;
+        }
+    }
+
+    /// Step 3: the volume matched while ask <= bid, and the marginal pair.
+    function _volume(Order[] memory sells, Order[] memory buys)
+        private
+        pure
+        returns (uint256 volume, uint256 marginalAsk, uint256 marginalBid)
+    {
+        uint256 i;
+        uint256 j;
+        uint256 sellLeft = sells.length > 0 ? sells[0].energy : 0;
+        uint256 buyLeft = buys.length > 0 ? buys[0].energy : 0;
+        while (i < sells.length && j < buys.length && sells[i].price <= buys[j].price) {
+            uint256 q = _min(sellLeft, buyLeft);
+            volume += q;
+            marginalAsk = sells[i].price;
+            marginalBid = buys[j].price;
+            sellLeft -= q;
+            buyLeft -= q;
+            if (sellLeft == 0 && ++i < sells.length) sellLeft = sells[i].energy;
+            if (buyLeft == 0 && ++j < buys.length) buyLeft = buys[j].energy;
+        }
+    }
+
+    /// Step 5: fills `volume` from one side — everything better than the marginal price, pro
+    /// rata at it. Returns how many orders were filled at all.
+    function _allocate(Order[] memory orders, uint256 volume, uint256 marginal, bool ascending)
+        private
+        pure
+        returns (uint256 filled)
+    {
+        if (volume == 0) return 0;
+        uint256 inside;
+        uint256 tied;
+        for (uint256 k = 0; k < orders.length; k++) {
+            uint256 p = orders[k].price;
+            if (ascending ? p < marginal : p > marginal) inside += orders[k].energy;
+            else if (p == marginal) tied += orders[k].energy;
+        }
+        uint256 rest = volume - inside;
+        uint256 given;
+        for (uint256 k = 0; k < orders.length; k++) {
+            uint256 p = orders[k].price;
+            if (ascending ? p < marginal : p > marginal) {
+                orders[k].fill = orders[k].energy;
+            } else if (p == marginal) {
+                orders[k].fill = orders[k].energy * rest / tied;
+                given += orders[k].fill;
+            }
+        }
+        uint256 left = rest - given;
+        for (uint256 k = 0; k < orders.length && left > 0; k++) {
+            if (orders[k].price == marginal && orders[k].fill < orders[k].energy) {
+                orders[k].fill++;
+                left--;
+            }
+        }
+        for (uint256 k = 0; k < orders.length; k++) {
+            if (orders[k].fill > 0) filled++;
+        }
+    }
+
+    /// Step 6: pairs the fills in merit order, moves energy and escrow, emits each match.
+    function _pay(uint64 intervalEnd, Order[] memory sells, Order[] memory buys, uint256 price) private {
+        uint256 i;
+        uint256 j;
+        while (i < sells.length && j < buys.length) {
+            if (sells[i].fill == 0) {
+                i++;
+                continue;
+            }
+            if (buys[j].fill == 0) {
+                j++;
+                continue;
+            }
+            uint256 q = _min(sells[i].fill, buys[j].fill);
+            sells[i].fill -= q;
+            buys[j].fill -= q;
+            uint256 paid = q * price;
+            _marketMove(sells[i].account, buys[j].account, q);
+            escrow[buys[j].account] -= paid;
+            escrow[sells[i].account] += paid;
+            emit Matched(intervalEnd, sells[i].account, buys[j].account, q, paid);
+        }
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}
