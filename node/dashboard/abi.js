@@ -18,6 +18,7 @@ export const TOPICS = {
   Reading: '0xa54edbdcb74e659818b3ccaedaa8a8bb6f643bb70ad347d918c09dc2d7e67f4e',
   Buy: '0xd0c183be209f70036b50de16805d88249019e1288d7b77ef877710999c0d08e6',
   RateChanged: '0x4ac9052a820bf4f8c02d7588587cae835573b5b99ea7ad4ca002f17f319f7186',
+  Matched: '0x9cfef77f27199e91ebf3b16177c8d4e006f6fb373a449bc115a5df3fd7202fe1',
 };
 
 export const ERRORS = {
@@ -91,6 +92,24 @@ export function decodeBuy(log) {
     buyer: toAddress(buyer),
     seller: toAddress(seller),
     energy: toUint(energy),
+    block: Number(log.blockNumber),
+    index: Number(log.logIndex),
+    tx: log.transactionHash,
+  };
+}
+
+/**
+ * A `Matched(uint64 indexed intervalEnd, address indexed seller, address indexed buyer,
+ * uint256 energyWh, uint256 paid)` log: a trade made by the automatic settlement, with its price.
+ */
+export function decodeMatched(log) {
+  const [energy, paid] = words(log.data).map(toUint);
+  return {
+    buyer: toAddress(log.topics[3].slice(2)),
+    seller: toAddress(log.topics[2].slice(2)),
+    energy,
+    paid,
+    intervalEnd: Number(toUint(log.topics[1].slice(2))),
     block: Number(log.blockNumber),
     index: Number(log.logIndex),
     tx: log.transactionHash,

@@ -1,4 +1,5 @@
-// The page's model of the community, refreshed at each new head: every figure comes from one
+// The page's model of the community (readings, trades bought by hand or settled automatically),
+// refreshed at each new head: every figure comes from one
 // block (the snapshot's `block`), so what is shown is consistent and can be checked against
 // JSON-RPC at that block. Logs (readings, trades, rate changes) are fetched incrementally over a
 // window of ~26 h of blocks, in ranges the node serves (at most 10,000 blocks per eth_getLogs).
@@ -73,7 +74,7 @@ export class Community {
   }
 
   async scanLogs(next, head) {
-    const topics = [[abi.TOPICS.Reading, abi.TOPICS.Buy, abi.TOPICS.RateChanged]];
+    const topics = [[abi.TOPICS.Reading, abi.TOPICS.Buy, abi.TOPICS.Matched, abi.TOPICS.RateChanged]];
     for (let from = next.scannedTo + 1; from <= head; from += LOG_RANGE) {
       const to = Math.min(head, from + LOG_RANGE - 1);
       const logs = await call('eth_getLogs', [{ address: abi.DAISEE, fromBlock: hex(from), toBlock: hex(to), topics }]);
@@ -81,6 +82,7 @@ export class Community {
         if (log.removed) continue;
         if (log.topics[0] === abi.TOPICS.Reading) next.readings.push(abi.decodeReading(log));
         else if (log.topics[0] === abi.TOPICS.Buy) next.trades.push(abi.decodeBuy(log));
+        else if (log.topics[0] === abi.TOPICS.Matched) next.trades.push(abi.decodeMatched(log));
         else next.rateChanges.push(abi.decodeRateChanged(log));
       }
       next.scannedTo = to;
@@ -157,9 +159,13 @@ export class Community {
     return rate;
   }
 
-  /** A trade with its price in wei. */
+  /**
+   * A trade with its price in wei: what settlement paid (`Matched`), or the energy at the rate in
+   * force in its block (`Buy`, which pays the rate).
+   */
   priced(trade) {
-    return { ...trade, price: trade.energy * this.rateAt(trade.block, trade.index), time: this.timestamps.get(trade.block) };
+    const price = trade.paid ?? trade.energy * this.rateAt(trade.block, trade.index);
+    return { ...trade, price, time: this.timestamps.get(trade.block) };
   }
 
   /** What one household did: today's and the last 24 h's readings, sales and purchases. */

@@ -38,6 +38,7 @@ const STRINGS = {
     err_reverted: 'The transaction was mined but reverted (block {block}).',
     live_ws: 'live', live_poll: 'polling', offline: 'node unreachable',
     as_of_block: 'as of block', you: 'this board',
+    how: 'How', by_hand: 'bought', settled: 'settled',
   },
   fr: {
     title: 'Daisee — communauté d’énergie',
@@ -75,6 +76,7 @@ const STRINGS = {
     err_reverted: 'La transaction a été minée mais annulée (bloc {block}).',
     live_ws: 'en direct', live_poll: 'interrogation', offline: 'nœud injoignable',
     as_of_block: 'au bloc', you: 'cette carte',
+    how: 'Comment', by_hand: 'achat', settled: 'réglé',
   },
 };
 

@@ -13,12 +13,21 @@
 //! backend = "rpi"           # spi: rpi (rppal) or linux (spidev + gpiochip)
 //! ce_gpio = 25              # rpi: BCM pin of CE
 //! key = "0-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15"
+//!
+//! [meter.market]            # optional: settlement is on by default, with no deposits
+//! settle = true             # settle the intervals this meter reported
+//! escrow = "0.05"           # ether kept in escrow for automatic purchases (topped up below half)
+//! ask = 12000000000000      # wei per Wh: sell no cheaper (default: the community rate)
+//! bid = 18000000000000      # wei per Wh: buy no dearer (default: the community rate)
 //! ```
 
 use anyhow::{bail, Context};
 use daisee_node::community::DAISEE_ADDRESS;
-use daisee_node::meter::{Abi, Direction, MeterSpec, SensorSpec};
-use daisee_node::primitives::{Address, PrivateKey};
+use daisee_node::meter::{Abi, Direction, MarketSpec, MeterSpec, SensorSpec};
+use daisee_node::primitives::{Address, PrivateKey, U256};
+
+/// Each simulated household keeps 1 ether in escrow for the market (about 67 kWh at the rate).
+const DEV_ESCROW_WEI: u128 = 1_000_000_000_000_000_000;
 use daisee_radio::source::replay::ReplaySource;
 use daisee_radio::source::serial::SerialSource;
 use daisee_radio::source::sim::{Profile, SimClock, SimSensor};
@@ -45,6 +54,54 @@ pub struct MeterConfig {
     /// The sensors.
     #[serde(rename = "sensor", default)]
     pub sensors: Vec<SensorConfig>,
+    /// The community market.
+    #[serde(default)]
+    pub market: MarketConfig,
+}
+
+/// The `[meter.market]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketConfig {
+    /// Settle the intervals this meter reported.
+    #[serde(default = "yes")]
+    pub settle: bool,
+    /// Ether to keep in escrow (decimal string); none: never deposit.
+    pub escrow: Option<String>,
+    /// Ask, wei per Wh.
+    pub ask: Option<u64>,
+    /// Bid, wei per Wh.
+    pub bid: Option<u64>,
+}
+
+impl Default for MarketConfig {
+    fn default() -> Self {
+        Self { settle: true, escrow: None, ask: None, bid: None }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl MarketConfig {
+    /// What the market agent is told, or `None` when settlement is off.
+    pub fn spec(&self) -> anyhow::Result<Option<MarketSpec>> {
+        if !self.settle {
+            return Ok(None);
+        }
+        let escrow_wei = match &self.escrow {
+            Some(text) => alloy_primitives::utils::parse_ether(text).with_context(|| {
+                format!("[meter.market] escrow {text:?} is not an ether amount")
+            })?,
+            None => U256::ZERO,
+        };
+        Ok(Some(MarketSpec {
+            escrow_wei,
+            ask: self.ask.map(U256::from),
+            bid: self.bid.map(U256::from),
+        }))
+    }
 }
 
 fn default_interval() -> u64 {
@@ -220,6 +277,7 @@ pub fn from_config(
         sensors,
         target: target.or_else(|| config.target.clone()),
         abi: config.abi,
+        market: config.market.spec()?,
     })
 }
 
@@ -259,6 +317,11 @@ pub fn dev_households(
             sensors,
             target: None,
             abi: Abi::V2,
+            market: Some(MarketSpec {
+                escrow_wei: U256::from(DEV_ESCROW_WEI),
+                ask: None,
+                bid: None,
+            }),
         })
         .collect()
 }

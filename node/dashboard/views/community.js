@@ -1,13 +1,13 @@
 // Community: every registered household with its totals, production (stacked per household)
 // against consumption over the last 24 h, the trades of the last 24 h (Buy events, priced at the
-// rate in force in their block), and the rate.
+// rate in force in their block, or at the clearing price for automatic settlements), and the rate.
 
 import { t } from '../i18n.js';
 import { energy, ether, rate, time, esc, short } from '../format.js';
 import { communityChart } from '../charts.js';
 import { figure } from './home.js';
 
-const TRADES_SHOWN = 20;
+const TRADES_SHOWN = 50;
 
 export function mount(el) {
   el.innerHTML = `
@@ -29,7 +29,7 @@ export function mount(el) {
     <section class="panel">
       <h2>${t('trades')}</h2>
       <div class="scroll"><table data-testid="trades">
-        <thead><tr><th>${t('time')}</th><th>${t('buyer')}</th><th>${t('seller')}</th><th class="num">${t('energy')}</th><th class="num">${t('price_paid')}</th><th class="num">${t('block')}</th></tr></thead>
+        <thead><tr><th>${t('time')}</th><th>${t('buyer')}</th><th>${t('seller')}</th><th class="num">${t('energy')}</th><th class="num">${t('price_paid')}</th><th>${t('how')}</th><th class="num">${t('block')}</th></tr></thead>
         <tbody></tbody>
       </table></div>
       <p class="empty" id="no-trades" hidden>${t('no_trades')}</p>
@@ -49,9 +49,10 @@ export function update(el, ctx) {
     .join('');
   const trades = model.trades.slice(-TRADES_SHOWN).reverse().map((tr) => model.priced(tr));
   el.querySelector('[data-testid="trades"] tbody').innerHTML = trades
-    .map((tr) => `<tr data-tx="${tr.tx}" data-buyer="${tr.buyer}" data-seller="${tr.seller}" data-energy="${tr.energy}" data-price="${tr.price}" data-block="${tr.block}">
+    .map((tr) => `<tr data-tx="${tr.tx}" data-kind="${tr.paid === undefined ? 'buy' : 'settled'}" data-buyer="${tr.buyer}" data-seller="${tr.seller}" data-energy="${tr.energy}" data-price="${tr.price}" data-block="${tr.block}">
         <td>${tr.time ? time(tr.time) : ''}</td><td>${who(tr.buyer)}</td><td>${who(tr.seller)}</td>
-        <td class="num">${energy(tr.energy)}</td><td class="num">${ether(tr.price)}</td><td class="num">${tr.block}</td></tr>`)
+        <td class="num">${energy(tr.energy)}</td><td class="num">${ether(tr.price)}</td>
+        <td>${tr.paid === undefined ? t('by_hand') : t('settled')}</td><td class="num">${tr.block}</td></tr>`)
     .join('');
   el.querySelector('#no-trades').hidden = trades.length > 0;
   const series = model.communitySeries();

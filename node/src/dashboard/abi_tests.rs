@@ -49,6 +49,7 @@ fn event_topics_are_the_contracts() {
         ("Reading", Daisee::Reading::SIGNATURE_HASH),
         ("Buy", Daisee::Buy::SIGNATURE_HASH),
         ("RateChanged", Daisee::RateChanged::SIGNATURE_HASH),
+        ("Matched", Daisee::Matched::SIGNATURE_HASH),
     ]
     .into_iter()
     .map(|(n, s)| (n.to_string(), hex(s.as_slice())))

@@ -3,16 +3,19 @@
 //! the board's meter account → the local txpool (and the network) → included. Nothing is lost
 //! or counted twice across restarts: the integration state and the readings are persisted, a
 //! signed transaction is recorded before it is sent, and a reading leaves the outbox only once
-//! its transaction is confirmed in a canonical block.
+//! its transaction is confirmed in a canonical block. Beside it, the market agent settles the
+//! intervals the meter reported and keeps its escrow topped up (`market`).
 
 mod interval;
 mod ledger;
+mod market;
 mod outbox;
 mod remote;
 mod sender;
 
 pub use interval::{MeterState, Reading, SensorState};
 pub use ledger::{Ledger, LocalLedger, Refused, TxStatus};
+pub use market::{MarketAgent, MarketCounters, MarketSpec, LOOK_BACK};
 pub use outbox::{Abi, Call, Entry, Outbox};
 pub use remote::RemoteLedger;
 pub use sender::{Sender, SenderCounters, CONFIRMATIONS, RETRY_MS};
@@ -62,6 +65,8 @@ pub struct MeterSpec {
     pub target: Option<String>,
     /// The contract interface.
     pub abi: Abi,
+    /// What the board does in the community market (`None`: nothing; `v2` only).
+    pub market: Option<MarketSpec>,
 }
 
 /// What RPC shows of a meter (`daisee_meters`).
@@ -83,6 +88,8 @@ pub struct MeterStatus {
     pub sender: SenderCounters,
     /// Per sensor: direction, last sample (unix ms), counters.
     pub sensors: Vec<SensorStatus>,
+    /// The market agent's counters, when it runs.
+    pub market: Option<MarketCounters>,
 }
 
 /// One sensor's status.
@@ -113,6 +120,7 @@ struct Running {
     state: MeterState,
     outbox: Outbox,
     sender: Sender,
+    market: Option<MarketAgent>,
     battery: Vec<Option<u16>>,
 }
 
@@ -140,7 +148,11 @@ impl Running {
             None => Box::new(LocalLedger(node.clone())),
         };
         let sender = Sender::new(ledger, spec.key.clone(), spec.contract);
-        Ok(Self { spec, directions, state, outbox, sender, battery })
+        let market = match (&spec.market, spec.abi) {
+            (Some(m), Abi::V2) => Some(MarketAgent::new(m.clone(), spec.interval_s)),
+            _ => None,
+        };
+        Ok(Self { spec, directions, state, outbox, sender, market, battery })
     }
 
     fn tick(&mut self) -> Result<(), crate::state::StoreError> {
@@ -172,7 +184,12 @@ impl Running {
         for r in &closed {
             tracing::info!(target: "daisee::meter", name = %self.spec.name, interval_end = r.interval_end, produced_wh = r.produced_wh, consumed_wh = r.consumed_wh, "reading");
         }
-        self.sender.step(&self.outbox, daisee_radio::source::wall_ms())
+        let now = daisee_radio::source::wall_ms();
+        self.sender.step(&self.outbox, now)?;
+        if let Some(agent) = &mut self.market {
+            agent.step(self.sender.ledger(), &self.spec.key, self.spec.contract, now);
+        }
+        Ok(())
     }
 
     fn status(&self) -> MeterStatus {
@@ -202,6 +219,7 @@ impl Running {
                     stats: sensor.source.stats(),
                 })
                 .collect(),
+            market: self.market.as_ref().map(|m| m.counters.clone()),
         }
     }
 }

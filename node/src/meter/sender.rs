@@ -171,24 +171,13 @@ impl Sender {
     }
 
     fn sign(&self, entry: &Entry) -> Result<SignedTransaction, String> {
-        let nonce = self.ledger.pending_nonce(&self.key.address())?;
-        let (tx_type, max_fee, tip) = match self.ledger.base_fee()? {
-            Some(base) => (TxType::Eip1559, 2 * base + TIP, TIP),
-            None => (TxType::Legacy, TIP, TIP),
-        };
-        Ok(Transaction {
-            tx_type,
-            chain_id: Some(self.ledger.chain_id()?),
-            nonce,
-            max_priority_fee_per_gas: tip,
-            max_fee_per_gas: max_fee,
-            gas_limit: REPORT_GAS,
-            to: TxKind::Call(self.contract),
-            value: U256::ZERO,
-            input: Bytes::from(Self::input(entry)),
-            access_list: vec![],
-        }
-        .sign(&self.key))
+        let input = Bytes::from(Self::input(entry));
+        sign_call(&*self.ledger, &self.key, self.contract, input, U256::ZERO, REPORT_GAS)
+    }
+
+    /// The ledger this sender reports to (the market agent sends through it too).
+    pub(super) fn ledger(&self) -> &dyn Ledger {
+        &*self.ledger
     }
 
     /// `lastIntervalOf(meter)` on the head state (0 when it cannot be read).
@@ -213,4 +202,34 @@ impl Sender {
             Err(e) => e,
         }
     }
+}
+
+/// Signs a call of `to` with `input` and `value` from `key`, with the ledger's next nonce and
+/// fees as the node suggests.
+pub(super) fn sign_call(
+    ledger: &dyn Ledger,
+    key: &PrivateKey,
+    to: Address,
+    input: Bytes,
+    value: U256,
+    gas_limit: u64,
+) -> Result<SignedTransaction, String> {
+    let nonce = ledger.pending_nonce(&key.address())?;
+    let (tx_type, max_fee, tip) = match ledger.base_fee()? {
+        Some(base) => (TxType::Eip1559, 2 * base + TIP, TIP),
+        None => (TxType::Legacy, TIP, TIP),
+    };
+    Ok(Transaction {
+        tx_type,
+        chain_id: Some(ledger.chain_id()?),
+        nonce,
+        max_priority_fee_per_gas: tip,
+        max_fee_per_gas: max_fee,
+        gas_limit,
+        to: TxKind::Call(to),
+        value,
+        input,
+        access_list: vec![],
+    }
+    .sign(key))
 }

@@ -1,0 +1,235 @@
+//! The community market from one board's side: settles finished intervals, keeps the meter's
+//! escrow topped up to a configured amount, and sets its ask and bid.
+//!
+//! Settling is idempotent and needs no coordination: every board looks at the intervals its own
+//! meter reported, and for one that is over and not yet settled it first runs `settle` as a call
+//! on the head state; only if that succeeds does it send the transaction. The first one mined
+//! wins; another board's transaction in the same block reverts with `AlreadySettled` (its gas is
+//! the only cost), and from the next head on every board sees the interval done. Nothing is kept
+//! on disk: after a restart the same look-back finds whatever is still unsettled.
+
+use super::ledger::{Ledger, TxStatus};
+use super::sender::sign_call;
+use crate::primitives::{Address, Bytes, PrivateKey, B256, U256};
+use alloy_sol_types::SolCall;
+use daisee_contracts::Daisee;
+use serde::Serialize;
+
+/// How many of the meter's past intervals are checked for settlement (a board that was away
+/// longer leaves the older ones to the others).
+pub const LOOK_BACK: u64 = 12;
+/// Gas for `settle`: a base plus each meter that reported (measured ≈ 36k each, see
+/// gas-snapshot.txt), with a margin.
+const SETTLE_GAS_BASE: u64 = 200_000;
+const SETTLE_GAS_PER_METER: u64 = 50_000;
+/// Gas for a deposit or a price change.
+const SMALL_GAS: u64 = 120_000;
+/// How often the agent looks (wall clock, ms).
+const EVERY_MS: u64 = 1_000;
+/// A transaction still unknown after this long is forgotten (and tried again if still needed).
+const FORGET_MS: u64 = 30_000;
+
+/// What a board does in the market.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MarketSpec {
+    /// Keep the meter's escrow at this many wei (topped up when below half); zero: never deposit.
+    pub escrow_wei: U256,
+    /// The meter's ask (wei per Wh), if it has one.
+    pub ask: Option<U256>,
+    /// The meter's bid (wei per Wh), if it has one.
+    pub bid: Option<U256>,
+}
+
+/// What the agent did, for RPC (`daisee_meters`) and logs.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketCounters {
+    /// Intervals this board settled.
+    pub settled: u64,
+    /// The last interval this board settled.
+    pub last_settled_interval: u64,
+    /// Deposits made to keep the escrow up.
+    pub deposits: u64,
+    /// The meter's escrow at the last look (wei, decimal).
+    pub escrow: String,
+    /// The last failure.
+    pub market_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Settle(u64),
+    Deposit,
+    Prices,
+}
+
+/// One meter's market agent.
+pub struct MarketAgent {
+    spec: MarketSpec,
+    interval_s: u64,
+    in_flight: Vec<(Job, B256, u64)>,
+    prices_done: bool,
+    next_ms: u64,
+    /// Counters.
+    pub counters: MarketCounters,
+}
+
+impl MarketAgent {
+    /// An agent for a meter reporting every `interval_s` seconds.
+    pub fn new(spec: MarketSpec, interval_s: u64) -> Self {
+        Self {
+            spec,
+            interval_s: interval_s.max(1),
+            in_flight: Vec::new(),
+            prices_done: false,
+            next_ms: 0,
+            counters: MarketCounters::default(),
+        }
+    }
+
+    /// One look at the market (at most every second); `now_ms` is the wall clock.
+    pub fn step(&mut self, ledger: &dyn Ledger, key: &PrivateKey, contract: Address, now_ms: u64) {
+        if now_ms < self.next_ms {
+            return;
+        }
+        self.next_ms = now_ms + EVERY_MS;
+        let me = key.address();
+        let market = Market { ledger, me, contract };
+        self.watch(ledger, now_ms);
+        let result = (|| {
+            if !self.prices_done && !self.busy(Job::Prices) {
+                self.set_prices(&market, key, now_ms)?;
+            }
+            let escrow = market.view(Daisee::escrowOfCall { account: me })?;
+            self.counters.escrow = escrow.to_string();
+            if !self.spec.escrow_wei.is_zero()
+                && escrow < self.spec.escrow_wei / U256::from(2)
+                && !self.busy(Job::Deposit)
+            {
+                let top_up = self.spec.escrow_wei - escrow;
+                let input = Daisee::depositCall {}.abi_encode().into();
+                self.send(&market, key, Job::Deposit, input, top_up, SMALL_GAS, now_ms)?;
+            }
+            self.settle_one(&market, key, now_ms)
+        })();
+        if let Err(e) = result {
+            tracing::warn!(target: "daisee::meter", meter = %me, "market: {e}");
+            self.counters.market_error = Some(e);
+        }
+    }
+
+    /// Settles the newest unsettled, finished interval the meter reported, if any.
+    fn settle_one(&mut self, m: &Market<'_>, key: &PrivateKey, now_ms: u64) -> Result<(), String> {
+        let latest = m.view(Daisee::latestIntervalEndCall {})?;
+        let last = m.view(Daisee::lastIntervalOfCall { meter: m.me })?;
+        for k in 0..LOOK_BACK {
+            let Some(end) = last.checked_sub(k * self.interval_s).filter(|e| *e > 0) else {
+                break;
+            };
+            if end >= latest || self.busy(Job::Settle(end)) {
+                continue;
+            }
+            if m.view(Daisee::isSettledCall { intervalEnd: end })? {
+                continue;
+            }
+            let meters = m.view(Daisee::intervalMeterCountCall { intervalEnd: end })?;
+            let input: Bytes = Daisee::settleCall { intervalEnd: end }.abi_encode().into();
+            let Ok((true, _)) = m.ledger.call(m.me, m.contract, input.clone()) else {
+                continue;
+            };
+            let count = u64::try_from(meters).unwrap_or(u64::MAX).min(100);
+            let gas = SETTLE_GAS_BASE + SETTLE_GAS_PER_METER * count;
+            return self.send(m, key, Job::Settle(end), input, U256::ZERO, gas, now_ms);
+        }
+        Ok(())
+    }
+
+    fn set_prices(&mut self, m: &Market<'_>, key: &PrivateKey, now_ms: u64) -> Result<(), String> {
+        if let Some(ask) = self.spec.ask {
+            if m.view(Daisee::askOfCall { account: m.me })? != ask {
+                let input = Daisee::setAskCall { weiPerWh: ask }.abi_encode().into();
+                self.send(m, key, Job::Prices, input, U256::ZERO, SMALL_GAS, now_ms)?;
+            }
+        }
+        if let Some(bid) = self.spec.bid {
+            if m.view(Daisee::bidOfCall { account: m.me })? != bid {
+                let input = Daisee::setBidCall { weiPerWh: bid }.abi_encode().into();
+                self.send(m, key, Job::Prices, input, U256::ZERO, SMALL_GAS, now_ms)?;
+            }
+        }
+        self.prices_done = true;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &mut self,
+        m: &Market<'_>,
+        key: &PrivateKey,
+        job: Job,
+        input: Bytes,
+        value: U256,
+        gas: u64,
+        now_ms: u64,
+    ) -> Result<(), String> {
+        let tx = sign_call(m.ledger, key, m.contract, input, value, gas)?;
+        m.ledger.send(&tx.encoded()).map_err(|e| format!("{job:?} refused: {e:?}"))?;
+        tracing::debug!(target: "daisee::meter", meter = %m.me, ?job, tx = %tx.hash(), "market transaction sent");
+        self.in_flight.push((job, tx.hash(), now_ms));
+        Ok(())
+    }
+
+    fn busy(&self, job: Job) -> bool {
+        self.in_flight.iter().any(|(j, _, _)| *j == job)
+    }
+
+    /// Follows the transactions sent: counts the mined ones, forgets the lost ones.
+    fn watch(&mut self, ledger: &dyn Ledger, now_ms: u64) {
+        let mut still = Vec::new();
+        for (job, hash, sent) in std::mem::take(&mut self.in_flight) {
+            match ledger.status(&hash) {
+                Ok(TxStatus::Included { success, .. }) => match (job, success) {
+                    (Job::Settle(end), true) => {
+                        self.counters.settled += 1;
+                        self.counters.last_settled_interval = end;
+                        tracing::info!(target: "daisee::meter", interval_end = end, "settled");
+                    }
+                    (Job::Deposit, true) => self.counters.deposits += 1,
+                    (Job::Settle(end), false) => {
+                        tracing::debug!(target: "daisee::meter", interval_end = end, "another board settled it first");
+                    }
+                    (job, false) => {
+                        self.counters.market_error = Some(format!("{job:?} reverted"));
+                    }
+                    _ => {}
+                },
+                Ok(TxStatus::Pending) => still.push((job, hash, sent)),
+                Ok(TxStatus::Unknown) | Err(_) if now_ms.saturating_sub(sent) > FORGET_MS => {
+                    if job == Job::Prices {
+                        self.prices_done = false;
+                    }
+                }
+                _ => still.push((job, hash, sent)),
+            }
+        }
+        self.in_flight = still;
+    }
+}
+
+/// Views of the contract for one meter.
+struct Market<'a> {
+    ledger: &'a dyn Ledger,
+    me: Address,
+    contract: Address,
+}
+
+impl Market<'_> {
+    fn view<C: SolCall>(&self, call: C) -> Result<C::Return, String> {
+        let name = C::SIGNATURE;
+        match self.ledger.call(self.me, self.contract, call.abi_encode().into()) {
+            Ok((true, out)) => C::abi_decode_returns(&out).map_err(|e| format!("{name}: {e}")),
+            Ok((false, _)) => Err(format!("{name} reverted")),
+            Err(e) => Err(format!("{name}: {e}")),
+        }
+    }
+}
