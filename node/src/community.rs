@@ -131,13 +131,20 @@ mod tests {
         assert_eq!(signers, vec![Address::repeat_byte(1), Address::repeat_byte(2)], "sorted");
         let daisee = &back.alloc[&DAISEE_ADDRESS];
         assert_eq!(daisee.code, daisee_contracts::Daisee::DEPLOYED_BYTECODE);
-        // Slot 0 is the owner, slot 1 the rate (see the storage layout in the artifact).
+        // The owner's and the rate's slots, from the storage layout in the artifact.
+        let layout: serde_json::Value =
+            serde_json::from_str(daisee_contracts::DAISEE_ARTIFACT).unwrap();
+        let slot = |label: &str| {
+            let vars = layout["storageLayout"]["storage"].as_array().unwrap();
+            let var = vars.iter().find(|v| v["label"] == label).unwrap();
+            U256::from(var["slot"].as_str().unwrap().parse::<u64>().unwrap())
+        };
         assert_eq!(
-            daisee.storage[&U256::ZERO],
+            daisee.storage[&slot("owner")],
             U256::from_be_slice(Address::repeat_byte(1).as_slice())
         );
         assert_eq!(
-            daisee.storage[&U256::from(1)],
+            daisee.storage[&slot("rate")],
             U256::from(daisee_contracts::DEFAULT_RATE_WEI_PER_WH)
         );
     }
