@@ -124,8 +124,8 @@ impl Model {
                 }
             }
         }
-        sells.sort_by(|a, b| a.price.cmp(&b.price)); // stable: reporting order within a price
-        buys.sort_by(|a, b| b.price.cmp(&a.price));
+        sells.sort_by_key(|o| o.price); // stable: reporting order within a price
+        buys.sort_by_key(|o| std::cmp::Reverse(o.price));
         let (mut volume, mut ask, mut bid) = (0u128, U256::ZERO, U256::ZERO);
         let (mut i, mut j) = (0, 0);
         let (mut s_left, mut b_left) =
