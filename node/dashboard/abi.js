@@ -11,6 +11,7 @@ export const SELECTORS = {
   consumptionOf: '0x8557b84a',
   netBalanceOf: '0x0b986a50',
   lastIntervalOf: '0x2a868869',
+  escrowOf: '0xe038c3da',
   buyEnergy: '0x36fd7e1b',
 };
 

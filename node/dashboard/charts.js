@@ -27,14 +27,20 @@ function draw(el, options, data) {
 }
 
 const bars = (size) => uPlot.paths.bars({ size: [size, 60], align: 0 });
-const timeAxis = { values: (u, ticks) => ticks.map((v) => clock(v)) };
-const whAxis = { values: (u, ticks) => ticks.map((v) => (v >= 1000 ? `${(v / 1000).toFixed(1)} kWh` : `${v} Wh`)), size: 64 };
+const timeAxis = { space: 80, values: (u, ticks) => ticks.map((v) => clock(v)) };
+// Consumption is drawn below the axis: the labels say how much, without a sign.
+const whAxis = {
+  values: (u, ticks) => ticks.map((v) => (Math.abs(v) >= 1000 ? `${(Math.abs(v) / 1000).toFixed(1)} kWh` : `${Math.abs(v)} Wh`)),
+  size: 64,
+};
 
 /** Production and consumption of one household, as bars per interval. */
 export function householdChart(el, series, labels) {
   const xs = series.map((r) => r.intervalEnd);
+  const step = xs.length > 1 ? xs[xs.length - 1] - xs[xs.length - 2] : 300;
   draw(el, {
     height: 220,
+    scales: { x: { time: true, range: (u, min, max) => [min - step, max + step] } },
     series: [
       {},
       { label: labels.production, stroke: PRODUCTION, fill: PRODUCTION + 'aa', paths: bars(0.45), points: { show: false } },

@@ -100,16 +100,18 @@ export class Community {
       ethCall(abi.encodeCall('consumptionOf', m)),
       ethCall(abi.encodeCall('netBalanceOf', m)),
       ethCall(abi.encodeCall('lastIntervalOf', m)),
+      ethCall(abi.encodeCall('escrowOf', m)),
     ]));
     const [own, accounts] = await batch([['daisee_meters', []], ['eth_accounts', []]]);
     const households = meters.map((address, i) => {
-      const [produced, consumed, net, lastInterval] = perMeter.slice(i * 4, i * 4 + 4).map((h) => abi.words(h)[0]);
+      const [produced, consumed, net, lastInterval, escrow] = perMeter.slice(i * 5, i * 5 + 5).map((h) => abi.words(h)[0]);
       return {
         address,
         produced: abi.toUint(produced),
         consumed: abi.toUint(consumed),
         net: abi.toInt(net),
         lastInterval: Number(abi.toUint(lastInterval)),
+        escrow: abi.toUint(escrow),
       };
     });
     return {

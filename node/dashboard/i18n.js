@@ -39,6 +39,7 @@ const STRINGS = {
     live_ws: 'live', live_poll: 'polling', offline: 'node unreachable',
     as_of_block: 'as of block', you: 'this board',
     how: 'How', by_hand: 'bought', settled: 'settled',
+    escrow: 'Escrow for automatic purchases',
   },
   fr: {
     title: 'Daisee — communauté d’énergie',
@@ -77,6 +78,7 @@ const STRINGS = {
     live_ws: 'en direct', live_poll: 'interrogation', offline: 'nœud injoignable',
     as_of_block: 'au bloc', you: 'cette carte',
     how: 'Comment', by_hand: 'achat', settled: 'réglé',
+    escrow: 'Provision pour les achats automatiques',
   },
 };
 

@@ -90,7 +90,7 @@ const shownFrom = (n) => page.waitForFunction((b) => Number(document.getElementB
 const readHome = () => page.evaluate(() => {
   const v = document.getElementById('view');
   const value = (id) => v.querySelector(`[data-testid="${id}"]`).dataset.value;
-  const ids = ['produced-today', 'consumed-today', 'net', 'sold-wh', 'sold-wei', 'bought-wh', 'bought-wei', 'total-produced', 'total-consumed'];
+  const ids = ['produced-today', 'consumed-today', 'net', 'sold-wh', 'sold-wei', 'bought-wh', 'bought-wei', 'total-produced', 'total-consumed', 'escrow'];
   return { block: Number(v.dataset.block), from: Number(v.dataset.fromBlock), household: v.dataset.household,
     dayStart: Number(v.dataset.dayStart), ...Object.fromEntries(ids.map((i) => [i, BigInt(value(i))])),
     netText: v.querySelector('[data-testid="net"]').textContent, chartPoints: Number(v.querySelector('#home-chart').dataset.points) };
@@ -106,6 +106,7 @@ async function checkHome(household) {
   assert.equal(shown['total-produced'], await view('productionOf', [household], b), 'total produced');
   assert.equal(shown['total-consumed'], await view('consumptionOf', [household], b), 'total consumed');
   assert.equal(shown.net, await view('netBalanceOf', [household], b), 'net balance');
+  assert.equal(shown.escrow, await view('escrowOf', [household], b), 'escrow');
   const readings = await logs('Reading', shown.from, b);
   const latest = readings.reduce((m, r) => Math.max(m, Number(r.intervalEnd)), 0);
   assert.equal(shown.dayStart, latest - 1 - ((latest - 1) % 86400), 'today starts at the UTC midnight before the newest interval');

@@ -28,6 +28,7 @@ export function mount(el) {
     <div class="cards small">
       <div class="card"><h3>${t('total_produced')}</h3><p data-testid="total-produced"></p></div>
       <div class="card"><h3>${t('total_consumed')}</h3><p data-testid="total-consumed"></p></div>
+      <div class="card"><h3>${t('escrow')}</h3><p data-testid="escrow"></p></div>
     </div>`;
   el.querySelector('#household').addEventListener('change', (e) => {
     ctxRef.household = e.target.value;
@@ -76,6 +77,7 @@ export function update(el, ctx) {
   figure(el, 'bought-wei', `${ether(h.boughtWei)} ${t('paid')}`, h.boughtWei);
   figure(el, 'total-produced', energy(h.state.produced), h.state.produced);
   figure(el, 'total-consumed', energy(h.state.consumed), h.state.consumed);
+  figure(el, 'escrow', ether(h.state.escrow), h.state.escrow);
   lastReading(el, h);
   el.querySelector('#home-empty').hidden = h.series.length > 0;
   householdChart(el.querySelector('#home-chart'), h.series, { production: t('production'), consumption: t('consumption') });

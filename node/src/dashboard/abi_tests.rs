@@ -34,6 +34,7 @@ fn function_selectors_are_the_contracts() {
         ("consumptionOf", Daisee::consumptionOfCall::SELECTOR),
         ("netBalanceOf", Daisee::netBalanceOfCall::SELECTOR),
         ("lastIntervalOf", Daisee::lastIntervalOfCall::SELECTOR),
+        ("escrowOf", Daisee::escrowOfCall::SELECTOR),
         ("buyEnergy", Daisee::buyEnergyCall::SELECTOR),
     ]
     .into_iter()
