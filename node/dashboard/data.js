@@ -11,7 +11,16 @@ const LOG_RANGE = 5000;
 const WINDOW_S = 26 * 3600;
 const DAY_S = 86400;
 const REORG_DEPTH = 64;
+/** Calls per JSON-RPC batch (the node takes at most 1,000). */
+const BATCH = 500;
 const hex = (n) => '0x' + n.toString(16);
+
+/** batchResults in batches the node accepts, however many households there are. */
+async function chunked(calls) {
+  const out = [];
+  for (let i = 0; i < calls.length; i += BATCH) out.push(...(await batchResults(calls.slice(i, i + BATCH))));
+  return out;
+}
 
 export class Community {
   constructor() {
@@ -95,7 +104,7 @@ export class Community {
     const ethCall = (data) => ['eth_call', [{ to: abi.DAISEE, data }, tag]];
     const [metersHex, rateHex] = await batchResults([ethCall(abi.encodeCall('getMeters')), ethCall(abi.encodeCall('getRate'))]);
     const meters = abi.decodeAddresses(metersHex);
-    const perMeter = await batchResults(meters.flatMap((m) => [
+    const perMeter = await chunked(meters.flatMap((m) => [
       ethCall(abi.encodeCall('productionOf', m)),
       ethCall(abi.encodeCall('consumptionOf', m)),
       ethCall(abi.encodeCall('netBalanceOf', m)),
@@ -128,7 +137,7 @@ export class Community {
   async timestampsOf(blocks) {
     const missing = [...new Set(blocks)].filter((b) => !this.timestamps.has(b));
     if (missing.length === 0) return;
-    const headers = await batchResults(missing.map((b) => ['eth_getBlockByNumber', [hex(b), false]]));
+    const headers = await chunked(missing.map((b) => ['eth_getBlockByNumber', [hex(b), false]]));
     headers.forEach((h, i) => h && this.timestamps.set(missing[i], Number(h.timestamp)));
   }
 

@@ -26,6 +26,9 @@ const SETTLE_GAS_PER_METER: u64 = 50_000;
 const SMALL_GAS: u64 = 120_000;
 /// How often the agent looks (wall clock, ms).
 const EVERY_MS: u64 = 1_000;
+/// How long it waits after a failure (an empty account, a node that refuses), so a board that
+/// cannot pay does not fill its log every second.
+const BACK_OFF_MS: u64 = 30_000;
 /// A transaction still unknown after this long is forgotten (and tried again if still needed).
 const FORGET_MS: u64 = 30_000;
 
@@ -113,8 +116,9 @@ impl MarketAgent {
             self.settle_one(&market, key, now_ms)
         })();
         if let Err(e) = result {
-            tracing::warn!(target: "daisee::meter", meter = %me, "market: {e}");
+            tracing::warn!(target: "daisee::meter", meter = %me, "market: {e} (next try in 30 s)");
             self.counters.market_error = Some(e);
+            self.next_ms = now_ms + BACK_OFF_MS;
         }
     }
 
@@ -133,6 +137,9 @@ impl MarketAgent {
                 continue;
             }
             let meters = m.view(Daisee::intervalMeterCountCall { intervalEnd: end })?;
+            if meters.is_zero() {
+                continue;
+            }
             let input: Bytes = Daisee::settleCall { intervalEnd: end }.abi_encode().into();
             let Ok((true, _)) = m.ledger.call(m.me, m.contract, input.clone()) else {
                 continue;

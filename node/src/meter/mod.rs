@@ -252,4 +252,6 @@ pub fn spawn(
 }
 
 #[cfg(test)]
+mod market_tests;
+#[cfg(test)]
 mod sender_tests;
