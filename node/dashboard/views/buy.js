@@ -5,7 +5,7 @@
 
 import { t } from '../i18n.js';
 import { energy, ether, rate, esc, short } from '../format.js';
-import { call, RpcError } from '../rpc.js';
+import { call } from '../rpc.js';
 import * as abi from '../abi.js';
 
 const hex = (n) => '0x' + BigInt(n).toString(16);
@@ -106,7 +106,7 @@ async function pay(el, ctx) {
     const [balance, gasPrice] = (await Promise.all([call('eth_getBalance', [from, 'latest']), call('eth_gasPrice')])).map(BigInt);
     const lacking = (needed) => say(el, 'error', t('err_funds', { buyer: ctx.nameOf(from), balance: ether(balance), needed: ether(needed) }));
     if (balance < price) return lacking(price);
-    const gas = await estimate(tx, names);
+    const gas = await call('eth_estimateGas', [tx]);
     const needed = price + BigInt(gas) * gasPrice;
     if (balance < needed) return lacking(needed);
     const request = { ...tx, gas: hex(BigInt(gas) + BigInt(gas) / 5n) };
@@ -134,14 +134,6 @@ async function walletAccount(snap) {
   return account.toLowerCase();
 }
 
-async function estimate(tx, names) {
-  try {
-    return await call('eth_estimateGas', [tx]);
-  } catch (error) {
-    throw Object.assign(error, { names });
-  }
-}
-
 /** Words for what went wrong. */
 function failure(error, names) {
   if (error.wrongChain) return t('err_wrong_chain', error.wrongChain);
@@ -152,7 +144,7 @@ function failure(error, names) {
   }
   if (revert?.name === 'NotMeter') return t('err_not_meter');
   if (/insufficient funds/i.test(error.message)) return t('err_funds', { buyer: '', balance: '—', needed: '—' });
-  return t('err_failed', { reason: error instanceof RpcError || error.message ? error.message : String(error) });
+  return t('err_failed', { reason: error.message || String(error) });
 }
 
 async function waitReceipt(hash) {

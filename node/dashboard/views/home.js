@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import { energy, ether, age, clock, esc, short } from '../format.js';
 import { householdChart } from '../charts.js';
 
-export function mount(el) {
+export function mount(el, ctx) {
   el.innerHTML = `
     <div class="toolbar">
       <label>${t('household')} <select id="household" data-testid="household"></select></label>
@@ -31,12 +31,10 @@ export function mount(el) {
       <div class="card"><h3>${t('escrow')}</h3><p data-testid="escrow"></p></div>
     </div>`;
   el.querySelector('#household').addEventListener('change', (e) => {
-    ctxRef.household = e.target.value;
-    ctxRef.rerender();
+    ctx.household = e.target.value;
+    ctx.rerender();
   });
 }
-
-let ctxRef = null;
 
 /** Sets the text and the raw value (for tests and copy-paste) of one figure. */
 export function figure(el, id, text, raw) {
@@ -46,7 +44,6 @@ export function figure(el, id, text, raw) {
 }
 
 export function update(el, ctx) {
-  ctxRef = ctx;
   const { model } = ctx;
   const selected = ctx.household;
   const select = el.querySelector('#household');
