@@ -16,12 +16,23 @@
 //! port = 8545
 //! api = ["eth", "net", "web3"]
 //! corsdomain = ["http://localhost:3000"]
+//! vhosts = ["localhost"]  # Host names answered to (IP addresses always); "*" for any
+//! allow_insecure_unlock = false  # sign with unlocked accounts on a non-loopback address
 //! dashboard = true        # the community dashboard at http://<addr>:<port>/
 //! dashboard_buy = false   # let it pay from the unlocked accounts
+//!
+//! [rpc]                   # what one request may cost (see docs/security.md)
+//! gascap = 50000000
+//! evmtimeout = "5s"
+//! logrange = 10000
+//! logmax = 10000
+//! filters = 1000
+//! subscriptions = 1000
 //!
 //! [ws]
 //! enabled = false
 //! port = 8546
+//! origins = []            # browser origins allowed (the node's own pages always are)
 //! ```
 
 use crate::cli::RunArgs;
@@ -48,6 +59,8 @@ pub struct FileConfig {
     http: ServerConfig,
     #[serde(default)]
     ws: ServerConfig,
+    #[serde(default)]
+    rpc: RpcConfig,
     ipcpath: Option<PathBuf>,
     #[serde(default)]
     ipcdisable: bool,
@@ -75,6 +88,21 @@ struct ServerConfig {
     dashboard: Option<bool>,
     #[serde(default)]
     dashboard_buy: bool,
+    vhosts: Option<Vec<String>>,
+    origins: Option<Vec<String>>,
+    #[serde(default)]
+    allow_insecure_unlock: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RpcConfig {
+    gascap: Option<u64>,
+    evmtimeout: Option<String>,
+    logrange: Option<u64>,
+    logmax: Option<usize>,
+    filters: Option<usize>,
+    subscriptions: Option<usize>,
 }
 
 /// Reads a config file; relative paths in it are taken from the file's folder.
@@ -87,6 +115,10 @@ pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
     config.datadir = config.datadir.map(|p| base.join(p));
     config.password = config.password.map(|p| base.join(p));
     config.keystore = config.keystore.map(|p| base.join(p));
+    if let Some(t) = &config.rpc.evmtimeout {
+        crate::cli::parse_duration(t)
+            .map_err(|e| anyhow::anyhow!("config {}: rpc.evmtimeout: {e}", path.display()))?;
+    }
     Ok(config)
 }
 
@@ -115,10 +147,24 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
             http_cors: flags.http.http_cors.or(file.http.corsdomain),
             dashboard: flags.http.dashboard.or(file.http.dashboard),
             dashboard_buy: flags.http.dashboard_buy || file.http.dashboard_buy,
+            http_vhosts: flags.http.http_vhosts.or(file.http.vhosts),
+            ws_origins: flags.http.ws_origins.or(file.ws.origins),
+            allow_insecure_unlock: flags.http.allow_insecure_unlock
+                || file.http.allow_insecure_unlock,
             ws: flags.http.ws || file.ws.enabled,
             ws_addr: flags.http.ws_addr.or(file.ws.addr),
             ws_port: flags.http.ws_port.or(file.ws.port),
             ws_api: flags.http.ws_api.or(file.ws.api),
+            rpc_gascap: flags.http.rpc_gascap.or(file.rpc.gascap),
+            rpc_evmtimeout: flags.http.rpc_evmtimeout.or(file
+                .rpc
+                .evmtimeout
+                .as_deref()
+                .and_then(|t| crate::cli::parse_duration(t).ok())),
+            rpc_logrange: flags.http.rpc_logrange.or(file.rpc.logrange),
+            rpc_logmax: flags.http.rpc_logmax.or(file.rpc.logmax),
+            rpc_filters: flags.http.rpc_filters.or(file.rpc.filters),
+            rpc_subscriptions: flags.http.rpc_subscriptions.or(file.rpc.subscriptions),
             ipc_path: flags.http.ipc_path.or(file.ipcpath),
             ipc_disable: flags.http.ipc_disable || file.ipcdisable,
         },

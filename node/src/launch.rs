@@ -42,6 +42,8 @@ pub struct ServePlan {
     pub net: Option<daisee_node::net::NetConfig>,
     /// Meters whose readings this node reports.
     pub meters: Vec<daisee_node::meter::MeterSpec>,
+    /// What one JSON-RPC request may cost (IPC too).
+    pub limits: daisee_node::rpc::RpcLimits,
 }
 
 /// Runs `node` until a signal: the sealer if it has a signer, the RPC servers of `plan`.
@@ -71,8 +73,8 @@ pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
         Some(path) => {
             let all: Vec<String> =
                 daisee_node::rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
-            let module =
-                daisee_node::rpc::module(node.clone(), &all).map_err(anyhow::Error::msg)?;
+            let module = daisee_node::rpc::module(node.clone(), &all, &plan.limits)
+                .map_err(anyhow::Error::msg)?;
             let task = daisee_node::rpc::serve_ipc(module, path)
                 .with_context(|| format!("opening IPC socket {}", path.display()))?;
             say(&format!("ipc: {}", path.display()))?;

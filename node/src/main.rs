@@ -172,16 +172,35 @@ fn serve_plan(
         listed.clone().unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
     };
     let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let access = |addr: &SocketAddr| daisee_node::rpc::AccessPolicy {
+        vhosts: args.http_vhosts.clone().unwrap_or_else(|| vec!["localhost".into()]),
+        http_origins: args.http_cors.clone().unwrap_or_default(),
+        ws_origins: args.ws_origins.clone().unwrap_or_default(),
+        unlocked: addr.ip().is_loopback() || args.allow_insecure_unlock,
+    };
+    let defaults = daisee_node::rpc::RpcLimits::default();
+    let limits = daisee_node::rpc::RpcLimits {
+        gas_cap: args.rpc_gascap.unwrap_or(defaults.gas_cap),
+        evm_timeout: args.rpc_evmtimeout.unwrap_or(defaults.evm_timeout),
+        log_range: args.rpc_logrange.unwrap_or(defaults.log_range).max(1),
+        log_results: args.rpc_logmax.unwrap_or(defaults.log_results),
+        max_filters: args.rpc_filters.unwrap_or(defaults.max_filters).max(1),
+        max_subscriptions: args.rpc_subscriptions.unwrap_or(defaults.max_subscriptions),
+        ..defaults
+    };
     let mut servers = Vec::new();
     if dev || args.http || args.dashboard == Some(true) {
+        let addr = SocketAddr::new(args.http_addr.unwrap_or(local), args.http_port.unwrap_or(8545));
         servers.push(daisee_node::rpc::ServerOptions {
-            addr: SocketAddr::new(args.http_addr.unwrap_or(local), args.http_port.unwrap_or(8545)),
+            addr,
             apis: apis(&args.http_api),
             cors: args.http_cors.clone().unwrap_or_default(),
             dashboard: args
                 .dashboard
                 .unwrap_or(dev)
                 .then_some(DashboardOptions { unlocked_buy: dev || args.dashboard_buy }),
+            access: access(&addr),
+            limits: limits.clone(),
         });
     }
     if args.ws {
@@ -192,6 +211,8 @@ fn serve_plan(
                 apis: apis(&args.ws_api),
                 cors: vec![],
                 dashboard: None,
+                access: access(&addr),
+                limits: limits.clone(),
             });
         }
     }
@@ -200,7 +221,7 @@ fn serve_plan(
     } else {
         args.ipc_path.clone().or_else(|| datadir.map(|d| d.join("daisee.ipc")))
     };
-    launch::ServePlan { servers, ipc, ..Default::default() }
+    launch::ServePlan { servers, ipc, limits, ..Default::default() }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

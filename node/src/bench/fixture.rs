@@ -10,7 +10,6 @@ use crate::primitives::{Address, Block, PrivateKey, Receipt};
 use crate::sealer::build_block;
 use crate::state::{PreparedState, Store};
 use crate::txpool::PoolTx;
-use std::sync::Arc;
 
 /// A genesis and the first block of a workload sealed on it.
 pub struct Fixture {
@@ -40,7 +39,7 @@ pub fn first_block(workload: Workload, accounts: usize, txs: usize) -> Result<Fi
         .chain(workload::transactions(workload, &keys, txs))
         .map(|tx| {
             let sender = tx.recover_sender().map_err(err)?;
-            Ok(PoolTx { tx: Arc::new(tx), sender, local: true })
+            Ok(PoolTx::new(tx, sender, true))
         })
         .collect::<Result<_, BenchError>>()?;
     let built = build_block(&chain, &keys[0], unix_now(), &pending, None).map_err(err)?;

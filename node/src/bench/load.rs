@@ -84,6 +84,8 @@ pub(super) fn submit_to_receipt(
         apis: vec!["eth".into()],
         cors: vec![],
         dashboard: None,
+        access: Default::default(),
+        limits: Default::default(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (handle, addr) =

@@ -16,7 +16,6 @@ use crate::sealer::build_block;
 use crate::state::Store;
 use crate::txpool::PoolTx;
 use serde::Serialize;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 pub use workload::Workload;
 
@@ -158,7 +157,7 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
             .into_iter()
             .map(|tx| {
                 let sender = tx.recover_sender().map_err(err)?;
-                Ok(PoolTx { tx: Arc::new(tx), sender, local: true })
+                Ok(PoolTx::new(tx, sender, true))
             })
             .collect::<Result<_, BenchError>>()?;
         while !pending.is_empty() {

@@ -14,7 +14,6 @@ use crate::sealer::build_block;
 use crate::state::{AccountChange, StateDiff, Store};
 use crate::txpool::PoolTx;
 use serde::Serialize;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Transfers in the measured block.
@@ -89,7 +88,7 @@ pub fn measure(accounts: usize) -> Result<RootCost, BenchError> {
                     access_list: vec![],
                 }
                 .sign(&keys[1]);
-                PoolTx { tx: Arc::new(tx), sender: keys[1].address(), local: true }
+                PoolTx::new(tx, keys[1].address(), true)
             })
             .collect()
     };

@@ -9,7 +9,6 @@ use crate::primitives::{
 };
 use crate::sealer::build_block;
 use crate::txpool::PoolTx;
-use std::sync::Arc;
 
 fn key(i: u8) -> PrivateKey {
     PrivateKey::from_bytes(&B256::repeat_byte(i)).unwrap()
@@ -44,7 +43,7 @@ fn pay(nonce: u64, to: u8) -> PoolTx {
         access_list: vec![],
     }
     .sign(&key(2));
-    PoolTx { tx: Arc::new(tx), sender: key(2).address(), local: true }
+    PoolTx::new(tx, key(2).address(), true)
 }
 
 fn seal_on(chain: &mut Chain, signer: &PrivateKey, txs: &[PoolTx]) -> Block {

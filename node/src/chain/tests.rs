@@ -11,7 +11,6 @@ use crate::primitives::{
 use crate::sealer::build_block;
 use crate::state::Store;
 use crate::txpool::PoolTx;
-use std::sync::Arc;
 
 fn key(i: u8) -> PrivateKey {
     PrivateKey::from_bytes(&B256::repeat_byte(i)).unwrap()
@@ -49,7 +48,7 @@ fn transfer(nonce: u64) -> PoolTx {
         access_list: vec![],
     }
     .sign(&key(2));
-    PoolTx { tx: Arc::new(tx), sender: key(2).address(), local: true }
+    PoolTx::new(tx, key(2).address(), true)
 }
 
 /// A valid next block with one transfer, sealed by `key(1)` at `timestamp`.

@@ -12,12 +12,28 @@ use revm::{
     context_interface::transaction::{AccessList, AccessListItem},
     database::CacheDB,
     state::AccountInfo,
-    Context, DatabaseRef, ExecuteEvm, MainBuilder, MainContext,
+    Context, DatabaseRef, InspectEvm, MainBuilder, MainContext,
 };
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// Gas a call may use when the request gives none (geth's RPC gas cap).
 pub const CALL_GAS_CAP: u64 = 50_000_000;
+
+/// How far one call may go: gas (the RPC gas cap) and wall-clock time.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    /// Gas a call may use at most, whatever it asks for.
+    pub gas_cap: u64,
+    /// When the call is stopped (it then fails with [`ExecError::Timeout`]).
+    pub deadline: Option<Instant>,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        Self { gas_cap: CALL_GAS_CAP, deadline: None }
+    }
+}
 
 /// A call as JSON-RPC describes it.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +98,7 @@ pub fn call(
     at: Option<u64>,
     req: &CallRequest,
     overrides: &BTreeMap<Address, AccountOverride>,
+    limits: &CallLimits,
 ) -> Result<CallOutcome, ExecError> {
     let view = match at {
         Some(n) => StateView::at(store.clone(), n),
@@ -115,7 +132,7 @@ pub fn call(
     let spec = config.spec_at(ctx.number, ctx.timestamp);
     let priced = req.gas_price.or(req.max_fee_per_gas).is_some_and(|p| p > 0);
     let mut block = super::block_env(ctx, spec);
-    block.gas_limit = ctx.gas_limit.max(CALL_GAS_CAP);
+    block.gas_limit = ctx.gas_limit.max(limits.gas_cap);
     let chain_id = config.chain_id;
     let mut evm = Context::mainnet()
         .with_db(db)
@@ -127,7 +144,7 @@ pub fn call(
             cfg.disable_base_fee = !priced;
         })
         .with_block(block)
-        .build_mainnet();
+        .build_mainnet_with_inspector(super::deadline::Deadline::new(limits.deadline));
     let (price, tip, tx_type) = match (req.gas_price, req.max_fee_per_gas) {
         (_, Some(fee)) => (fee, req.max_priority_fee_per_gas, 2u8),
         (Some(p), None) => (p, None, 0u8),
@@ -145,13 +162,16 @@ pub fn call(
         .kind(req.to.map_or(TxKind::Create, TxKind::Call))
         .value(req.value.unwrap_or_default())
         .data(req.input.clone().unwrap_or_default())
-        .gas_limit(req.gas.unwrap_or(CALL_GAS_CAP).min(CALL_GAS_CAP))
+        .gas_limit(req.gas.unwrap_or(limits.gas_cap).min(limits.gas_cap))
         .gas_price(price)
         .gas_priority_fee(tip.or((tx_type == 2).then_some(0)))
         .chain_id(Some(chain_id))
         .access_list(access_list)
         .build_fill();
-    let out = evm.transact(tx).map_err(|e| ExecError::InvalidTransaction(e.to_string()))?;
+    let out = evm.inspect_tx(tx).map_err(|e| ExecError::InvalidTransaction(e.to_string()))?;
+    if evm.inspector.expired() {
+        return Err(ExecError::Timeout);
+    }
     let gas_used = out.result.tx_gas_used();
     let excluded = |a: &Address| {
         Some(*a) == req.from || Some(*a) == req.to || a.0[..18].iter().all(|b| *b == 0)
@@ -193,13 +213,14 @@ pub fn estimate_gas(
     ctx: &BlockContext,
     at: Option<u64>,
     req: &CallRequest,
+    limits: &CallLimits,
 ) -> Result<Result<u64, CallOutcome>, ExecError> {
     let none = BTreeMap::new();
-    let cap = req.gas.unwrap_or(ctx.gas_limit).min(CALL_GAS_CAP);
+    let cap = req.gas.unwrap_or(ctx.gas_limit).min(limits.gas_cap);
     let run = |gas: u64| {
         let mut r = req.clone();
         r.gas = Some(gas);
-        call(store, config, ctx, at, &r, &none)
+        call(store, config, ctx, at, &r, &none, limits)
     };
     let first = run(cap)?;
     if !first.success {

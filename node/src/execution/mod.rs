@@ -2,13 +2,16 @@
 //! receipts and the state diff. It never writes; `chain` commits the outcome.
 
 mod call;
+mod deadline;
 mod predeploy;
 mod state_changes;
 mod trace;
 
-pub use call::{call, estimate_gas, AccountOverride, CallOutcome, CallRequest, CALL_GAS_CAP};
+pub use call::{
+    call, estimate_gas, AccountOverride, CallLimits, CallOutcome, CallRequest, CALL_GAS_CAP,
+};
 pub use predeploy::{run_constructor, Deployed};
-pub use trace::{trace_call, CallFrame};
+pub use trace::{trace_call, CallFrame, TraceLimits};
 
 use crate::genesis::ChainConfig;
 use crate::primitives::{Address, Receipt, SignedTransaction, TxKind, TxType, B256, U256};
@@ -51,6 +54,12 @@ pub enum ExecError {
     /// revm failed for another reason.
     #[error("execution failed: {0}")]
     Evm(String),
+    /// A trace outgrew what one answer may hold.
+    #[error("{0}")]
+    TraceTooLarge(String),
+    /// A call ran past its time limit and was stopped.
+    #[error("execution aborted (timeout)")]
+    Timeout,
 }
 
 /// The header fields execution depends on.

@@ -41,18 +41,51 @@ pub struct CallFrame {
     pub calls: Vec<CallFrame>,
 }
 
-#[derive(Default)]
+/// How much one trace may record.
+#[derive(Debug, Clone, Copy)]
+pub struct TraceLimits {
+    /// Call frames.
+    pub frames: usize,
+    /// Input and output bytes, all frames together.
+    pub bytes: usize,
+}
+
 struct CallTracer {
     stack: Vec<CallFrame>,
     root: Option<CallFrame>,
+    limits: TraceLimits,
+    frames: usize,
+    bytes: usize,
+    /// Frames entered since the limits were reached (not recorded).
+    skipped: usize,
 }
 
 impl CallTracer {
+    fn new(limits: TraceLimits) -> Self {
+        Self { stack: vec![], root: None, limits, frames: 0, bytes: 0, skipped: 0 }
+    }
+
+    /// Whether the trace outgrew its limits (it then stops recording).
+    fn overflowed(&self) -> bool {
+        self.frames > self.limits.frames || self.bytes > self.limits.bytes
+    }
+
     fn enter(&mut self, frame: CallFrame) {
+        self.frames += 1;
+        self.bytes += frame.input.len();
+        if self.skipped > 0 || self.overflowed() {
+            self.skipped += 1;
+            return;
+        }
         self.stack.push(frame);
     }
 
     fn exit(&mut self, result: &revm::interpreter::InterpreterResult, created: Option<Address>) {
+        if self.skipped > 0 {
+            self.skipped -= 1;
+            return;
+        }
+        self.bytes += result.output.len();
         let Some(mut frame) = self.stack.pop() else { return };
         frame.gas_used = result.gas.total_gas_spent();
         frame.output = result.output.clone();
@@ -130,6 +163,7 @@ pub fn trace_call(
     parent: Option<u64>,
     before: &[(SignedTransaction, Address)],
     target: (&SignedTransaction, Address),
+    limits: TraceLimits,
 ) -> Result<CallFrame, ExecError> {
     let view = match parent {
         Some(n) => StateView::at(store.clone(), n),
@@ -145,12 +179,18 @@ pub fn trace_call(
             cfg.chain_id = chain_id;
         })
         .with_block(block)
-        .build_mainnet_with_inspector(CallTracer::default());
+        .build_mainnet_with_inspector(CallTracer::new(limits));
     for (tx, sender) in before {
         evm.transact_commit(tx_env(tx, *sender)).map_err(|e| ExecError::Evm(e.to_string()))?;
     }
     let (tx, sender) = target;
     let out = evm.inspect_tx(tx_env(tx, sender)).map_err(|e| ExecError::Evm(e.to_string()))?;
+    if evm.inspector.overflowed() {
+        return Err(ExecError::TraceTooLarge(format!(
+            "trace too large: {} call frames and {} bytes of input and output, at most {} and {}",
+            evm.inspector.frames, evm.inspector.bytes, limits.frames, limits.bytes
+        )));
+    }
     let mut root = evm.inspector.root.take().unwrap_or_default();
     // The top frame reports the transaction's gas, intrinsic cost included, as geth's does.
     root.gas = tx.tx.gas_limit;

@@ -100,8 +100,16 @@ impl Ledger for LocalLedger {
             ..Default::default()
         };
         let ctx = self.0.block_context(None);
-        call(self.0.store(), &self.0.chain_config(), &ctx, None, &req, &Default::default())
-            .map(|o| (o.success, o.output))
-            .map_err(|e| e.to_string())
+        call(
+            self.0.store(),
+            &self.0.chain_config(),
+            &ctx,
+            None,
+            &req,
+            &Default::default(),
+            &Default::default(),
+        )
+        .map(|o| (o.success, o.output))
+        .map_err(|e| e.to_string())
     }
 }

@@ -103,7 +103,8 @@ impl Node {
         let chain = Chain::open(store.clone())?;
         let chain_id = chain.config().chain_id;
         let (heads, _) = watch::channel(chain.head().clone());
-        let pool = TxPool::new(config.pool.clone());
+        let own = config.accounts.iter().chain(config.signer.iter()).map(PrivateKey::address);
+        let pool = TxPool::with_own(config.pool.clone(), own);
         let node = Self {
             inner: Arc::new(Inner {
                 store,
@@ -345,9 +346,15 @@ impl Node {
     }
 
     pub(super) fn after_new_head(&self, head: &Header) -> Result<(), StoreError> {
-        let gone = lock(&self.inner.pool).prune(&self.inner.store);
-        for hash in gone {
-            self.inner.store.journal_remove(&hash)?;
+        let (gone, expired) = {
+            let mut pool = lock(&self.inner.pool);
+            (pool.prune(&self.inner.store), pool.expire(&self.inner.store))
+        };
+        for hash in &expired {
+            tracing::info!(target: "daisee::txpool", %hash, "dropped: waited too long for its nonce gap to close");
+        }
+        for hash in gone.iter().chain(&expired) {
+            self.inner.store.journal_remove(hash)?;
         }
         self.inner.heads.send_replace(head.clone());
         let _ = self.inner.new_heads.send(ChainEvent::Added(head.clone()));

@@ -104,7 +104,8 @@ impl Node {
         (!valid.is_empty()).then(|| valid[(number as usize) % valid.len()])
     }
 
-    /// Transactions that can never be included (e.g. funds gone) leave the pool and journal.
+    /// Transactions that can never be included (e.g. funds gone), or that execution refused in
+    /// several blocks in a row, leave the pool and journal.
     fn drop_invalid(&self, invalid: &[(B256, String)]) -> Result<(), StoreError> {
         let mut pool = lock(&self.inner.pool);
         for (hash, reason) in invalid {
@@ -113,7 +114,8 @@ impl Node {
                 let (nonce, balance) = store.nonce_and_balance(&p.sender);
                 p.tx.tx.nonce >= nonce && balance >= crate::txpool::max_cost(&p.tx)
             });
-            if !still_valid && pool.remove(hash).is_some() {
+            let struck_out = pool.strike(hash);
+            if (!still_valid || struck_out) && pool.remove(hash).is_some() {
                 tracing::warn!(target: "daisee::txpool", %hash, "dropped: {reason}");
                 store.journal_remove(hash)?;
             }

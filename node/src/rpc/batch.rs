@@ -2,12 +2,40 @@
 //! batch of 100 `eth_sendRawTransaction` would wait for 100 journal flushes in a row. The spec
 //! lets a server process a batch "as a set of concurrent tasks"; this middleware does, keeping
 //! the responses in request order, so the calls share group-committed flushes and the cores.
+//! Calls that run the EVM are the exception: a batch's share one [`BatchLane`], taking their turn
+//! one after another within one time budget (see `evm_calls`).
 
 use jsonrpsee::core::middleware::{Batch, BatchEntry, Notification, RpcServiceT};
 use jsonrpsee::core::server::BatchResponseBuilder;
 use jsonrpsee::server::MethodResponse;
 use jsonrpsee::types::Request;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the calls of one batch share: a turn for running the EVM and the EVM time spent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BatchLane {
+    turn: Arc<tokio::sync::Mutex<()>>,
+    spent: Arc<Mutex<Duration>>,
+}
+
+impl BatchLane {
+    /// Waits for this batch's turn to run the EVM.
+    pub(crate) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.turn.clone().lock_owned().await
+    }
+
+    /// EVM time the batch has used.
+    pub(crate) fn spent(&self) -> Duration {
+        *self.spent.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds EVM time used.
+    pub(crate) fn charge(&self, d: Duration) {
+        *self.spent.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += d;
+    }
+}
 
 /// The middleware layer (see the module doc).
 #[derive(Clone)]
@@ -44,12 +72,17 @@ where
     fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
         let inner = self.inner.clone();
         let limit = self.max_response;
+        let lane = BatchLane::default();
         async move {
             let answers = futures::future::join_all(batch.into_iter().map(|entry| {
                 let inner = inner.clone();
+                let lane = lane.clone();
                 async move {
                     match entry {
-                        Ok(BatchEntry::Call(request)) => Some(inner.call(request).await),
+                        Ok(BatchEntry::Call(mut request)) => {
+                            request.extensions_mut().insert(lane);
+                            Some(inner.call(request).await)
+                        }
                         Ok(BatchEntry::Notification(n)) => {
                             inner.notification(n).await;
                             None

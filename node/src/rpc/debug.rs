@@ -3,8 +3,9 @@
 
 use super::eth::recover;
 use super::json::q;
+use super::limits::RpcLimits;
 use super::{method, BlockTag, RpcError};
-use crate::execution::{trace_call, CallFrame};
+use crate::execution::{trace_call, CallFrame, TraceLimits};
 use crate::node::Node;
 use crate::primitives::{Bytes, B256};
 use crate::state::HISTORY_BLOCKS;
@@ -46,9 +47,14 @@ fn frame_json(f: &CallFrame) -> Value {
     out
 }
 
+/// Traces run one at a time (each replays a block and may hold a large call tree).
+static ONE_TRACE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub(super) fn register(
     m: &mut RpcModule<Node>,
+    limits: &RpcLimits,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    let trace_limits = TraceLimits { frames: limits.trace_frames, bytes: limits.trace_bytes };
     method(m, "debug_getRawHeader", |params, node| {
         let tag: BlockTag = params.one()?;
         Ok(tag.header(node)?.map(|h| json!(Bytes::from(h.encoded()))).unwrap_or(Value::Null))
@@ -64,7 +70,7 @@ pub(super) fn register(
         };
         Ok(block.map(|b| json!(Bytes::from(b.encoded()))).unwrap_or(Value::Null))
     })?;
-    method(m, "debug_traceTransaction", |params, node| {
+    method(m, "debug_traceTransaction", move |params, node| {
         let mut seq = params.sequence();
         let hash: B256 = seq.next()?;
         let options: Option<TraceOptions> = seq.optional_next()?;
@@ -94,8 +100,10 @@ pub(super) fn register(
         }
         let target = &block.transactions[index as usize];
         let ctx = node.block_context(Some(&block.header));
+        let target = (target, recover(target)?);
+        let _one = ONE_TRACE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let frame =
-            trace_call(store, &node.chain_config(), &ctx, at, &before, (target, recover(target)?))?;
+            trace_call(store, &node.chain_config(), &ctx, at, &before, target, trace_limits)?;
         Ok(frame_json(&frame))
     })?;
     Ok(())

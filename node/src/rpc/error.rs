@@ -33,6 +33,12 @@ pub enum RpcError {
     /// A filter id that does not exist (or expired).
     #[error("filter not found")]
     FilterNotFound,
+    /// The caller may not do this (a foreign page or an exposed server asking to sign).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A call ran past its time limit.
+    #[error("execution aborted (timeout)")]
+    Timeout,
     /// A query too large to answer.
     #[error("{0}")]
     LimitExceeded(String),
@@ -59,6 +65,8 @@ impl From<crate::execution::ExecError> for RpcError {
         match e {
             crate::execution::ExecError::Store(s) => s.into(),
             crate::execution::ExecError::InvalidTransaction(msg) => Self::Halted(msg),
+            crate::execution::ExecError::Timeout => Self::Timeout,
+            crate::execution::ExecError::TraceTooLarge(msg) => Self::LimitExceeded(msg),
             other => Self::Internal(other.to_string()),
         }
     }

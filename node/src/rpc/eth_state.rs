@@ -1,10 +1,12 @@
 //! The `eth_` namespace, state part: balances, nonces, code, storage, `eth_call`,
 //! `eth_estimateGas`, `eth_createAccessList`, at the head or a recent block.
 
+use super::evm_calls::evm_method;
 use super::json::q;
+use super::limits::RpcLimits;
 use super::request::{self, OverrideJson, TxRequest};
 use super::{method, BlockTag, RpcError};
-use crate::execution::{self, CallOutcome};
+use crate::execution::{self, CallLimits, CallOutcome};
 use crate::node::Node;
 use crate::primitives::{Address, Bytes, U256};
 use alloy_primitives::B256;
@@ -14,6 +16,7 @@ use std::collections::BTreeMap;
 
 pub(super) fn register(
     m: &mut RpcModule<Node>,
+    limits: &RpcLimits,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     method(m, "eth_getBalance", |params, node| {
         let (address, tag) = address_and_tag(params)?;
@@ -47,7 +50,7 @@ pub(super) fn register(
         };
         Ok(json!(B256::from(value)))
     })?;
-    method(m, "eth_call", |params, node| {
+    evm_method(m, "eth_call", limits, |params, node, limits| {
         let mut seq = params.sequence();
         let req: TxRequest = seq.next()?;
         let tag: Option<BlockTag> = seq.optional_next()?;
@@ -57,17 +60,17 @@ pub(super) fn register(
             .into_iter()
             .map(|(a, o)| (a, o.into_override()))
             .collect();
-        let out = run(node, &req, tag.unwrap_or_default(), &overrides)?;
+        let out = run(node, &req, tag.unwrap_or_default(), &overrides, limits)?;
         ok_or_revert(out).map(|o| json!(o.output))
     })?;
-    method(m, "eth_createAccessList", |params, node| {
+    evm_method(m, "eth_createAccessList", limits, |params, node, limits| {
         let mut seq = params.sequence();
         let mut req: TxRequest = seq.next()?;
         let tag: Option<BlockTag> = seq.optional_next()?;
         let tag = tag.unwrap_or(BlockTag::Pending);
         let none = BTreeMap::new();
         // As geth: run, list what was touched, run again with that list until it is stable.
-        let mut out = run(node, &req, tag, &none)?;
+        let mut out = run(node, &req, tag, &none, limits)?;
         for _ in 0..3 {
             let list: Vec<request::AccessListEntry> = out
                 .touched
@@ -83,7 +86,7 @@ pub(super) fn register(
                     .zip(&req.access_list)
                     .all(|(a, b)| a.address == b.address && a.storage_keys == b.storage_keys);
             req.access_list = list;
-            out = run(node, &req, tag, &none)?;
+            out = run(node, &req, tag, &none, limits)?;
             if same {
                 break;
             }
@@ -99,13 +102,13 @@ pub(super) fn register(
         }
         Ok(answer)
     })?;
-    method(m, "eth_estimateGas", |params, node| {
+    evm_method(m, "eth_estimateGas", limits, |params, node, limits| {
         let mut seq = params.sequence();
         let req: TxRequest = seq.next()?;
         let tag: Option<BlockTag> = seq.optional_next()?;
         let (ctx, at) = context(node, tag.unwrap_or(BlockTag::Pending))?;
         let config = node.chain_config();
-        match execution::estimate_gas(node.store(), &config, &ctx, at, &req.to_call())? {
+        match execution::estimate_gas(node.store(), &config, &ctx, at, &req.to_call(), limits)? {
             Ok(gas) => Ok(json!(q(gas))),
             Err(failed) => ok_or_revert(failed).map(|_| Value::Null),
         }
@@ -150,10 +153,11 @@ pub(super) fn run(
     req: &TxRequest,
     tag: BlockTag,
     overrides: &BTreeMap<Address, execution::AccountOverride>,
+    limits: &CallLimits,
 ) -> Result<CallOutcome, RpcError> {
     let (ctx, at) = context(node, tag)?;
     let config = node.chain_config();
-    Ok(execution::call(node.store(), &config, &ctx, at, &req.to_call(), overrides)?)
+    Ok(execution::call(node.store(), &config, &ctx, at, &req.to_call(), overrides, limits)?)
 }
 
 pub(super) fn ok_or_revert(out: CallOutcome) -> Result<CallOutcome, RpcError> {

@@ -97,6 +97,12 @@ fn fill(node: &Node, req: &TxRequest) -> Result<(Transaction, PrivateKey), RpcEr
                 &ctx,
                 None,
                 &probe.to_call(),
+                &crate::execution::CallLimits {
+                    deadline: Some(
+                        std::time::Instant::now() + super::limits::SEND_ESTIMATE_TIMEOUT,
+                    ),
+                    ..Default::default()
+                },
             )? {
                 Ok(g) => g,
                 Err(failed) => {

@@ -1,11 +1,14 @@
 //! Polling filters: `eth_newFilter`, `eth_newBlockFilter`, `eth_newPendingTransactionFilter`,
-//! `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`. Filters unused for five
-//! minutes expire, as in geth. A filter remembers the hash of the last block it reported: when
+//! `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`. Filters not polled for
+//! [`RpcLimits::filter_timeout`] (five minutes, as geth) expire; when the table is full, the
+//! least recently polled filter makes room for the new one, so no client can lock the others
+//! out. A filter remembers the hash of the last block it reported: when
 //! a reorg took that block off the chain, the next poll rewinds to the common ancestor, returns
 //! the orphaned blocks' logs with `removed: true`, then the new branch's.
 
 use super::json::q;
-use super::logs::{logs_of, range_logs, LogFilter, MAX_LOG_RANGE};
+use super::limits::RpcLimits;
+use super::logs::{logs_of, LogFilter};
 use super::request::FilterJson;
 use super::{method, RpcError};
 use crate::node::Node;
@@ -14,10 +17,8 @@ use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
-const MAX_FILTERS: usize = 1000;
 const MAX_PENDING_BUFFER: usize = 10_000;
 
 enum Kind {
@@ -54,17 +55,33 @@ impl Filter {
     }
 }
 
-/// The installed filters of this node's RPC servers.
-#[derive(Clone, Default)]
-pub(super) struct Filters(Arc<Mutex<HashMap<u64, Filter>>>);
+/// The installed filters of one RPC server.
+#[derive(Clone)]
+pub(super) struct Filters {
+    table: Arc<Mutex<HashMap<u64, Filter>>>,
+    limits: Arc<RpcLimits>,
+}
 
 impl Filters {
+    /// An empty table bounded by `limits`.
+    pub(super) fn new(limits: &RpcLimits) -> Self {
+        Self { table: Arc::default(), limits: Arc::new(limits.clone()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Filter>> {
+        self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn install(&self, node: &Node, kind: Kind, last_block: u64) -> Result<Value, RpcError> {
         let last_hash = node.store().canonical_hash(last_block)?;
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|_, f| f.touched.elapsed() < FILTER_TIMEOUT);
-        if map.len() >= MAX_FILTERS {
-            return Err(RpcError::LimitExceeded("too many filters".into()));
+        let mut map = self.lock();
+        let timeout = self.limits.filter_timeout;
+        map.retain(|_, f| f.touched.elapsed() < timeout);
+        while map.len() >= self.limits.max_filters.max(1) {
+            let Some(oldest) = map.iter().min_by_key(|(_, f)| f.touched).map(|(id, _)| *id) else {
+                break;
+            };
+            map.remove(&oldest);
         }
         let mut id = [0u8; 8];
         getrandom::fill(&mut id).map_err(|e| RpcError::Internal(e.to_string()))?;
@@ -99,31 +116,30 @@ pub(super) fn register(
             Some(tag) => tag.number(node)?.unwrap_or(head).saturating_sub(1),
             None => head,
         };
-        f.install(node, Kind::Logs { filter: LogFilter::new(&json), json: Box::new(json) }, start)
+        let filter = LogFilter::new(&json, &f.limits)?;
+        f.install(node, Kind::Logs { filter, json: Box::new(json) }, start)
     })?;
     let f = filters.clone();
     method(m, "eth_uninstallFilter", move |params, _| {
         let id = parse_id(params)?;
-        Ok(json!(f
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&id)
-            .is_some()))
+        Ok(json!(f.lock().remove(&id).is_some()))
     })?;
     let f = filters.clone();
     method(m, "eth_getFilterChanges", move |params, node| {
         let id = parse_id(params)?;
-        let mut map = f.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (range, max_logs) = (f.limits.log_range, f.limits.log_results);
+        let mut map = f.lock();
         let filter = map.get_mut(&id).ok_or(RpcError::FilterNotFound)?;
+        if filter.touched.elapsed() >= f.limits.filter_timeout {
+            map.remove(&id);
+            return Err(RpcError::FilterNotFound);
+        }
         filter.touched = Instant::now();
         let orphaned = filter.rewind(node)?;
         let head = node.head().number;
         let from = filter.last_block + 1;
-        let to = head.min(filter.last_block + MAX_LOG_RANGE);
-        filter.last_block = filter.last_block.max(to);
-        filter.last_hash = node.store().canonical_hash(filter.last_block)?;
-        match &mut filter.kind {
+        let to = head.min(filter.last_block + range);
+        let reached = match &mut filter.kind {
             Kind::Blocks => {
                 let mut hashes = Vec::new();
                 for n in from..=to {
@@ -131,7 +147,7 @@ pub(super) fn register(
                         hashes.push(json!(h));
                     }
                 }
-                Ok(Value::Array(hashes))
+                (Value::Array(hashes), to)
             }
             Kind::Pending(rx) => {
                 let mut hashes = Vec::new();
@@ -140,29 +156,43 @@ pub(super) fn register(
                         hashes.push(json!(h));
                     }
                 }
-                Ok(Value::Array(hashes))
+                (Value::Array(hashes), to)
             }
             Kind::Logs { filter, json } => {
                 let to = match json.to_block.map(|t| t.number(node)) {
                     Some(Ok(Some(n))) => to.min(n),
                     _ => to,
                 };
+                // A poll answers at most about `max_logs` logs, whole blocks at a time; the
+                // next poll goes on from the last block answered, so nothing is lost.
                 let mut out = Vec::new();
                 for hash in &orphaned {
                     out.extend(logs_of(node, filter, hash, true)?);
                 }
-                if from <= to {
-                    out.extend(range_logs(node, filter, from, to)?);
+                let mut reached = from - 1;
+                for n in from..=to {
+                    if out.len() >= max_logs {
+                        break;
+                    }
+                    let Some(header) = node.store().header_by_number(n)? else { break };
+                    if filter.may_match(&header) {
+                        out.extend(logs_of(node, filter, &header.hash(), false)?);
+                    }
+                    reached = n;
                 }
-                Ok(Value::Array(out))
+                (Value::Array(out), reached)
             }
-        }
+        };
+        let (answer, reached) = reached;
+        filter.last_block = filter.last_block.max(reached);
+        filter.last_hash = node.store().canonical_hash(filter.last_block)?;
+        Ok(answer)
     })?;
     let f = filters;
     method(m, "eth_getFilterLogs", move |params, node| {
         let id = parse_id(params)?;
         let json = {
-            let mut map = f.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut map = f.lock();
             let filter = map.get_mut(&id).ok_or(RpcError::FilterNotFound)?;
             filter.touched = Instant::now();
             match &filter.kind {
@@ -170,7 +200,7 @@ pub(super) fn register(
                 _ => return Err(RpcError::FilterNotFound),
             }
         };
-        super::logs::get_logs(node, &json)
+        super::logs::get_logs(node, &json, &f.limits)
     })?;
     Ok(())
 }

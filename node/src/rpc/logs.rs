@@ -1,14 +1,15 @@
 //! Log queries: matching a filter against blocks (bloom first, then receipts) and shaping the
 //! log objects clients expect.
 
+use super::limits::RpcLimits;
 use super::request::FilterJson;
 use super::{json::q, BlockTag, RpcError};
 use crate::node::Node;
 use crate::primitives::{Address, Block, BloomInput, Header, Log, Receipt, B256};
 use serde_json::{json, Value};
 
-/// Most blocks one `eth_getLogs` may scan.
-pub(crate) const MAX_LOG_RANGE: u64 = 10_000;
+/// Topic positions a log can have (LOG0 … LOG4).
+const TOPIC_POSITIONS: usize = 4;
 
 /// A filter with its block range resolved.
 #[derive(Debug, Clone)]
@@ -18,7 +19,32 @@ pub(crate) struct LogFilter {
 }
 
 impl LogFilter {
-    pub(crate) fn new(f: &FilterJson) -> Self {
+    /// The filter of a request, refused when it names more addresses or topics than allowed.
+    pub(crate) fn new(f: &FilterJson, limits: &RpcLimits) -> Result<Self, RpcError> {
+        let addresses = f.address.as_ref().map_or(0, |a| a.to_vec().len());
+        if addresses > limits.filter_addresses {
+            return Err(RpcError::LimitExceeded(format!(
+                "filter has {addresses} addresses, at most {} allowed",
+                limits.filter_addresses
+            )));
+        }
+        if f.topics.len() > TOPIC_POSITIONS {
+            return Err(RpcError::InvalidParams(format!(
+                "filter has {} topic positions, logs have at most {TOPIC_POSITIONS}",
+                f.topics.len()
+            )));
+        }
+        let most = f.topics.iter().flatten().map(|t| t.to_vec().len()).max().unwrap_or(0);
+        if most > limits.filter_topics {
+            return Err(RpcError::LimitExceeded(format!(
+                "filter has {most} alternatives in one topic position, at most {} allowed",
+                limits.filter_topics
+            )));
+        }
+        Ok(Self::unchecked(f))
+    }
+
+    fn unchecked(f: &FilterJson) -> Self {
         Self {
             addresses: f.address.as_ref().map(|a| a.to_vec()).unwrap_or_default(),
             topics: f
@@ -85,14 +111,16 @@ pub(crate) fn block_logs(
     out
 }
 
-/// Matching logs of canonical blocks `from..=to`.
+/// Matching logs of canonical blocks `from..=to`, appended to `out`; fails as soon as `out`
+/// holds more than `max` (so at most one block's logs beyond the limit are ever built).
 pub(crate) fn range_logs(
     node: &Node,
     filter: &LogFilter,
     from: u64,
     to: u64,
-) -> Result<Vec<Value>, RpcError> {
-    let mut out = Vec::new();
+    out: &mut Vec<Value>,
+    max: usize,
+) -> Result<(), RpcError> {
     let store = node.store();
     for number in from..=to {
         let Some(header) = store.header_by_number(number)? else { break };
@@ -100,8 +128,18 @@ pub(crate) fn range_logs(
             continue;
         }
         out.extend(logs_of(node, filter, &header.hash(), false)?);
+        if out.len() > max {
+            return Err(too_many_logs(max));
+        }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The error of a query with more than `max` results (the wording providers use).
+pub(crate) fn too_many_logs(max: usize) -> RpcError {
+    RpcError::LimitExceeded(format!(
+        "query returned more than {max} results: ask for fewer blocks or a narrower filter"
+    ))
 }
 
 /// Matching logs of the block `hash` (`removed`: it left the canonical chain).
@@ -119,8 +157,8 @@ pub(crate) fn logs_of(
 }
 
 /// `eth_getLogs`.
-pub(crate) fn get_logs(node: &Node, f: &FilterJson) -> Result<Value, RpcError> {
-    let filter = LogFilter::new(f);
+pub(crate) fn get_logs(node: &Node, f: &FilterJson, limits: &RpcLimits) -> Result<Value, RpcError> {
+    let filter = LogFilter::new(f, limits)?;
     if let Some(hash) = f.block_hash {
         if f.from_block.is_some() || f.to_block.is_some() {
             return Err(RpcError::InvalidParams("blockHash excludes fromBlock/toBlock".into()));
@@ -128,7 +166,11 @@ pub(crate) fn get_logs(node: &Node, f: &FilterJson) -> Result<Value, RpcError> {
         if node.store().header(&hash)?.is_none() {
             return Err(RpcError::UnknownBlock("unknown block".into()));
         }
-        return Ok(Value::Array(logs_of(node, &filter, &hash, false)?));
+        let logs = logs_of(node, &filter, &hash, false)?;
+        if logs.len() > limits.log_results {
+            return Err(too_many_logs(limits.log_results));
+        }
+        return Ok(Value::Array(logs));
     }
     let head = node.head().number;
     let resolve = |t: Option<BlockTag>| -> Result<u64, RpcError> {
@@ -138,10 +180,13 @@ pub(crate) fn get_logs(node: &Node, f: &FilterJson) -> Result<Value, RpcError> {
     if from > to {
         return Err(RpcError::InvalidParams("invalid block range params".into()));
     }
-    if to - from >= MAX_LOG_RANGE {
+    if to - from >= limits.log_range {
         return Err(RpcError::LimitExceeded(format!(
-            "query exceeds max block range {MAX_LOG_RANGE}"
+            "query exceeds max block range {}",
+            limits.log_range
         )));
     }
-    Ok(Value::Array(range_logs(node, &filter, from, to)?))
+    let mut out = Vec::new();
+    range_logs(node, &filter, from, to, &mut out, limits.log_results)?;
+    Ok(Value::Array(out))
 }

@@ -12,9 +12,12 @@ mod eth;
 mod eth_fees;
 mod eth_state;
 mod eth_tx;
+mod evm_calls;
 mod filters;
+mod guard;
 mod ipc;
 mod json;
+mod limits;
 mod logs;
 mod net_web3;
 mod pubsub;
@@ -23,7 +26,9 @@ mod txpool;
 
 pub use block_tag::BlockTag;
 pub use error::RpcError;
+pub use guard::{AccessPolicy, Caller, SIGNING_METHODS};
 pub use ipc::serve_ipc;
+pub use limits::RpcLimits;
 pub use net_web3::client_version;
 
 use crate::node::Node;
@@ -59,29 +64,34 @@ pub struct ServerOptions {
     pub cors: Vec<String>,
     /// Serves the community dashboard under `/` and `/dashboard/` too.
     pub dashboard: Option<crate::dashboard::DashboardOptions>,
+    /// Hosts, origins and the use of unlocked accounts (see [`AccessPolicy`]).
+    pub access: AccessPolicy,
+    /// What one request may cost.
+    pub limits: RpcLimits,
 }
 
 /// Every method of the namespaces in `apis` (unknown names are an error).
-pub fn module(node: Node, apis: &[String]) -> Result<RpcModule<Node>, String> {
+pub fn module(node: Node, apis: &[String], limits: &RpcLimits) -> Result<RpcModule<Node>, String> {
     if let Some(bad) = apis.iter().find(|a| !ALL_APIS.contains(&a.as_str())) {
         return Err(format!("unknown API namespace {bad:?} (known: {})", ALL_APIS.join(", ")));
     }
     let mut module = RpcModule::new(node);
     let registered = (|| {
         eth::register(&mut module)?;
-        eth_state::register(&mut module)?;
+        eth_state::register(&mut module, limits)?;
         eth_tx::register(&mut module)?;
-        eth_fees::register(&mut module)?;
-        filters::register(&mut module, filters::Filters::default())?;
-        pubsub::register(&mut module)?;
+        eth_fees::register(&mut module, limits)?;
+        filters::register(&mut module, filters::Filters::new(limits))?;
+        pubsub::register(&mut module, limits)?;
         net_web3::register(&mut module)?;
         txpool::register(&mut module)?;
         clique::register(&mut module)?;
-        debug::register(&mut module)?;
+        debug::register(&mut module, limits)?;
         daisee::register(&mut module)?;
-        method(&mut module, "eth_getLogs", |params, node| {
+        let log_limits = limits.clone();
+        method(&mut module, "eth_getLogs", move |params, node| {
             let filter: request::FilterJson = params.one()?;
-            logs::get_logs(node, &filter)
+            logs::get_logs(node, &filter, &log_limits)
         })?;
         let listed: serde_json::Map<String, serde_json::Value> =
             apis.iter().map(|a| (a.clone(), json!("1.0"))).collect();
@@ -113,8 +123,15 @@ pub async fn serve(
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))
         .build();
     let cors = cors_layer(&options.cors)?;
-    let dashboard = options.dashboard.as_ref().map(crate::dashboard::DashboardLayer::new);
-    let middleware = tower::ServiceBuilder::new().option_layer(cors).option_layer(dashboard);
+    let dashboard = options.dashboard.as_ref().map(|d| {
+        // The page offers to pay from unlocked accounts only where this server may sign.
+        let mut d = d.clone();
+        d.unlocked_buy &= options.access.unlocked;
+        crate::dashboard::DashboardLayer::new(&d)
+    });
+    let guard = guard::GuardLayer::new(options.access.clone());
+    let middleware =
+        tower::ServiceBuilder::new().layer(guard).option_layer(cors).option_layer(dashboard);
     let batches = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
         .layer_fn(|service| batch::ConcurrentBatches::new(service, MAX_RESPONSE_BODY as usize));
     let server = Server::builder()
@@ -124,7 +141,7 @@ pub async fn serve(
         .build(options.addr)
         .await?;
     let bound = server.local_addr()?;
-    let module = module(node, &options.apis).map_err(std::io::Error::other)?;
+    let module = module(node, &options.apis, &options.limits).map_err(std::io::Error::other)?;
     tracing::info!(target: "daisee::rpc", apis = %options.apis.join(","), "JSON-RPC on http://{bound} and ws://{bound}");
     if options.dashboard.is_some() {
         tracing::info!(target: "daisee::rpc", "dashboard on http://{bound}/");
@@ -185,16 +202,34 @@ where
         + Sync
         + 'static,
 {
+    let signs = SIGNING_METHODS.contains(&name);
     if runs_blocking(name) {
-        module.register_blocking_method(name, move |params, node, _| {
+        module.register_blocking_method(name, move |params, node, extensions| {
+            may_sign(signs, &extensions)?;
             f(params.into_owned(), &node).map_err(jsonrpsee::types::ErrorObjectOwned::from)
         })?;
     } else {
-        module.register_method(name, move |params, node, _| {
+        module.register_method(name, move |params, node, extensions| {
+            may_sign(signs, extensions)?;
             f(params.into_owned(), node).map_err(jsonrpsee::types::ErrorObjectOwned::from)
         })?;
     }
     Ok(())
+}
+
+/// Refuses a signing method to a caller the guard judged may not sign (a foreign page, an
+/// exposed server); IPC calls carry no [`Caller`] and may.
+fn may_sign(
+    signs: bool,
+    extensions: &jsonrpsee::Extensions,
+) -> Result<(), jsonrpsee::types::ErrorObjectOwned> {
+    match extensions.get::<Caller>().and_then(|c| c.signing_refused.clone()) {
+        Some(why) if signs => {
+            tracing::warn!(target: "daisee::rpc", "refused a signing call: {why}");
+            Err(RpcError::Forbidden(why).into())
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! `eth_subscribe` over WebSocket: `newHeads`, `logs` (with a filter) and
 //! `newPendingTransactions`, pushed as they happen. After a reorg, `logs` subscribers get the
 //! orphaned blocks' matching logs again with `removed: true`, then the new branch's logs.
+//! Subscriptions are bounded per connection (jsonrpsee) and per node ([`RpcLimits::max_subscriptions`]
+//! over every server and connection together).
 
+use super::limits::{Gauge, RpcLimits};
 use super::logs::{block_logs, LogFilter};
 use super::request::FilterJson;
 use super::{json, RpcError};
@@ -12,33 +15,51 @@ use jsonrpsee::RpcModule;
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
+/// The subscriptions of every server of this process (one process runs one node).
+fn node_subscriptions() -> Gauge {
+    static GAUGE: std::sync::OnceLock<Gauge> = std::sync::OnceLock::new();
+    GAUGE.get_or_init(Gauge::default).clone()
+}
+
 pub(super) fn register(
     m: &mut RpcModule<Node>,
+    limits: &RpcLimits,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    let limits = std::sync::Arc::new(limits.clone());
     m.register_subscription(
         "eth_subscribe",
         "eth_subscription",
         "eth_unsubscribe",
-        |params, pending, node, _| async move {
-            let mut seq = params.sequence();
-            let kind: String = match seq.next() {
-                Ok(k) => k,
-                Err(e) => return pending.reject(e).await,
-            };
-            match kind.as_str() {
-                "newHeads" => heads(pending, &node, None).await,
-                "logs" => match seq.optional_next::<FilterJson>() {
-                    Ok(filter) => {
-                        heads(pending, &node, Some(LogFilter::new(&filter.unwrap_or_default())))
-                            .await
+        move |params, pending, node, _| {
+            let limits = limits.clone();
+            async move {
+                let Some(_slot) = node_subscriptions().take(limits.max_subscriptions) else {
+                    let err = RpcError::LimitExceeded(format!(
+                        "this node serves at most {} subscriptions",
+                        limits.max_subscriptions
+                    ));
+                    return pending.reject(ErrorObjectOwned::from(err)).await;
+                };
+                let mut seq = params.sequence();
+                let kind: String = match seq.next() {
+                    Ok(k) => k,
+                    Err(e) => return pending.reject(e).await,
+                };
+                match kind.as_str() {
+                    "newHeads" => heads(pending, &node, None).await,
+                    "logs" => match seq.optional_next::<FilterJson>() {
+                        Ok(filter) => match LogFilter::new(&filter.unwrap_or_default(), &limits) {
+                            Ok(filter) => heads(pending, &node, Some(filter)).await,
+                            Err(e) => pending.reject(ErrorObjectOwned::from(e)).await,
+                        },
+                        Err(e) => pending.reject(e).await,
+                    },
+                    "newPendingTransactions" => pending_txs(pending, &node).await,
+                    other => {
+                        let err =
+                            RpcError::InvalidParams(format!("unsupported subscription {other:?}"));
+                        pending.reject(ErrorObjectOwned::from(err)).await
                     }
-                    Err(e) => pending.reject(e).await,
-                },
-                "newPendingTransactions" => pending_txs(pending, &node).await,
-                other => {
-                    let err =
-                        RpcError::InvalidParams(format!("unsupported subscription {other:?}"));
-                    pending.reject(ErrorObjectOwned::from(err)).await
                 }
             }
         },

@@ -8,7 +8,6 @@ use crate::sealer::build_block;
 use crate::state::Store;
 use crate::txpool::PoolTx;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 fn key(i: u8) -> PrivateKey {
     PrivateKey::from_bytes(&B256::repeat_byte(i)).unwrap()
@@ -41,7 +40,7 @@ fn logging_tx() -> PoolTx {
         access_list: vec![],
     }
     .sign(&key(2));
-    PoolTx { tx: Arc::new(tx), sender: key(2).address(), local: true }
+    PoolTx::new(tx, key(2).address(), true)
 }
 
 /// Block 1 twice: out of turn with the logging transaction, and in turn (heavier) without it.
@@ -64,7 +63,8 @@ async fn call(module: &jsonrpsee::RpcModule<Node>, method: &str, params: Value) 
 #[tokio::test]
 async fn a_reorg_sends_removed_logs_to_subscribers_and_filters() {
     let node = Node::new(store(), NodeConfig::default()).unwrap();
-    let module = crate::rpc::module(node.clone(), &["eth".to_string()]).unwrap();
+    let module =
+        crate::rpc::module(node.clone(), &["eth".to_string()], &Default::default()).unwrap();
     let filter = call(&module, "eth_newFilter", json!([{}])).await;
     let sub = json!({"jsonrpc": "2.0", "id": 2, "method": "eth_subscribe", "params": ["logs"]});
     let (_, mut logs) = module.raw_json_request(&sub.to_string(), 16).await.unwrap();

@@ -1,22 +1,41 @@
 //! The transaction pool: validated transactions by sender and nonce, ready ("pending") or
-//! waiting for a nonce gap to close ("queued"); replacement with a fee bump; limits with eviction
-//! of the cheapest remote transaction; and the order in which the sealer takes them.
+//! waiting for a nonce gap to close ("queued"); replacement with a fee bump; and the order in
+//! which the sealer takes them.
+//!
+//! Nobody can take it over: each account may keep [`PoolConfig::account_ready`] ready and
+//! [`PoolConfig::account_waiting`] waiting transactions, all accounts together
+//! [`PoolConfig::max_waiting`] waiting and [`PoolConfig::max_total`] in all, of which
+//! [`PoolConfig::own_reserve`] only the node's own accounts (signer, meters, market agent,
+//! unlocked accounts) may use; they are exempt from the per-account limits and never evicted.
+//! A full pool evicts a waiting transaction first, then the cheapest account's last one, never
+//! opening a nonce gap. Waiting transactions expire after [`PoolConfig::waiting_lifetime`].
 
 mod validate;
 
 pub use validate::{check_stateless, intrinsic_gas, max_cost, PoolError, MAX_TX_SIZE};
 
 use crate::primitives::{Address, SignedTransaction, B256, U256};
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Limits and prices of the pool.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
-    /// Transactions kept per sender.
-    pub max_per_sender: usize,
+    /// Ready transactions kept per account (the node's own accounts excepted).
+    pub account_ready: usize,
+    /// Waiting (nonce-gapped) transactions kept per account (own accounts excepted).
+    pub account_waiting: usize,
+    /// Waiting transactions kept in all.
+    pub max_waiting: usize,
     /// Transactions kept in all.
     pub max_total: usize,
+    /// Part of `max_total` that only the node's own accounts may fill.
+    pub own_reserve: usize,
+    /// How long a waiting transaction is kept.
+    pub waiting_lifetime: Duration,
+    /// Blocks in a row a ready transaction may be refused by execution before it is dropped.
+    pub max_strikes: u8,
     /// Lowest fee cap accepted, in wei per gas.
     pub min_gas_price: u128,
     /// Fee increase a replacement needs, in percent.
@@ -25,7 +44,17 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_per_sender: 1024, max_total: 8192, min_gas_price: 1, price_bump_percent: 10 }
+        Self {
+            account_ready: 64,
+            account_waiting: 64,
+            max_waiting: 1024,
+            max_total: 4096,
+            own_reserve: 1024,
+            waiting_lifetime: Duration::from_secs(3 * 3600),
+            max_strikes: 3,
+            min_gas_price: 1,
+            price_bump_percent: 10,
+        }
     }
 }
 
@@ -36,8 +65,19 @@ pub struct PoolTx {
     pub tx: Arc<SignedTransaction>,
     /// Its recovered sender.
     pub sender: Address,
-    /// Submitted to this node (journaled, never evicted).
+    /// Submitted to this node over RPC or by its services (journaled).
     pub local: bool,
+    /// When it entered the pool.
+    pub added: Instant,
+    /// Blocks in a row whose execution refused it.
+    pub strikes: u8,
+}
+
+impl PoolTx {
+    /// A transaction entering the pool now.
+    pub fn new(tx: SignedTransaction, sender: Address, local: bool) -> Self {
+        Self { tx: Arc::new(tx), sender, local, added: Instant::now(), strikes: 0 }
+    }
 }
 
 /// The sender state the pool checks against.
@@ -61,6 +101,8 @@ pub struct Added {
 #[derive(Debug, Default)]
 pub struct TxPool {
     config: PoolConfig,
+    /// The node's own accounts.
+    own: HashSet<Address>,
     senders: HashMap<Address, BTreeMap<u64, PoolTx>>,
     by_hash: HashMap<B256, (Address, u64)>,
 }
@@ -69,6 +111,16 @@ impl TxPool {
     /// An empty pool.
     pub fn new(config: PoolConfig) -> Self {
         Self { config, ..Default::default() }
+    }
+
+    /// An empty pool that keeps room for the node's `own` accounts.
+    pub fn with_own(config: PoolConfig, own: impl IntoIterator<Item = Address>) -> Self {
+        Self { config, own: own.into_iter().collect(), ..Default::default() }
+    }
+
+    /// Whether `address` is one of the node's own accounts.
+    pub fn is_own(&self, address: &Address) -> bool {
+        self.own.contains(address)
     }
 
     /// Number of pooled transactions.
@@ -119,37 +171,140 @@ impl TxPool {
             {
                 return Err(PoolError::ReplacementUnderpriced);
             }
-        } else if queue.map_or(0, BTreeMap::len) >= self.config.max_per_sender {
-            return Err(PoolError::AccountLimit(self.config.max_per_sender));
         }
         let replaced = replacing.map(|old| old.tx.hash());
-        let mut evicted = None;
-        if replaced.is_none() && self.len() >= self.config.max_total {
-            let victim = self.cheapest_remote().ok_or(PoolError::Full)?;
-            let victim_fee = self.get(&victim).map_or(0, |p| p.tx.tx.max_fee_per_gas);
-            if local || tx.tx.max_fee_per_gas > victim_fee {
-                self.remove(&victim);
-                evicted = Some(victim);
-            } else {
-                return Err(PoolError::Full);
+        let own = self.own.contains(&sender);
+        let ready_until = self.pending_nonce(&sender, next);
+        let waiting = nonce > ready_until;
+        if replaced.is_none() && !own {
+            let queued = queue.map_or(0, BTreeMap::len);
+            let ready_run = (ready_until - next) as usize;
+            if waiting && queued - ready_run >= self.config.account_waiting {
+                return Err(PoolError::AccountLimit(self.config.account_waiting));
             }
+            if !waiting && ready_run >= self.config.account_ready {
+                return Err(PoolError::AccountLimit(self.config.account_ready));
+            }
+        }
+        let mut evicted = None;
+        if replaced.is_none() {
+            evicted = self.make_room(&tx, own, waiting, state)?;
         }
         if let Some(old) = replaced {
             self.by_hash.remove(&old);
         }
         self.by_hash.insert(hash, (sender, nonce));
-        let entry = PoolTx { tx: Arc::new(tx), sender, local };
+        let entry = PoolTx::new(tx, sender, local);
         self.senders.entry(sender).or_default().insert(nonce, entry);
         Ok(Added { hash, replaced, evicted })
     }
 
-    fn cheapest_remote(&self) -> Option<B256> {
+    /// Frees a slot for a new transaction when a limit is reached; returns what it evicted.
+    fn make_room(
+        &mut self,
+        tx: &SignedTransaction,
+        own: bool,
+        waiting: bool,
+        state: &impl AccountState,
+    ) -> Result<Option<B256>, PoolError> {
+        let foreign = self.len() - self.own_count();
+        let total_full = self.len() >= self.config.max_total;
+        let foreign_full =
+            !own && foreign >= self.config.max_total.saturating_sub(self.config.own_reserve);
+        let waiting_full = waiting && !own && self.waiting_count(state) >= self.config.max_waiting;
+        if !(total_full || foreign_full || waiting_full) {
+            return Ok(None);
+        }
+        // A newcomer that waits never pushes anything out: it is refused.
+        if waiting && !own {
+            return Err(PoolError::Full);
+        }
+        // Else the oldest waiting transaction goes first, then the cheapest account's last one
+        // if the newcomer pays more (or is the node's own).
+        let victim = self.oldest_waiting(state).or_else(|| {
+            let cheapest = self.cheapest_tail()?;
+            let fee = self.get(&cheapest).map_or(0, |p| p.tx.tx.max_fee_per_gas);
+            (own || tx.tx.max_fee_per_gas > fee).then_some(cheapest)
+        });
+        let victim = victim.ok_or(PoolError::Full)?;
+        self.remove(&victim);
+        Ok(Some(victim))
+    }
+
+    fn own_count(&self) -> usize {
+        self.own.iter().filter_map(|a| self.senders.get(a)).map(BTreeMap::len).sum()
+    }
+
+    /// Waiting transactions of accounts other than the node's own.
+    fn waiting_count(&self, state: &impl AccountState) -> usize {
         self.senders
-            .values()
-            .flat_map(BTreeMap::values)
-            .filter(|p| !p.local)
+            .iter()
+            .filter(|(a, _)| !self.own.contains(*a))
+            .map(|(a, q)| {
+                let (next, _) = state.nonce_and_balance(a);
+                q.len() - (self.pending_nonce(a, next) - next) as usize
+            })
+            .sum()
+    }
+
+    /// The oldest waiting transaction of an account other than the node's own (the last of its
+    /// account, so no gap opens).
+    fn oldest_waiting(&self, state: &impl AccountState) -> Option<B256> {
+        self.senders
+            .iter()
+            .filter(|(a, _)| !self.own.contains(*a))
+            .filter_map(|(a, q)| {
+                let (next, _) = state.nonce_and_balance(a);
+                let ready_until = self.pending_nonce(a, next);
+                let (_, last) = q.last_key_value()?;
+                (last.tx.tx.nonce > ready_until).then_some(last)
+            })
+            .min_by_key(|p| p.added)
+            .map(|p| p.tx.hash())
+    }
+
+    /// The last transaction of the account whose last transaction pays the least.
+    fn cheapest_tail(&self) -> Option<B256> {
+        self.senders
+            .iter()
+            .filter(|(a, _)| !self.own.contains(*a))
+            .filter_map(|(_, q)| q.last_key_value().map(|(_, p)| p))
             .min_by_key(|p| p.tx.tx.max_fee_per_gas)
             .map(|p| p.tx.hash())
+    }
+
+    /// Drops waiting transactions older than the lifetime; returns their hashes.
+    pub fn expire(&mut self, state: &impl AccountState) -> Vec<B256> {
+        let lifetime = self.config.waiting_lifetime;
+        let mut gone = Vec::new();
+        for (sender, queue) in &self.senders {
+            let (next, _) = state.nonce_and_balance(sender);
+            let mut ready_until = next;
+            while queue.contains_key(&ready_until) {
+                ready_until += 1;
+            }
+            gone.extend(
+                queue
+                    .range(ready_until..)
+                    .filter(|(_, p)| p.added.elapsed() >= lifetime)
+                    .map(|(_, p)| p.tx.hash()),
+            );
+        }
+        for hash in &gone {
+            self.remove(hash);
+        }
+        gone
+    }
+
+    /// Counts one more block whose execution refused `hash`; returns whether it has now been
+    /// refused [`PoolConfig::max_strikes`] times (and should go).
+    pub fn strike(&mut self, hash: &B256) -> bool {
+        let Some((sender, nonce)) = self.by_hash.get(hash).copied() else { return false };
+        let Some(p) = self.senders.get_mut(&sender).and_then(|q| q.get_mut(&nonce)) else {
+            return false;
+        };
+        p.strikes = p.strikes.saturating_add(1);
+        p.strikes >= self.config.max_strikes
     }
 
     /// Removes a transaction by hash.

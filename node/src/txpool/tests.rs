@@ -87,7 +87,7 @@ fn replacement_needs_a_ten_percent_bump() {
 fn a_full_pool_evicts_the_cheapest_remote_transaction() {
     let (a, b, c) = (key(1), key(2), key(3));
     let state = funded(&[&a, &b, &c]);
-    let config = PoolConfig { max_total: 2, ..Default::default() };
+    let config = PoolConfig { max_total: 2, own_reserve: 0, ..Default::default() };
     let mut pool = TxPool::new(config);
     let cheap = pool.add(tx(&a, 0, 5), a.address(), false, &state).unwrap().hash;
     pool.add(tx(&b, 0, 50), b.address(), false, &state).unwrap();
@@ -121,4 +121,100 @@ fn prune_drops_included_nonces() {
     state.0.get_mut(&a.address()).unwrap().0 = 1;
     assert_eq!(pool.prune(&state), vec![h0]);
     assert_eq!(pool.len(), 1);
+}
+
+#[test]
+fn accounts_are_held_to_their_ready_and_waiting_limits() {
+    let a = key(1);
+    let state = funded(&[&a]);
+    let config = PoolConfig { account_ready: 3, account_waiting: 2, ..Default::default() };
+    let mut pool = TxPool::new(config);
+    for n in 0..3 {
+        pool.add(tx(&a, n, 10), a.address(), true, &state).unwrap();
+    }
+    assert_eq!(pool.add(tx(&a, 3, 10), a.address(), true, &state), Err(PoolError::AccountLimit(3)));
+    pool.add(tx(&a, 10, 10), a.address(), true, &state).unwrap();
+    pool.add(tx(&a, 11, 10), a.address(), true, &state).unwrap();
+    assert_eq!(
+        pool.add(tx(&a, 12, 10), a.address(), true, &state),
+        Err(PoolError::AccountLimit(2))
+    );
+    // A replacement is not a new slot.
+    pool.add(tx(&a, 11, 20), a.address(), true, &state).unwrap();
+    assert_eq!(pool.len(), 5);
+}
+
+#[test]
+fn many_accounts_of_future_nonces_cannot_lock_the_node_out() {
+    let own = key(200);
+    let attackers: Vec<PrivateKey> = (1..=8).map(key).collect();
+    let mut all: Vec<&PrivateKey> = attackers.iter().collect();
+    all.push(&own);
+    let state = funded(&all);
+    let config = PoolConfig {
+        account_waiting: 64,
+        max_waiting: 100,
+        max_total: 200,
+        own_reserve: 50,
+        ..Default::default()
+    };
+    let mut pool = TxPool::with_own(config, [own.address()]);
+    let mut refused = 0;
+    for k in &attackers {
+        for n in 1..=1024 {
+            match pool.add(tx(k, n, 1_000), k.address(), true, &state) {
+                Ok(_) => {}
+                Err(PoolError::Full | PoolError::AccountLimit(_)) => refused += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    assert_eq!(pool.len(), 100, "waiting transactions stop at the global limit");
+    assert_eq!(refused, 8 * 1024 - 100);
+    // Ready transactions of others still fit, and push waiting ones out when full.
+    for k in &attackers {
+        for n in 0..64 {
+            let _ = pool.add(tx(k, n, 5), k.address(), true, &state);
+        }
+    }
+    assert!(pool.len() <= 150, "others stop at max_total - own_reserve: {}", pool.len());
+    // The node's own account always has room.
+    for n in 0..50 {
+        pool.add(tx(&own, n, 1), own.address(), true, &state).unwrap();
+    }
+    assert_eq!(pool.best(&state, Some(1)).iter().filter(|p| p.sender == own.address()).count(), 50);
+}
+
+#[test]
+fn waiting_transactions_expire() {
+    let a = key(1);
+    let state = funded(&[&a]);
+    let config = PoolConfig { waiting_lifetime: std::time::Duration::ZERO, ..Default::default() };
+    let mut pool = TxPool::new(config);
+    pool.add(tx(&a, 0, 10), a.address(), true, &state).unwrap();
+    let gapped = pool.add(tx(&a, 5, 10), a.address(), true, &state).unwrap().hash;
+    assert_eq!(pool.expire(&state), vec![gapped], "only the waiting one expires");
+    assert_eq!(pool.len(), 1);
+}
+
+#[test]
+fn a_transaction_refused_by_execution_strikes_out() {
+    let a = key(1);
+    let state = funded(&[&a]);
+    let mut pool = TxPool::new(PoolConfig::default());
+    let h = pool.add(tx(&a, 0, 10), a.address(), true, &state).unwrap().hash;
+    assert!(!pool.strike(&h));
+    assert!(!pool.strike(&h));
+    assert!(pool.strike(&h), "the third refusal in a row");
+}
+
+#[test]
+fn a_value_that_overflows_the_cost_is_refused() {
+    let a = key(1);
+    let state = funded(&[&a]);
+    let mut pool = TxPool::new(PoolConfig::default());
+    let mut t = tx(&a, 0, 10).tx;
+    t.value = U256::MAX;
+    let refused = pool.add(t.sign(&a), a.address(), true, &state);
+    assert!(matches!(refused, Err(PoolError::InsufficientFunds { .. })), "{refused:?}");
 }

@@ -104,10 +104,11 @@ pub fn check_stateless(
     Ok(())
 }
 
-/// The most a transaction can cost its sender: `gas * max fee + value`.
+/// The most a transaction can cost its sender: `gas * max fee + value`, saturating at 2^256 - 1
+/// (which no balance reaches, so an overflowing transaction is refused for its funds).
 pub fn max_cost(tx: &SignedTransaction) -> U256 {
     let t = &tx.tx;
-    U256::from(t.gas_limit) * U256::from(t.max_fee_per_gas) + t.value
+    U256::from(t.gas_limit).saturating_mul(U256::from(t.max_fee_per_gas)).saturating_add(t.value)
 }
 
 #[cfg(test)]
@@ -155,5 +156,13 @@ mod tests {
         let big = tx(&vec![1; MAX_TX_SIZE], call);
         assert!(matches!(check_stateless(&big, 1, u64::MAX, 0), Err(PoolError::Oversized { .. })));
         assert_eq!(check_stateless(&t, 1, 30_000_000, 0), Ok(()));
+    }
+
+    #[test]
+    fn the_cost_of_a_huge_value_saturates_instead_of_wrapping() {
+        let mut t = tx(&[], TxKind::Call(Default::default())).tx;
+        t.value = U256::MAX;
+        let signed = t.sign(&PrivateKey::from_bytes(&B256::repeat_byte(1)).unwrap());
+        assert_eq!(max_cost(&signed), U256::MAX);
     }
 }

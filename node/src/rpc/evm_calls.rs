@@ -1,0 +1,92 @@
+//! Where `eth_call`, `eth_estimateGas` and `eth_createAccessList` run: on the blocking pool, at
+//! most [`RpcLimits::evm_threads`] at once for the whole node, each stopped at
+//! [`RpcLimits::evm_timeout`] (go-ethereum's `--rpc.evmtimeout`) and capped at
+//! [`RpcLimits::gas_cap`]. The calls of one batch take their turn one after another and share
+//! one time budget (the same timeout), so a batch of endless loops costs one timeout and never
+//! queues ahead of other clients' calls; the async workers stay free for everything else.
+
+use super::batch::BatchLane;
+use super::limits::RpcLimits;
+use super::RpcError;
+use crate::execution::CallLimits;
+use crate::node::Node;
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::RpcModule;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// The node-wide EVM slots (one process runs one node).
+fn slots(threads: usize) -> Arc<Semaphore> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    SLOTS.get_or_init(|| Arc::new(Semaphore::new(threads.max(1)))).clone()
+}
+
+/// Registers an EVM-running method (see the module doc).
+pub(super) fn evm_method<F>(
+    module: &mut RpcModule<Node>,
+    name: &'static str,
+    limits: &RpcLimits,
+    f: F,
+) -> Result<(), jsonrpsee::core::RegisterMethodError>
+where
+    F: Fn(Params<'static>, &Node, &CallLimits) -> Result<serde_json::Value, RpcError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let slots = slots(limits.evm_threads);
+    let (timeout, gas_cap) = (limits.evm_timeout, limits.gas_cap);
+    module.register_async_method(name, move |params, node, extensions| {
+        let (f, slots) = (f.clone(), slots.clone());
+        async move {
+            let lane = extensions.get::<BatchLane>().cloned();
+            let _turn = match &lane {
+                Some(lane) => Some(lane.turn().await),
+                None => None,
+            };
+            let allowed = match &lane {
+                Some(lane) => timeout.saturating_sub(lane.spent()),
+                None => timeout,
+            };
+            if allowed.is_zero() {
+                return Err(ErrorObjectOwned::from(RpcError::LimitExceeded(format!(
+                    "batch exceeded its EVM time budget of {}: send fewer calls per batch",
+                    seconds(timeout)
+                ))));
+            }
+            let slot = slots
+                .acquire_owned()
+                .await
+                .map_err(|e| ErrorObjectOwned::from(RpcError::Internal(e.to_string())))?;
+            let started = Instant::now();
+            let call_limits = CallLimits { gas_cap, deadline: Some(started + allowed) };
+            let task = tokio::task::spawn_blocking(move || {
+                let _slot = slot;
+                f(params, &node, &call_limits)
+            });
+            // The inspector stops the EVM at the deadline; the grace covers reading the state.
+            let answer = match tokio::time::timeout(allowed + Duration::from_secs(1), task).await {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(join)) => Err(RpcError::Internal(join.to_string())),
+                Err(_) => Err(RpcError::Timeout),
+            };
+            if let Some(lane) = &lane {
+                lane.charge(started.elapsed());
+            }
+            answer.map_err(|e| match e {
+                RpcError::Timeout => ErrorObjectOwned::from(RpcError::LimitExceeded(format!(
+                    "execution aborted (timeout = {})",
+                    seconds(allowed)
+                ))),
+                other => ErrorObjectOwned::from(other),
+            })
+        }
+    })?;
+    Ok(())
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
