@@ -117,10 +117,13 @@ fn init_logging(verbosity: u8) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading password file {}", path.display()))?;
-    Ok(text.lines().next().unwrap_or_default().to_string())
+/// The first line of a password file; both copies are wiped from memory when dropped.
+fn read_password(path: &std::path::Path) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path)
+            .with_context(|| format!("reading password file {}", path.display()))?,
+    );
+    Ok(zeroize::Zeroizing::new(text.lines().next().unwrap_or_default().to_string()))
 }
 
 /// Networking as the flags ask: static peers from `static-nodes.json` and `--bootnodes`.

@@ -1,5 +1,8 @@
 //! Web3 Secret Storage (keystore v3) files as go-ethereum writes them: scrypt or pbkdf2 key
-//! derivation, aes-128-ctr, keccak MAC; files named `UTC--<time>--<address>` with mode 0600.
+//! derivation, aes-128-ctr, keccak MAC; files named `UTC--<time>--<address>` with mode 0600 in
+//! a folder of mode 0700. A file is read only when small, its key derivation only when its cost
+//! is bounded (a crafted file cannot exhaust memory or time), and derived keys and decrypted
+//! bytes are wiped from memory after use.
 
 use crate::primitives::{keccak256, Address, PrivateKey, B256};
 use aes::cipher::{KeyIvInit, StreamCipher};
@@ -8,6 +11,17 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 type Aes128Ctr = ctr::Ctr128BE<aes::Aes128>;
+
+/// Largest keystore file read (geth's are about 500 bytes).
+const MAX_KEYFILE_BYTES: u64 = 64 * 1024;
+/// Most memory an scrypt derivation may take: 128·r·n bytes (geth's standard 2^18·8: 256 MiB).
+const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
+/// Most work an scrypt derivation may take: n·r·p (geth's standard: 2^21).
+const MAX_SCRYPT_WORK: u64 = 1 << 23;
+/// Most pbkdf2 iterations (geth writes 262,144).
+const MAX_PBKDF2_ROUNDS: u64 = 10_000_000;
+/// Longest salt accepted.
+const MAX_SALT_BYTES: usize = 1024;
 
 /// Why a keystore file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -57,13 +71,21 @@ fn param(p: &serde_json::Value, name: &str) -> Result<u64, KeystoreError> {
     p[name].as_u64().ok_or_else(|| KeystoreError::Format(format!("kdfparams.{name} missing")))
 }
 
-fn derive(kdf: &str, p: &serde_json::Value, password: &[u8]) -> Result<Vec<u8>, KeystoreError> {
+fn derive(
+    kdf: &str,
+    p: &serde_json::Value,
+    password: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>, KeystoreError> {
     let salt = unhex("salt", p["salt"].as_str().unwrap_or_default())?;
-    let dklen = param(p, "dklen")? as usize;
-    if dklen < 32 {
-        return Err(KeystoreError::Format("dklen below 32".into()));
+    if salt.len() > MAX_SALT_BYTES {
+        return Err(KeystoreError::Format(format!("salt of {} bytes", salt.len())));
     }
-    let mut key = vec![0u8; dklen];
+    let dklen = param(p, "dklen")?;
+    if dklen != 32 {
+        return Err(KeystoreError::Format(format!("dklen {dklen}: keystore v3 keys are 32 bytes")));
+    }
+    let mut key = zeroize::Zeroizing::new(vec![0u8; 32]);
+    let dklen = 32;
     match kdf {
         "scrypt" => {
             let n = param(p, "n")?;
@@ -71,8 +93,19 @@ fn derive(kdf: &str, p: &serde_json::Value, password: &[u8]) -> Result<Vec<u8>, 
                 return Err(KeystoreError::Format("scrypt n must be a power of two".into()));
             }
             let (r, par) = (param(p, "r")?, param(p, "p")?);
-            if r == 0 || par == 0 || r * par >= 1 << 30 || n > 1 << 24 {
-                return Err(KeystoreError::Format("scrypt params out of range".into()));
+            let memory = 128u128 * u128::from(r) * u128::from(n);
+            let work = u128::from(n) * u128::from(r) * u128::from(par);
+            if r == 0 || par == 0 || memory > u128::from(MAX_SCRYPT_MEMORY) {
+                return Err(KeystoreError::Format(format!(
+                    "scrypt n={n} r={r} p={par} needs {} MiB, at most {} allowed",
+                    memory / (1024 * 1024),
+                    MAX_SCRYPT_MEMORY / (1024 * 1024)
+                )));
+            }
+            if work > u128::from(MAX_SCRYPT_WORK) {
+                return Err(KeystoreError::Format(format!(
+                    "scrypt n={n} r={r} p={par} costs more than this node derives (n·r·p ≤ 2^23)"
+                )));
             }
             match scrypt::Params::new(n.trailing_zeros() as u8, r as u32, par as u32, dklen) {
                 Ok(params) => scrypt::scrypt(password, &salt, &params, &mut key)
@@ -92,7 +125,13 @@ fn derive(kdf: &str, p: &serde_json::Value, password: &[u8]) -> Result<Vec<u8>, 
             if p["prf"].as_str() != Some("hmac-sha256") {
                 return Err(KeystoreError::Format("pbkdf2 prf must be hmac-sha256".into()));
             }
-            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, &salt, param(p, "c")? as u32, &mut key);
+            let rounds = param(p, "c")?;
+            if rounds == 0 || rounds > MAX_PBKDF2_ROUNDS {
+                return Err(KeystoreError::Format(format!(
+                    "pbkdf2 c={rounds}, between 1 and {MAX_PBKDF2_ROUNDS} allowed"
+                )));
+            }
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, &salt, rounds as u32, &mut key);
         }
         other => return Err(KeystoreError::Format(format!("unsupported kdf {other}"))),
     }
@@ -110,19 +149,22 @@ pub fn decrypt_key(json_text: &str, password: &str) -> Result<PrivateKey, Keysto
     if c.cipher != "aes-128-ctr" {
         return Err(KeystoreError::Format(format!("unsupported cipher {}", c.cipher)));
     }
+    let mut ciphertext = zeroize::Zeroizing::new(unhex("ciphertext", &c.ciphertext)?);
+    if ciphertext.len() != 32 {
+        return Err(KeystoreError::Format("ciphertext is not 32 bytes".into()));
+    }
+    let iv = unhex("iv", &c.cipherparams.iv)?;
+    if iv.len() != 16 {
+        return Err(KeystoreError::Format("iv is not 16 bytes".into()));
+    }
     let derived = derive(&c.kdf, &c.kdfparams, password.as_bytes())?;
-    let mut ciphertext = unhex("ciphertext", &c.ciphertext)?;
     let mac = keccak256([&derived[16..32], &ciphertext[..]].concat());
     if mac.as_slice() != unhex("mac", &c.mac)?.as_slice() {
         return Err(KeystoreError::WrongPassword);
     }
-    let iv = unhex("iv", &c.cipherparams.iv)?;
     let mut cipher = Aes128Ctr::new_from_slices(&derived[..16], &iv)
         .map_err(|e| KeystoreError::Format(format!("iv: {e}")))?;
     cipher.apply_keystream(&mut ciphertext);
-    if ciphertext.len() != 32 {
-        return Err(KeystoreError::Format("key is not 32 bytes".into()));
-    }
     PrivateKey::from_bytes(&B256::from_slice(&ciphertext))
         .map_err(|e| KeystoreError::Format(e.to_string()))
 }
@@ -150,7 +192,7 @@ pub fn encrypt_key(key: &PrivateKey, password: &str, log_n: u8) -> Result<String
     let n = 1u64 << log_n;
     let kdfparams = json!({"n": n, "r": 8, "p": 1, "dklen": 32, "salt": hex::encode(salt)});
     let derived = derive("scrypt", &kdfparams, password.as_bytes())?;
-    let mut ciphertext = key.to_bytes().to_vec();
+    let mut ciphertext = zeroize::Zeroizing::new(key.to_bytes().to_vec());
     let mut cipher = Aes128Ctr::new_from_slices(&derived[..16], &iv)
         .map_err(|e| KeystoreError::Format(format!("iv: {e}")))?;
     cipher.apply_keystream(&mut ciphertext);
@@ -168,7 +210,7 @@ pub fn encrypt_key(key: &PrivateKey, password: &str, log_n: u8) -> Result<String
         "address": hex::encode(key.address()),
         "crypto": {
             "cipher": "aes-128-ctr",
-            "ciphertext": hex::encode(ciphertext),
+            "ciphertext": hex::encode(&ciphertext),
             "cipherparams": {"iv": hex::encode(iv)},
             "kdf": "scrypt",
             "kdfparams": kdfparams,
@@ -187,7 +229,7 @@ pub fn store_key(
     password: &str,
     log_n: u8,
 ) -> Result<PathBuf, KeystoreError> {
-    std::fs::create_dir_all(dir)?;
+    create_private_dir(dir)?;
     let now = time_stamp();
     let path = dir.join(format!("UTC--{now}--{}", hex::encode(key.address())));
     let text = encrypt_key(key, password, log_n)?;
@@ -197,6 +239,34 @@ pub fn store_key(
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(&path)?, text.as_bytes())?;
     Ok(path)
+}
+
+/// Creates `dir` (and parents) readable by the owner only, as geth's keystore (0700); an
+/// existing folder is narrowed to 0700 too.
+fn create_private_dir(dir: &Path) -> Result<(), KeystoreError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// A keystore file's text, refused when larger than [`MAX_KEYFILE_BYTES`].
+fn read_small(path: &Path) -> Result<String, KeystoreError> {
+    let size = std::fs::metadata(path)?.len();
+    if size > MAX_KEYFILE_BYTES {
+        return Err(KeystoreError::Format(format!(
+            "{} is {size} bytes: not a keystore file",
+            path.display()
+        )));
+    }
+    Ok(std::fs::read_to_string(path)?)
 }
 
 fn time_stamp() -> String {
@@ -226,7 +296,7 @@ pub fn list_keys(dir: &Path) -> Result<Vec<(Address, PathBuf)>, KeystoreError> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(out) };
     for entry in entries {
         let path = entry?.path();
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = read_small(&path) else { continue };
         let Ok(file) = serde_json::from_str::<KeyFile>(&text) else { continue };
         if let Some(Ok(address)) =
             file.address.map(|a| a.trim_start_matches("0x").parse::<Address>())
@@ -244,7 +314,7 @@ pub fn unlock(dir: &Path, address: &Address, password: &str) -> Result<PrivateKe
         .into_iter()
         .find(|(a, _)| a == address)
         .ok_or_else(|| KeystoreError::NotFound(*address, dir.to_path_buf()))?;
-    let key = decrypt_key(&std::fs::read_to_string(path)?, password)?;
+    let key = decrypt_key(&read_small(&path)?, password)?;
     if key.address() != *address {
         return Err(KeystoreError::Format("file's key does not match its address".into()));
     }
@@ -285,8 +355,45 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        }
         assert_eq!(unlock(&dir, &key.address(), "pw").unwrap().address(), key.address());
         assert!(unlock(&dir, &key.address(), "nope").is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The spec's scrypt vector with one field changed.
+    fn crafted(field: &str, value: serde_json::Value) -> String {
+        let mut v: serde_json::Value = serde_json::from_str(SCRYPT).unwrap();
+        v["crypto"]["kdfparams"][field] = value;
+        v.to_string()
+    }
+
+    #[test]
+    fn absurd_key_derivations_are_refused_before_any_work() {
+        let cases = [
+            ("n", json!(1u64 << 40)),
+            ("r", json!(1u64 << 20)),
+            ("p", json!(1u64 << 30)),
+            ("dklen", json!(1u64 << 30)),
+            ("dklen", json!(64)),
+            ("dklen", json!(16)),
+            ("n", json!(3)),
+            ("salt", json!("00".repeat(4096))),
+        ];
+        for (field, value) in cases {
+            let started = std::time::Instant::now();
+            let err = decrypt_key(&crafted(field, value.clone()), "testpassword").unwrap_err();
+            assert!(matches!(err, KeystoreError::Format(_)), "{field}={value}: {err}");
+            assert!(started.elapsed().as_secs() < 2, "{field}={value} did work");
+        }
+        let mut v: serde_json::Value = serde_json::from_str(PBKDF2).unwrap();
+        v["crypto"]["kdfparams"]["c"] = json!(u64::MAX);
+        assert!(matches!(decrypt_key(&v.to_string(), "x"), Err(KeystoreError::Format(_))));
+        v["crypto"]["ciphertext"] = json!("00".repeat(1 << 16));
+        assert!(matches!(decrypt_key(&v.to_string(), "x"), Err(KeystoreError::Format(_))));
     }
 }

@@ -50,6 +50,8 @@ fn a_partitioned_board_rejoins_the_heavier_chain_and_keeps_its_transaction() {
             "--http",
             "--http.addr",
             &host,
+            // The test pays over HTTP on the namespace's address, reachable only inside the lab.
+            "--allow-insecure-unlock",
         ];
         if !bootnodes.is_empty() {
             args.extend(["--bootnodes", &bootnodes]);
