@@ -119,7 +119,8 @@ fn revm_call(c: &mut Criterion) {
     let none = BTreeMap::new();
     c.bench_function("revm/call reportReading", |b| {
         b.iter(|| {
-            let out = call(&store, &config, &ctx, None, black_box(&req), &none).unwrap();
+            let limits = Default::default();
+            let out = call(&store, &config, &ctx, None, black_box(&req), &none, &limits).unwrap();
             assert!(out.success);
         })
     });

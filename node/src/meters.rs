@@ -12,7 +12,8 @@
 //! source = "spi"            # spi | serial | sim | replay
 //! backend = "rpi"           # spi: rpi (rppal) or linux (spidev + gpiochip)
 //! ce_gpio = 25              # rpi: BCM pin of CE
-//! key = "0-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15"
+//! key = "…"               # the key the CitizenWatt base shows (16 numbers or 32 hex digits);
+//!                           # "factory" accepts the factory key 0-1-…-15, which anyone can use
 //!
 //! [meter.market]            # optional: settlement is on by default, with no deposits
 //! settle = true             # settle the intervals this meter reported
@@ -173,11 +174,26 @@ pub enum SourceConfig {
     },
 }
 
+/// A sensor's key from the config: required, and the factory key only when asked for by name.
 fn key(text: &Option<String>) -> anyhow::Result<SensorKey> {
-    match text {
-        Some(t) => Ok(t.parse()?),
-        None => Ok(SensorKey::default()),
+    let factory = SensorKey::default();
+    let key = match text.as_deref().map(str::trim) {
+        None => bail!(
+            "the sensor has no `key`: give the key its CitizenWatt base shows (key = \"…\"), or \
+             key = \"factory\" to accept the factory key, with which anyone in radio range can \
+             forge readings"
+        ),
+        Some("factory") => factory.clone(),
+        Some(t) => t.parse()?,
+    };
+    if key == factory {
+        tracing::warn!(
+            target: "daisee::meter",
+            "a sensor uses the factory key 0-1-…-15: anyone in radio range can forge its readings; \
+             set a key of your own on the sensor and its base"
+        );
     }
+    Ok(key)
 }
 
 /// Opens one sensor's source; relative paths are taken from `base`.
@@ -324,4 +340,19 @@ pub fn dev_households(
             }),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key;
+
+    #[test]
+    fn a_sensor_key_must_be_given_and_the_factory_key_named() {
+        let missing = key(&None).unwrap_err().to_string();
+        assert!(missing.contains("factory"), "{missing}");
+        assert_eq!(key(&Some("factory".into())).unwrap(), daisee_radio::SensorKey::default());
+        let own = key(&Some("00112233445566778899aabbccddeeff".into())).unwrap();
+        assert_ne!(own, daisee_radio::SensorKey::default());
+        assert!(key(&Some("1-2-3".into())).is_err());
+    }
 }

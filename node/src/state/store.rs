@@ -18,6 +18,9 @@ mod in_memory;
 mod journal;
 mod service_data;
 
+#[cfg(test)]
+mod corruption_tests;
+
 use group_commit::GroupCommit;
 pub use group_commit::JournalTicket;
 
@@ -51,6 +54,13 @@ pub enum StoreError {
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+/// A 32-byte big-endian number stored under `key`, or corruption naming the key.
+fn stored_u256(what: &str, key: &[u8], raw: &[u8]) -> Result<U256, StoreError> {
+    U256::try_from_be_slice(raw).ok_or_else(|| {
+        corrupt(what, format!("{} bytes under key 0x{} (at most 32)", raw.len(), hex::encode(key)))
+    })
 }
 
 /// The chain and state database (cheap to clone; clones share the database).
@@ -127,9 +137,8 @@ impl Store {
 
     /// Total difficulty of the chain ending at `hash`.
     pub fn total_difficulty(&self, hash: &B256) -> Result<Option<U256>, StoreError> {
-        Ok(self
-            .get(&keys::hashed(keys::TOTAL_DIFFICULTY, hash))?
-            .map(|raw| U256::from_be_slice(&raw)))
+        let key = keys::hashed(keys::TOTAL_DIFFICULTY, hash);
+        self.get(&key)?.map(|raw| stored_u256("total difficulty", &key, &raw)).transpose()
     }
 
     /// Stores a block that is not (yet) canonical: header, body and total difficulty only.
@@ -274,7 +283,7 @@ impl Store {
     pub fn tx_location(&self, tx: &B256) -> Result<Option<(B256, u32)>, StoreError> {
         let Some(raw) = self.get(&keys::hashed(keys::TX_LOOKUP, tx))? else { return Ok(None) };
         if raw.len() != 36 {
-            return Err(corrupt("tx lookup", "wrong length"));
+            return Err(corrupt("tx lookup", format!("{} bytes for transaction {tx}", raw.len())));
         }
         let hash = B256::from_slice(&raw[..32]);
         let index = u32::from_be_bytes([raw[32], raw[33], raw[34], raw[35]]);
@@ -285,7 +294,7 @@ impl Store {
     pub fn senders(&self, hash: &B256) -> Result<Option<Vec<Address>>, StoreError> {
         let Some(raw) = self.get(&keys::hashed(keys::SENDERS, hash))? else { return Ok(None) };
         if raw.len() % 20 != 0 {
-            return Err(corrupt("senders", "length not a multiple of 20"));
+            return Err(corrupt("senders", format!("{} bytes for block {hash}", raw.len())));
         }
         Ok(Some(raw.chunks(20).map(Address::from_slice).collect()))
     }
@@ -293,15 +302,19 @@ impl Store {
     /// An account at the head state.
     pub fn account(&self, address: &Address) -> Result<Option<AccountRecord>, StoreError> {
         self.get(&keys::account(address))?
-            .map(|raw| AccountRecord::decode(&raw).map_err(|e| corrupt("account", e)))
+            .map(|raw| {
+                AccountRecord::decode(&raw).map_err(|e| corrupt(&format!("account {address}"), e))
+            })
             .transpose()
     }
 
     /// A storage slot at the head state (zero when unset).
     pub fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StoreError> {
+        let key = keys::storage(address, slot);
         Ok(self
-            .get(&keys::storage(address, slot))?
-            .map(|raw| U256::from_be_slice(&raw))
+            .get(&key)?
+            .map(|raw| stored_u256("storage", &key, &raw))
+            .transpose()?
             .unwrap_or_default())
     }
 
@@ -318,7 +331,10 @@ impl Store {
         let mut out = BTreeMap::new();
         for item in self.tree.scan_prefix(&prefix) {
             let (k, v) = item?;
-            out.insert(U256::from_be_slice(&k[prefix.len()..]), U256::from_be_slice(&v));
+            out.insert(
+                stored_u256("storage key", &k, &k[prefix.len()..])?,
+                stored_u256("storage", &k, &v)?,
+            );
         }
         Ok(out)
     }
@@ -327,7 +343,11 @@ impl Store {
         let mut out = BTreeMap::new();
         for item in self.tree.scan_prefix([keys::ACCOUNT]) {
             let (k, v) = item?;
-            let record = AccountRecord::decode(&v).map_err(|e| corrupt("account", e))?;
+            let what = || format!("account under key 0x{}", hex::encode(&k));
+            if k.len() != 21 {
+                return Err(corrupt(&what(), "the key is not an address"));
+            }
+            let record = AccountRecord::decode(&v).map_err(|e| corrupt(&what(), e))?;
             out.insert(Address::from_slice(&k[1..]), record);
         }
         Ok(out)

@@ -141,8 +141,13 @@ impl FrameFilter {
                 return None;
             }
         };
-        match self.timer.check(m.timer_ms) {
+        match self.timer.check_at(m.timer_ms, at_ms) {
             TimerVerdict::Accept => {}
+            TimerVerdict::Jump => {
+                self.stats.implausible += 1;
+                tracing::warn!(target: "daisee::meter", timer = m.timer_ms, last = self.timer.last, "frame dropped: its timer jumped further than time did (forged or corrupt)");
+                return None;
+            }
             TimerVerdict::Rebooted => {
                 self.stats.reboots += 1;
                 tracing::info!(target: "daisee::meter", timer = m.timer_ms, "sensor rebooted");
