@@ -245,6 +245,12 @@ pub struct P2pArgs {
     /// Most connected peers.
     #[arg(long, default_value_t = 25)]
     pub maxpeers: usize,
+    /// Only peers at addresses in these networks, comma-separated CIDR (`192.168.1.0/24`).
+    #[arg(long, value_delimiter = ',')]
+    pub netrestrict: Option<Vec<ipnet::IpNet>>,
+    /// Only the peers of static-nodes.json and --bootnodes may connect.
+    #[arg(long = "p2p.static-only")]
+    pub static_only: bool,
     /// No networking at all.
     #[arg(long)]
     pub nonetwork: bool,

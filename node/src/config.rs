@@ -29,6 +29,13 @@
 //! filters = 1000
 //! subscriptions = 1000
 //!
+//! [p2p]
+//! port = 30303
+//! bootnodes = ["enode://…@192.168.1.20:30303"]
+//! maxpeers = 25
+//! netrestrict = ["192.168.1.0/24"]  # only peers at these addresses
+//! static_only = false     # only the peers of static-nodes.json and bootnodes
+//!
 //! [ws]
 //! enabled = false
 //! port = 8546
@@ -61,6 +68,8 @@ pub struct FileConfig {
     ws: ServerConfig,
     #[serde(default)]
     rpc: RpcConfig,
+    #[serde(default)]
+    p2p: P2pConfig,
     ipcpath: Option<PathBuf>,
     #[serde(default)]
     ipcdisable: bool,
@@ -105,6 +114,20 @@ struct RpcConfig {
     subscriptions: Option<usize>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct P2pConfig {
+    port: Option<u16>,
+    addr: Option<IpAddr>,
+    bootnodes: Option<Vec<String>>,
+    maxpeers: Option<usize>,
+    netrestrict: Option<Vec<ipnet::IpNet>>,
+    #[serde(default)]
+    static_only: bool,
+    #[serde(default)]
+    mdns: bool,
+}
+
 /// Reads a config file; relative paths in it are taken from the file's folder.
 pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
@@ -138,7 +161,18 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
         password: flags.password.or(file.password),
         keystore: flags.keystore.or(file.keystore),
         seal_empty: flags.seal_empty || file.seal_empty,
-        p2p: flags.p2p,
+        p2p: crate::cli::P2pArgs {
+            port: flags.p2p.port.or(file.p2p.port),
+            p2p_addr: flags.p2p.p2p_addr.or(file.p2p.addr),
+            bootnodes: flags.p2p.bootnodes.or(file.p2p.bootnodes),
+            mdns: flags.p2p.mdns || file.p2p.mdns,
+            nodiscover: flags.p2p.nodiscover,
+            // clap's default (25) cannot be told from a given flag: the file wins when it has one.
+            maxpeers: file.p2p.maxpeers.unwrap_or(flags.p2p.maxpeers),
+            netrestrict: flags.p2p.netrestrict.or(file.p2p.netrestrict),
+            static_only: flags.p2p.static_only || file.p2p.static_only,
+            nonetwork: flags.p2p.nonetwork,
+        },
         http: crate::cli::HttpArgs {
             http: flags.http.http || file.http.enabled,
             http_addr: flags.http.http_addr.or(file.http.addr),

@@ -160,6 +160,8 @@ fn net_config(
         peers,
         mdns: args.mdns && !args.nodiscover,
         max_peers: args.maxpeers,
+        restrict: args.netrestrict.clone().unwrap_or_default(),
+        static_only: args.static_only,
     }))
 }
 

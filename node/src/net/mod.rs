@@ -1,10 +1,14 @@
 //! Several boards, one chain: libp2p (TCP, noise, yamux) with gossip of new blocks and
 //! transactions, a sync protocol to catch up, static peers, optional mDNS, and peer discipline
 //! (a peer on another chain is dropped; a peer sending invalid blocks, malformed messages or
-//! floods of them is banned for a while, see `discipline`).
+//! floods of them is banned for a while, see `discipline` and `gate`). Gossip is validated
+//! before gossipsub forwards it (`gossip`), and the author of an invalid message is punished,
+//! not the board that relayed it.
 //! The network reaches the core only through the [`Node`] handle.
 
 mod discipline;
+mod gate;
+mod gossip;
 pub mod identity;
 mod lan;
 mod protocol;
@@ -13,7 +17,7 @@ pub use protocol::{SyncRequest, SyncResponse};
 
 use crate::chain::{ImportError, Inserted};
 use crate::node::{ChainEvent, Node};
-use crate::primitives::{Block, PrivateKey, SignedTransaction, U256};
+use crate::primitives::{Block, PrivateKey, U256};
 use discipline::{Discipline, Traffic, Verdict};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
@@ -43,6 +47,10 @@ pub struct NetConfig {
     pub mdns: bool,
     /// Most connected peers.
     pub max_peers: usize,
+    /// Only addresses in these networks may be peers (`--netrestrict`; empty: any).
+    pub restrict: Vec<ipnet::IpNet>,
+    /// Only the peers of `peers` may connect (`--p2p.static-only`).
+    pub static_only: bool,
 }
 
 /// Where the node listens, once it does: its multiaddr (with `/p2p/<id>`) and enode URL.
@@ -54,7 +62,9 @@ struct Net {
     blocks_topic: gossipsub::IdentTopic,
     txs_topic: gossipsub::IdentTopic,
     config: NetConfig,
-    banned: HashMap<PeerId, Instant>,
+    gate: gate::Gate,
+    /// The address each connected peer is at.
+    addresses: HashMap<PeerId, std::net::IpAddr>,
     connected: HashSet<PeerId>,
     syncing: HashSet<PeerId>,
     discipline: Discipline,
@@ -90,13 +100,16 @@ pub async fn run(
     swarm.behaviour_mut().gossipsub.subscribe(&blocks_topic).map_err(|e| e.to_string())?;
     swarm.behaviour_mut().gossipsub.subscribe(&txs_topic).map_err(|e| e.to_string())?;
     swarm.listen_on(config.listen.clone()).map_err(|e| e.to_string())?;
+    let only = config.static_only.then(|| config.peers.iter().map(|(p, _)| *p).collect());
+    let gate = gate::Gate::new(config.restrict.clone(), only);
     let mut net = Net {
         node: node.clone(),
         swarm,
         blocks_topic,
         txs_topic,
         config,
-        banned: HashMap::new(),
+        gate,
+        addresses: HashMap::new(),
         connected: HashSet::new(),
         syncing: HashSet::new(),
         discipline: Discipline::default(),
@@ -163,7 +176,8 @@ fn socket_of(addr: &Multiaddr) -> (String, u16) {
 impl Net {
     fn dial_static(&mut self) {
         for (peer, addr) in self.config.peers.clone() {
-            if !self.connected.contains(&peer) && !self.is_banned(&peer) {
+            let refused = self.gate.refuses(&peer, gate::ip_of(&addr), Instant::now());
+            if !self.connected.contains(&peer) && refused.is_none() {
                 let addr = addr.with_p2p(peer).unwrap_or_else(|a| a);
                 if let Err(e) = self.swarm.dial(addr.clone()) {
                     tracing::debug!(target: "daisee::net", %peer, "dial {addr}: {e}");
@@ -175,19 +189,25 @@ impl Net {
     /// Dials a board found by mDNS on all its LAN addresses at once (one dial, so that a
     /// failing address cannot block the others).
     fn dial_lan(&mut self, peer: PeerId) {
-        if self.connected.contains(&peer) || self.is_banned(&peer) {
+        if self.connected.contains(&peer)
+            || self.gate.refuses(&peer, None, Instant::now()).is_some()
+        {
             return;
         }
-        let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
-            .addresses(self.lan.addresses(&peer))
-            .build();
+        let now = Instant::now();
+        let addresses: Vec<Multiaddr> = self
+            .lan
+            .addresses(&peer)
+            .into_iter()
+            .filter(|a| self.gate.refuses(&peer, gate::ip_of(a), now).is_none())
+            .collect();
+        if addresses.is_empty() {
+            return;
+        }
+        let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer).addresses(addresses).build();
         if let Err(e) = self.swarm.dial(opts) {
             tracing::debug!(target: "daisee::net", %peer, "dial (mDNS): {e}");
         }
-    }
-
-    fn is_banned(&self, peer: &PeerId) -> bool {
-        self.banned.get(peer).is_some_and(|until| Instant::now() < *until)
     }
 
     /// Counts one message of `kind` from `peer`; false when it must be dropped.
@@ -205,10 +225,13 @@ impl Net {
         }
     }
 
+    /// Bans `peer` (and the address it is connected from) for [`BAN`].
     fn ban(&mut self, peer: PeerId, why: &str) {
         self.discipline.forget(&peer);
-        tracing::warn!(target: "daisee::net", %peer, "banning peer for {} s: {why}", BAN.as_secs());
-        self.banned.insert(peer, Instant::now() + BAN);
+        let ip = self.addresses.get(&peer).copied();
+        let at = ip.map(|ip| format!(" at {ip}")).unwrap_or_default();
+        tracing::warn!(target: "daisee::net", %peer, "banning peer{at} for {} s: {why}", BAN.as_secs());
+        self.gate.ban(peer, ip, Instant::now() + BAN);
         let _ = self.swarm.disconnect_peer_id(peer);
     }
 
@@ -223,7 +246,7 @@ impl Net {
     }
 
     fn on_tick(&mut self) {
-        self.banned.retain(|_, until| Instant::now() < *until);
+        self.gate.expire(Instant::now());
         self.dial_static();
         let lan: Vec<PeerId> = self.lan.peers().map(|(peer, _)| *peer).collect();
         for peer in lan {
@@ -266,10 +289,21 @@ impl Net {
 
     async fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
-            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
-                if self.is_banned(&peer_id) || self.connected.len() >= self.config.max_peers {
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
+                let ip = gate::ip_of(endpoint.get_remote_address());
+                if let Some(why) = self.gate.refuses(&peer_id, ip, Instant::now()) {
+                    tracing::debug!(target: "daisee::net", peer = %peer_id, "connection refused: {why}");
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return;
+                }
+                if self.connected.len() >= self.config.max_peers
+                    && !self.connected.contains(&peer_id)
+                {
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                if let Some(ip) = ip {
+                    self.addresses.insert(peer_id, ip);
                 }
                 if self.connected.insert(peer_id) {
                     self.node.set_peer_count(self.connected.len());
@@ -283,6 +317,7 @@ impl Net {
                     tracing::info!(target: "daisee::net", peer = %peer_id, peers = self.connected.len(), "peer disconnected");
                 }
                 self.syncing.remove(&peer_id);
+                self.addresses.remove(&peer_id);
                 self.discipline.forget(&peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(event)) => {
@@ -295,10 +330,10 @@ impl Net {
             })) => {}
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
+                message_id,
                 message,
-                ..
             })) => {
-                self.on_gossip(propagation_source, message).await;
+                self.on_gossip(propagation_source, message_id, message).await;
             }
             SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
                 peer,
@@ -329,38 +364,6 @@ impl Net {
                 self.syncing.remove(&peer);
             }
             _ => {}
-        }
-    }
-
-    async fn on_gossip(&mut self, source: PeerId, message: gossipsub::Message) {
-        let kind =
-            if message.topic == self.blocks_topic.hash() { Traffic::Block } else { Traffic::Tx };
-        if !self.admit(source, kind) {
-            return;
-        }
-        if message.topic == self.blocks_topic.hash() {
-            match Block::decode(&message.data) {
-                Ok(block) => match import(self.node.clone(), block).await {
-                    Ok(_) | Err(ImportError::AlreadyKnown(_)) | Err(ImportError::NotOnHead(_)) => {}
-                    Err(ImportError::UnknownParent(_)) => self.request_sync(source),
-                    Err(ImportError::Consensus(
-                        crate::consensus::ConsensusError::FutureBlock { .. },
-                    )) => {}
-                    Err(ImportError::Store(e)) => {
-                        tracing::error!(target: "daisee::net", "store: {e}")
-                    }
-                    Err(e) => self.ban(source, &format!("invalid block: {e}")),
-                },
-                Err(e) => self.ban(source, &format!("malformed block: {e}")),
-            }
-        } else if message.topic == self.txs_topic.hash() {
-            match SignedTransaction::decode(&message.data) {
-                Ok(tx) => {
-                    let node = self.node.clone();
-                    let _ = tokio::task::spawn_blocking(move || node.submit_remote(tx)).await;
-                }
-                Err(e) => self.ban(source, &format!("malformed transaction: {e}")),
-            }
         }
     }
 

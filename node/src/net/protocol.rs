@@ -83,6 +83,8 @@ pub(crate) fn behaviour(
     let gossip_config = gossipsub::ConfigBuilder::default()
         .heartbeat_interval(Duration::from_millis(500))
         .validation_mode(gossipsub::ValidationMode::Strict)
+        // Nothing is forwarded before the node checked it (see `gossip`).
+        .validate_messages()
         .max_transmit_size(MAX_GOSSIP_BYTES)
         .build()
         .map_err(|e| e.to_string())?;

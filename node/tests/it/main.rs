@@ -9,6 +9,7 @@ mod clients;
 mod crash;
 mod dashboard;
 mod dev;
+mod gossip_attack;
 mod inspect;
 mod lab;
 mod market_model;

@@ -143,6 +143,11 @@ impl NodeProcess {
         }
     }
 
+    /// Every line printed or logged so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
     /// Waits for a line of standard output starting with `prefix`; returns the rest.
     pub fn line(&self, prefix: &str) -> String {
         let start = Instant::now();

@@ -1,0 +1,104 @@
+//! Gossip judged before it travels on: gossipsub runs with `validate_messages`, so nothing is
+//! forwarded until the node has checked it and reported back — Accept (forwarded), Ignore
+//! (dropped quietly: already known, not yet checkable, over budget) or Reject (dropped: invalid).
+//! An invalid or malformed message gets its *author* banned (gossipsub signs every message, so
+//! the author is known), never the board that merely relayed it.
+
+use super::discipline::Traffic;
+use super::{import, Net};
+use crate::chain::ImportError;
+use crate::primitives::{Block, SignedTransaction};
+use crate::txpool::PoolError;
+use libp2p::gossipsub::{self, MessageAcceptance};
+use libp2p::PeerId;
+
+impl Net {
+    pub(super) async fn on_gossip(
+        &mut self,
+        source: PeerId,
+        id: gossipsub::MessageId,
+        message: gossipsub::Message,
+    ) {
+        let block = message.topic == self.blocks_topic.hash();
+        let kind = if block { Traffic::Block } else { Traffic::Tx };
+        let verdict = if !self.admit(source, kind) {
+            MessageAcceptance::Ignore
+        } else {
+            // Strict validation: every message is signed by its author.
+            let author = message.source.unwrap_or(source);
+            let judged = if block {
+                self.gossiped_block(source, &message.data).await
+            } else if message.topic == self.txs_topic.hash() {
+                self.gossiped_tx(&message.data).await
+            } else {
+                Judged::Ignore
+            };
+            match judged {
+                Judged::Accept => MessageAcceptance::Accept,
+                Judged::Ignore => MessageAcceptance::Ignore,
+                Judged::Reject(why) => {
+                    if author != *self.swarm.local_peer_id() {
+                        let relayed = if author == source {
+                            String::new()
+                        } else {
+                            format!(" (relayed by {source}, not punished)")
+                        };
+                        self.ban(author, &format!("{why}{relayed}"));
+                    }
+                    MessageAcceptance::Reject
+                }
+            }
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&id, &source, verdict);
+    }
+
+    async fn gossiped_block(&mut self, source: PeerId, data: &[u8]) -> Judged {
+        let block = match Block::decode(data) {
+            Ok(block) => block,
+            Err(e) => return Judged::Reject(format!("malformed block: {e}")),
+        };
+        match import(self.node.clone(), block).await {
+            Ok(_) => Judged::Accept,
+            Err(ImportError::AlreadyKnown(_)) | Err(ImportError::NotOnHead(_)) => Judged::Ignore,
+            Err(ImportError::UnknownParent(_)) => {
+                self.request_sync(source);
+                Judged::Ignore
+            }
+            Err(ImportError::Consensus(crate::consensus::ConsensusError::FutureBlock {
+                ..
+            })) => Judged::Ignore,
+            Err(ImportError::Store(e)) => {
+                tracing::error!(target: "daisee::net", "store: {e}");
+                Judged::Ignore
+            }
+            Err(e) => Judged::Reject(format!("invalid block: {e}")),
+        }
+    }
+
+    async fn gossiped_tx(&mut self, data: &[u8]) -> Judged {
+        let tx = match SignedTransaction::decode(data) {
+            Ok(tx) => tx,
+            Err(e) => return Judged::Reject(format!("malformed transaction: {e}")),
+        };
+        let node = self.node.clone();
+        match tokio::task::spawn_blocking(move || node.submit_remote(tx)).await {
+            Ok(Ok(_)) => Judged::Accept,
+            // Signed by nobody, or for another chain: no honest node sends that.
+            Ok(Err(e @ (PoolError::InvalidSender(_) | PoolError::WrongChainId { .. }))) => {
+                Judged::Reject(format!("invalid transaction: {e}"))
+            }
+            // Known, stale, underpriced, or a full pool here: not proof of bad faith.
+            Ok(Err(_)) | Err(_) => Judged::Ignore,
+        }
+    }
+}
+
+/// What the node made of one gossiped message.
+enum Judged {
+    Accept,
+    Ignore,
+    Reject(String),
+}
