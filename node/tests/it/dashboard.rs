@@ -11,20 +11,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// GETs `path` over a fresh connection; returns the status, the headers (lower-cased) and the body.
-fn http_get(addr: &str, path: &str) -> (u16, String, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read");
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
-    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, head, response[split..].to_vec())
-}
-
 #[test]
 fn dev_serves_the_dashboard_beside_json_rpc_and_run_does_not_unless_asked() {
     let node = NodeProcess::start(&["dev", "--dev.no-meters"]);

@@ -1,6 +1,8 @@
 //! Integration tests: the `daisee` binary as a real process, spoken to over real sockets.
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+mod attacks_load;
+mod attacks_web;
 mod bad_requests;
 mod ban;
 mod bench;

@@ -232,6 +232,20 @@ pub fn http_post(addr: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
     Ok((status, payload))
 }
 
+/// GETs `path` over a fresh connection; returns the status, the headers (lower-cased) and the body.
+pub fn http_get(addr: &str, path: &str) -> (u16, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head, response[split..].to_vec())
+}
+
 /// One JSON-RPC call over a fresh HTTP/1.1 connection.
 pub fn rpc_call(addr: &str, method: &str, params: Value) -> Result<Value, RpcFailure> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
