@@ -5,11 +5,8 @@
 //! Screenshots land in `<target>/tmp/dashboard/`.
 
 use crate::support::*;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 #[test]
 fn dev_serves_the_dashboard_beside_json_rpc_and_run_does_not_unless_asked() {
