@@ -54,12 +54,8 @@ pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
         .map(|_| tokio::spawn(daisee_node::sealer::run(node.clone(), stop_rx.clone())));
     let mut handles = Vec::new();
     for (i, options) in plan.servers.iter().enumerate() {
-        if options.cors.iter().any(|o| o == "*") && !node.accounts().is_empty() {
-            tracing::warn!(
-                target: "daisee",
-                "CORS allows any origin (*) while accounts are unlocked: any web page this machine \
-                 opens can send transactions from them"
-            );
+        if !node.accounts().is_empty() {
+            warn_about_doors(options);
         }
         let (handle, bound) = daisee_node::rpc::serve(node.clone(), options)
             .await
@@ -124,6 +120,29 @@ pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
     node.store().flush().context("flushing the database")?;
     tracing::info!(target: "daisee", "stopped cleanly");
     Ok(())
+}
+
+/// Warns when a server lets others than the household's own programs spend from the unlocked
+/// accounts (see SECURITY.md).
+fn warn_about_doors(options: &ServerOptions) {
+    let access = &options.access;
+    if access.unlocked && !options.addr.ip().is_loopback() {
+        tracing::warn!(
+            target: "daisee",
+            "--allow-insecure-unlock: anyone who reaches {} can send transactions from the \
+             unlocked accounts",
+            options.addr
+        );
+    }
+    let named: Vec<&String> =
+        access.http_origins.iter().chain(&access.ws_origins).filter(|o| *o != "*").collect();
+    if access.unlocked && !named.is_empty() {
+        tracing::warn!(
+            target: "daisee",
+            "pages of {named:?} may send transactions from the unlocked accounts in this \
+             machine's browsers"
+        );
+    }
 }
 
 fn say(text: &str) -> anyhow::Result<()> {
