@@ -93,8 +93,10 @@ fn pages_of_other_sites_and_rebinding_hosts_are_refused_on_dev() {
     assert_eq!(ws_call(&mut own, "eth_chainId", json!([]))["result"], "0x7a69");
     let mut program = websocket(&rpc, None).expect("no Origin: not a browser");
     assert_eq!(ws_call(&mut program, "eth_chainId", json!([]))["result"], "0x7a69");
-    let (status, _) = post_with(&rpc, "Host: localhost:8545\r\n", &send_tx_body(&account));
+    let (status, body) = post_with(&rpc, "Host: localhost:8545\r\n", &send_tx_body(&account));
     assert_eq!(status, 200, "localhost is a virtual host by default");
+    let hash = serde_json::from_str::<Value>(&body).unwrap()["result"].clone();
+    node.wait_receipt(&serde_json::from_value(hash).unwrap(), std::time::Duration::from_secs(10));
 
     // Nothing moved (the last POST above was the one allowed transfer: count it).
     let after = state(&node, &account);
@@ -174,4 +176,30 @@ fn unlocked_accounts_are_not_served_beyond_loopback_unless_asked() {
         json!([{"from": account, "to": "0x00000000000000000000000000000000000000aa", "value": "0x1"}]),
     );
     node.wait_receipt(&serde_json::from_value(hash).unwrap(), std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn subscriptions_are_capped_per_node_across_sockets() {
+    let node = NodeProcess::start(&["dev", "--dev.no-meters", "--rpc.subscriptions", "3"]);
+    let mut first = websocket(&node.rpc, None).unwrap();
+    let mut second = websocket(&node.rpc, None).unwrap();
+    for which in [0, 0, 1] {
+        let socket = if which == 0 { &mut first } else { &mut second };
+        let answer = ws_call(socket, "eth_subscribe", json!(["newHeads"]));
+        assert!(answer["result"].is_string() || answer["result"].is_number(), "{answer}");
+    }
+    let refused = ws_call(&mut second, "eth_subscribe", json!(["newHeads"]));
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("at most 3 subscriptions"), "{refused}");
+    // A socket that closes gives its subscriptions back.
+    drop(first);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = ws_call(&mut second, "eth_subscribe", json!(["newHeads"]));
+        if answer["error"].is_null() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "slots never came back: {answer}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
