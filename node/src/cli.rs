@@ -156,24 +156,9 @@ pub struct HttpArgs {
     /// Namespaces over WebSocket, comma-separated (default eth,net,web3).
     #[arg(long = "ws.api", value_delimiter = ',')]
     pub ws_api: Option<Vec<String>>,
-    /// Gas one eth_call / eth_estimateGas / eth_createAccessList may use.
-    #[arg(long = "rpc.gascap")]
-    pub rpc_gascap: Option<u64>,
-    /// Time one eth_call may run, and the EVM time one batch may use (`5s`, `500ms`).
-    #[arg(long = "rpc.evmtimeout", value_parser = parse_duration)]
-    pub rpc_evmtimeout: Option<std::time::Duration>,
-    /// Most blocks one eth_getLogs may scan.
-    #[arg(long = "rpc.logrange")]
-    pub rpc_logrange: Option<u64>,
-    /// Most logs one eth_getLogs may return.
-    #[arg(long = "rpc.logmax")]
-    pub rpc_logmax: Option<usize>,
-    /// Installed filters per server (the least recently polled goes when full).
-    #[arg(long = "rpc.filters")]
-    pub rpc_filters: Option<usize>,
-    /// WebSocket subscriptions per node.
-    #[arg(long = "rpc.subscriptions")]
-    pub rpc_subscriptions: Option<usize>,
+    /// What one request may cost (`--rpc.*`).
+    #[command(flatten)]
+    pub limits: crate::limit_args::RpcLimitArgs,
     /// IPC socket path (default <datadir>/daisee.ipc).
     #[arg(long = "ipcpath")]
     pub ipc_path: Option<PathBuf>,
@@ -219,6 +204,9 @@ pub struct RunArgs {
     /// JSON-RPC flags.
     #[command(flatten)]
     pub http: HttpArgs,
+    /// Transaction pool limits.
+    #[command(flatten)]
+    pub txpool: crate::limit_args::PoolArgs,
     /// Peer-to-peer flags.
     #[command(flatten)]
     pub p2p: P2pArgs,
@@ -290,6 +278,9 @@ pub struct DevArgs {
     /// JSON-RPC flags (HTTP is on by default in dev).
     #[command(flatten)]
     pub http: HttpArgs,
+    /// Transaction pool limits.
+    #[command(flatten)]
+    pub txpool: crate::limit_args::PoolArgs,
 }
 
 /// `daisee genesis`.
@@ -325,25 +316,6 @@ pub struct GenesisArgs {
     /// Output file (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
-}
-
-/// `5s`, `500ms`, `2m` or plain seconds.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let (number, unit) =
-        text.split_at(text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len()));
-    let n: f64 =
-        number.parse().map_err(|_| format!("{text:?} is not a duration (5s, 500ms, 2m)"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m)")),
-    };
-    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
-        return Err(format!("{text:?}: a duration above 0 and at most an hour"));
-    }
-    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 fn parse_fund(text: &str) -> Result<(Address, U256), String> {

@@ -21,13 +21,20 @@
 //! dashboard = true        # the community dashboard at http://<addr>:<port>/
 //! dashboard_buy = false   # let it pay from the unlocked accounts
 //!
-//! [rpc]                   # what one request may cost (see docs/security.md)
+//! [rpc]                   # what one request may cost: every `--rpc.*` flag (docs/security.md)
 //! gascap = 50000000
 //! evmtimeout = "5s"
 //! logrange = 10000
 //! logmax = 10000
 //! filters = 1000
 //! subscriptions = 1000
+//!
+//! [txpool]                # every `--txpool.*` flag
+//! accountslots = 64
+//! accountqueue = 64
+//! globalslots = 4096
+//! globalqueue = 1024
+//! lifetime = "3h"
 //!
 //! [p2p]
 //! port = 30303
@@ -67,7 +74,9 @@ pub struct FileConfig {
     #[serde(default)]
     ws: ServerConfig,
     #[serde(default)]
-    rpc: RpcConfig,
+    rpc: crate::limit_args::RpcLimitArgs,
+    #[serde(default)]
+    txpool: crate::limit_args::PoolArgs,
     #[serde(default)]
     p2p: P2pConfig,
     ipcpath: Option<PathBuf>,
@@ -105,17 +114,6 @@ struct ServerConfig {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RpcConfig {
-    gascap: Option<u64>,
-    evmtimeout: Option<String>,
-    logrange: Option<u64>,
-    logmax: Option<usize>,
-    filters: Option<usize>,
-    subscriptions: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct P2pConfig {
     port: Option<u16>,
     addr: Option<IpAddr>,
@@ -138,10 +136,6 @@ pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
     config.datadir = config.datadir.map(|p| base.join(p));
     config.password = config.password.map(|p| base.join(p));
     config.keystore = config.keystore.map(|p| base.join(p));
-    if let Some(t) = &config.rpc.evmtimeout {
-        crate::cli::parse_duration(t)
-            .map_err(|e| anyhow::anyhow!("config {}: rpc.evmtimeout: {e}", path.display()))?;
-    }
     Ok(config)
 }
 
@@ -161,6 +155,7 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
         password: flags.password.or(file.password),
         keystore: flags.keystore.or(file.keystore),
         seal_empty: flags.seal_empty || file.seal_empty,
+        txpool: flags.txpool.or(file.txpool),
         p2p: crate::cli::P2pArgs {
             port: flags.p2p.port.or(file.p2p.port),
             p2p_addr: flags.p2p.p2p_addr.or(file.p2p.addr),
@@ -189,16 +184,7 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
             ws_addr: flags.http.ws_addr.or(file.ws.addr),
             ws_port: flags.http.ws_port.or(file.ws.port),
             ws_api: flags.http.ws_api.or(file.ws.api),
-            rpc_gascap: flags.http.rpc_gascap.or(file.rpc.gascap),
-            rpc_evmtimeout: flags.http.rpc_evmtimeout.or(file
-                .rpc
-                .evmtimeout
-                .as_deref()
-                .and_then(|t| crate::cli::parse_duration(t).ok())),
-            rpc_logrange: flags.http.rpc_logrange.or(file.rpc.logrange),
-            rpc_logmax: flags.http.rpc_logmax.or(file.rpc.logmax),
-            rpc_filters: flags.http.rpc_filters.or(file.rpc.filters),
-            rpc_subscriptions: flags.http.rpc_subscriptions.or(file.rpc.subscriptions),
+            limits: flags.http.limits.or(file.rpc),
             ipc_path: flags.http.ipc_path.or(file.ipcpath),
             ipc_disable: flags.http.ipc_disable || file.ipcdisable,
         },

@@ -6,6 +6,7 @@ mod attach;
 mod cli;
 mod config;
 mod launch;
+mod limit_args;
 mod meters;
 
 use anyhow::{bail, Context};
@@ -183,16 +184,7 @@ fn serve_plan(
         ws_origins: args.ws_origins.clone().unwrap_or_default(),
         unlocked: addr.ip().is_loopback() || args.allow_insecure_unlock,
     };
-    let defaults = daisee_node::rpc::RpcLimits::default();
-    let limits = daisee_node::rpc::RpcLimits {
-        gas_cap: args.rpc_gascap.unwrap_or(defaults.gas_cap),
-        evm_timeout: args.rpc_evmtimeout.unwrap_or(defaults.evm_timeout),
-        log_range: args.rpc_logrange.unwrap_or(defaults.log_range).max(1),
-        log_results: args.rpc_logmax.unwrap_or(defaults.log_results),
-        max_filters: args.rpc_filters.unwrap_or(defaults.max_filters).max(1),
-        max_subscriptions: args.rpc_subscriptions.unwrap_or(defaults.max_subscriptions),
-        ..defaults
-    };
+    let limits = args.limits.limits();
     let mut servers = Vec::new();
     if dev || args.http || args.dashboard == Some(true) {
         let addr = SocketAddr::new(args.http_addr.unwrap_or(local), args.http_port.unwrap_or(8545));
@@ -279,7 +271,7 @@ fn run(flags: RunArgs) -> anyhow::Result<()> {
             signer,
             seal_empty: args.seal_empty,
             accounts: unlocked,
-            ..Default::default()
+            pool: args.txpool.config(),
         },
     )?;
     let mut plan = serve_plan(&args.http, false, Some(&datadir));
@@ -322,7 +314,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         signer: Some(keys[0].clone()),
         accounts: keys.clone(),
         seal_empty: args.seal_empty,
-        ..Default::default()
+        pool: args.txpool.config(),
     };
     let node = launch::start(store, config)?;
     let mut plan = serve_plan(&args.http, true, args.datadir.as_deref());

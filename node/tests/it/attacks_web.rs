@@ -203,3 +203,35 @@ fn subscriptions_are_capped_per_node_across_sockets() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn the_config_file_sets_the_same_doors_and_limits() {
+    let dir = TempDir::new("doors-config");
+    daisee_ok(&["init", "../genesis/bf7.json", "--datadir", &format!("{}/data", dir.str())]);
+    let config = dir.path().join("board.toml");
+    std::fs::write(
+        &config,
+        "datadir = \"data\"\n\n[http]\nenabled = true\nvhosts = [\"board.local\"]\n\n\
+         [ws]\norigins = [\"http://app.local\"]\n\n[rpc]\nfeepercentiles = 2\n\n\
+         [txpool]\naccountslots = 16\n\n[p2p]\nnetrestrict = [\"10.0.0.0/8\"]\nport = 0\n",
+    )
+    .unwrap();
+    let node = NodeProcess::start(&["run", "--config", config.to_str().unwrap()]);
+    let rpc = node.rpc.clone();
+    let answer = node.call("eth_feeHistory", json!(["0x1", "latest", [1, 2, 3]]));
+    assert!(
+        matches!(&answer, Err(RpcFailure::Error { message, .. }) if message.contains("at most 2")),
+        "{answer:?}"
+    );
+    let body =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).to_string();
+    assert_eq!(post_with(&rpc, "Host: board.local:8545\r\n", &body).0, 200);
+    assert_eq!(post_with(&rpc, "Host: localhost:8545\r\n", &body).0, 403);
+    assert!(websocket(&rpc, Some("http://app.local")).is_ok());
+    assert_eq!(websocket(&rpc, Some("http://other.local")).err(), Some(403));
+    // A typo in a limit's name is refused, not ignored.
+    std::fs::write(&config, "datadir = \"data\"\n\n[rpc]\ngascapp = 1\n").unwrap();
+    let out = daisee().args(["run", "--config", config.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gascapp"));
+}
