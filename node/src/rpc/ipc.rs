@@ -118,17 +118,18 @@ async fn answer(module: &RpcModule<Node>, text: &str, out: &mpsc::Sender<String>
 }
 
 async fn single(module: &RpcModule<Node>, text: &str, out: &mpsc::Sender<String>) -> String {
-    match module.raw_json_request(text, 256).await {
+    let (method, text) = super::sub_ids::from_hex(text);
+    match module.raw_json_request(&text, 256).await {
         Ok((response, mut notifications)) => {
             let out = out.clone();
             tokio::spawn(async move {
                 while let Some(n) = notifications.recv().await {
-                    if out.send(n.get().to_string()).await.is_err() {
+                    if out.send(super::sub_ids::to_hex(None, n.get())).await.is_err() {
                         break;
                     }
                 }
             });
-            response.get().to_string()
+            super::sub_ids::to_hex(method.as_deref(), response.get())
         }
         Err(_) => {
             r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid request"}}"#

@@ -22,6 +22,7 @@ mod logs;
 mod net_web3;
 mod pubsub;
 mod request;
+mod sub_ids;
 mod txpool;
 
 pub use block_tag::BlockTag;
@@ -121,6 +122,7 @@ pub async fn serve(
         .max_connections(MAX_CONNECTIONS)
         .max_subscriptions_per_connection(MAX_SUBSCRIPTIONS)
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))
+        .set_id_provider(sub_ids::HexIds)
         .build();
     let cors = cors_layer(&options.cors)?;
     let dashboard = options.dashboard.as_ref().map(|d| {

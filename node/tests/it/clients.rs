@@ -1,5 +1,5 @@
-//! Real clients, unchanged, over real sockets: ethers v6 (HTTP and WebSocket) deploys and drives
-//! a fresh Daisee; web3.py replays the 2016 bridge with `eth_sendTransaction` from an unlocked
+//! Real clients, unchanged, over real sockets: ethers v6 and viem (HTTP and WebSocket) deploy and
+//! drive a fresh Daisee; web3.py replays the 2016 bridge with `eth_sendTransaction` from an unlocked
 //! account and raw calldata. `tests/run` installs both (npm lockfile, pinned PyPI version).
 
 use crate::support::*;
@@ -31,6 +31,19 @@ fn ethers_v6_deploys_and_drives_daisee_over_http_and_websocket() {
     let mut cmd = Command::new("node");
     cmd.arg(dir.join("ethers-daisee.mjs")).arg(&node.rpc);
     run_client(cmd, "the ethers test");
+}
+
+#[test]
+fn viem_deploys_writes_reads_and_watches_over_http_and_websocket() {
+    let dir = clients_dir();
+    assert!(
+        dir.join("node_modules/viem").exists(),
+        "viem is not installed: run `npm ci --prefix tests/clients`"
+    );
+    let node = NodeProcess::start(&["dev", "--dev.no-meters"]);
+    let mut cmd = Command::new("node");
+    cmd.arg(dir.join("viem-daisee.mjs")).arg(&node.rpc);
+    run_client(cmd, "the viem test");
 }
 
 #[test]
