@@ -30,10 +30,10 @@ pub enum Command {
         datadir: PathBuf,
     },
     /// Runs a node on an initialised datadir.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Runs a one-node development chain with funded, unlocked test accounts and the Daisee
     /// contract predeployed.
-    Dev(DevArgs),
+    Dev(Box<DevArgs>),
     /// Writes a community genesis file (Clique signers, funded accounts, Daisee predeployed).
     Genesis(GenesisArgs),
     /// Measures block throughput on this machine (in temporary databases).
@@ -236,6 +236,13 @@ pub struct P2pArgs {
     /// Only peers at addresses in these networks, comma-separated CIDR (`192.168.1.0/24`).
     #[arg(long, value_delimiter = ',')]
     pub netrestrict: Option<Vec<ipnet::IpNet>>,
+    /// The p2p identity from this file (hex secp256k1 key, as geth's) instead of
+    /// <datadir>/daisee/nodekey.
+    #[arg(long, conflicts_with = "nodekeyhex")]
+    pub nodekey: Option<PathBuf>,
+    /// The p2p identity as hex (for tests and provisioning scripts; the key shows in `ps`).
+    #[arg(long)]
+    pub nodekeyhex: Option<String>,
     /// Only the peers of static-nodes.json and --bootnodes may connect.
     #[arg(long = "p2p.static-only")]
     pub static_only: bool,

@@ -42,6 +42,7 @@
 //! maxpeers = 25
 //! netrestrict = ["192.168.1.0/24"]  # only peers at these addresses
 //! static_only = false     # only the peers of static-nodes.json and bootnodes
+//! nodekey = "nodekey"     # the p2p identity (hex key file; default <datadir>/daisee/nodekey)
 //!
 //! [ws]
 //! enabled = false
@@ -124,6 +125,7 @@ struct P2pConfig {
     static_only: bool,
     #[serde(default)]
     mdns: bool,
+    nodekey: Option<PathBuf>,
 }
 
 /// Reads a config file; relative paths in it are taken from the file's folder.
@@ -136,6 +138,7 @@ pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
     config.datadir = config.datadir.map(|p| base.join(p));
     config.password = config.password.map(|p| base.join(p));
     config.keystore = config.keystore.map(|p| base.join(p));
+    config.p2p.nodekey = config.p2p.nodekey.map(|p| base.join(p));
     Ok(config)
 }
 
@@ -166,6 +169,8 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
             maxpeers: file.p2p.maxpeers.unwrap_or(flags.p2p.maxpeers),
             netrestrict: flags.p2p.netrestrict.or(file.p2p.netrestrict),
             static_only: flags.p2p.static_only || file.p2p.static_only,
+            nodekey: flags.p2p.nodekey.or(file.p2p.nodekey),
+            nodekeyhex: flags.p2p.nodekeyhex,
             nonetwork: flags.p2p.nonetwork,
         },
         http: crate::cli::HttpArgs {

@@ -33,8 +33,8 @@ fn main() -> anyhow::Result<()> {
             let header = launch::open_store(&datadir)?.init_genesis(&genesis)?;
             say(&format!("initialised {} with genesis {}", datadir.display(), header.hash()))
         }
-        Command::Run(args) => run(args),
-        Command::Dev(args) => dev(args),
+        Command::Run(args) => run(*args),
+        Command::Dev(args) => dev(*args),
         Command::Genesis(args) => write_genesis(args),
         Command::Bench(args) => bench(args),
         Command::Export { file, first, last, datadir } => {
@@ -137,7 +137,11 @@ fn net_config(
     if args.nonetwork {
         return Ok(None);
     }
-    let key = identity::load_or_create(&datadir.join("daisee").join("nodekey"))?;
+    let key = match (&args.nodekeyhex, &args.nodekey) {
+        (Some(hex), _) => identity::from_hex(hex, "--nodekeyhex")?,
+        (None, Some(path)) => identity::load(path)?,
+        (None, None) => identity::load_or_create(&datadir.join("daisee").join("nodekey"))?,
+    };
     let mut peers = Vec::new();
     let static_nodes = datadir.join("static-nodes.json");
     if static_nodes.exists() {

@@ -21,17 +21,37 @@ pub enum IdentityError {
     BadPeer(String, String),
 }
 
+/// A node key from its hex text (as geth's `--nodekeyhex` and nodekey files hold it);
+/// `name` says where it came from in the error.
+pub fn from_hex(text: &str, name: &str) -> Result<PrivateKey, IdentityError> {
+    let text = zeroize::Zeroizing::new(text.trim().trim_start_matches("0x").to_string());
+    let raw = zeroize::Zeroizing::new(
+        hex::decode(text.as_bytes()).map_err(|_| IdentityError::BadKey(name.into()))?,
+    );
+    if raw.len() != 32 {
+        return Err(IdentityError::BadKey(name.into()));
+    }
+    PrivateKey::from_bytes(&B256::from_slice(&raw)).map_err(|_| IdentityError::BadKey(name.into()))
+}
+
+/// Loads a node key file (`--nodekey`); it must exist.
+pub fn load(path: &Path) -> Result<PrivateKey, IdentityError> {
+    let name = path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|e| IdentityError::Io(name.clone(), e))?;
+    if metadata.len() > 1024 {
+        return Err(IdentityError::BadKey(name));
+    }
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| IdentityError::Io(name.clone(), e))?,
+    );
+    from_hex(&text, &name)
+}
+
 /// Loads the node key, creating it on first run.
 pub fn load_or_create(path: &Path) -> Result<PrivateKey, IdentityError> {
     let name = path.display().to_string();
     if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|e| IdentityError::Io(name.clone(), e))?;
-        let raw = hex::decode(text.trim()).map_err(|_| IdentityError::BadKey(name.clone()))?;
-        if raw.len() != 32 {
-            return Err(IdentityError::BadKey(name));
-        }
-        return PrivateKey::from_bytes(&B256::from_slice(&raw))
-            .map_err(|_| IdentityError::BadKey(name));
+        return load(path);
     }
     let key = crate::accounts::random_key()
         .map_err(|e| IdentityError::Io(name.clone(), std::io::Error::other(e.to_string())))?;
@@ -119,5 +139,27 @@ mod tests {
         let first = load_or_create(&path).unwrap();
         assert_eq!(load_or_create(&path).unwrap().address(), first.address());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn node_keys_come_from_hex_or_a_file_as_geth_writes_them() {
+        let hex = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
+        let key = from_hex(hex, "--nodekeyhex").unwrap();
+        assert_eq!(from_hex(&format!("0x{hex}\n"), "x").unwrap().address(), key.address());
+        for bad in ["", "zz", "00", &"00".repeat(32)] {
+            assert!(from_hex(bad, "--nodekeyhex").is_err(), "{bad:?}");
+        }
+        let path = std::env::temp_dir().join(format!("daisee-nodekey-{}", std::process::id()));
+        std::fs::write(&path, hex).unwrap();
+        assert_eq!(load(&path).unwrap().address(), key.address());
+        std::fs::write(&path, "a".repeat(4096)).unwrap();
+        assert!(load(&path).is_err(), "a large file is not read");
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(load(&path), Err(IdentityError::Io(..))), "--nodekey must exist");
     }
 }

@@ -253,3 +253,28 @@ fn a_fourth_board_is_voted_in_and_a_signer_voted_out() {
     }
     drop(n3);
 }
+
+#[test]
+fn nodekey_and_nodekeyhex_set_the_identity_as_geths_do() {
+    use daisee_node::net::identity;
+    let hex = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
+    let key = identity::from_hex(hex, "test").unwrap();
+    let expected = identity::enode_id(&identity::keypair(&key));
+    let dir = TempDir::new("nodekey");
+    daisee_ok(&["init", "../genesis/bf7.json", "--datadir", dir.str()]);
+    let file = dir.path().join("provisioned.key");
+    std::fs::write(&file, format!("{hex}\n")).unwrap();
+    for flags in [["--nodekeyhex", hex], ["--nodekey", file.to_str().unwrap()]] {
+        let mut args = vec!["run", "--datadir", dir.str(), "--http", "--port", "0"];
+        args.extend(["--p2p.addr", "127.0.0.1"]);
+        args.extend(flags);
+        let node = NodeProcess::start(&args);
+        let enode = node.line("enode: ");
+        assert!(enode.starts_with(&format!("enode://{expected}@")), "{flags:?}: {enode}");
+        assert!(!dir.path().join("daisee/nodekey").exists(), "no key of its own was made");
+    }
+    let bad =
+        daisee().args(["run", "--datadir", dir.str(), "--nodekeyhex", "zz"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--nodekeyhex"));
+}
