@@ -47,11 +47,16 @@ pub struct ServePlan {
 }
 
 /// Runs `node` until a signal: the sealer if it has a signer, the RPC servers of `plan`.
-pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
+pub async fn serve(node: Node, mut plan: ServePlan) -> anyhow::Result<()> {
+    // One status board: the meter service writes it, every server's `daisee_meters` reads it.
+    let board = daisee_node::meter::StatusBoard::default();
+    for server in &mut plan.servers {
+        server.meters = board.clone();
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let sealer = node
         .signer()
-        .map(|_| tokio::spawn(daisee_node::sealer::run(node.clone(), stop_rx.clone())));
+        .map(|_| tokio::spawn(daisee_node::node::run_sealer(node.clone(), stop_rx.clone())));
     let mut handles = Vec::new();
     for (i, options) in plan.servers.iter().enumerate() {
         if !node.accounts().is_empty() {
@@ -69,7 +74,7 @@ pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
         Some(path) => {
             let all: Vec<String> =
                 daisee_node::rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
-            let module = daisee_node::rpc::module(node.clone(), &all, &plan.limits)
+            let module = daisee_node::rpc::module(node.clone(), &all, &plan.limits, &board)
                 .map_err(anyhow::Error::msg)?;
             let task = daisee_node::rpc::serve_ipc(module, path)
                 .with_context(|| format!("opening IPC socket {}", path.display()))?;
@@ -94,7 +99,7 @@ pub async fn serve(node: Node, plan: ServePlan) -> anyhow::Result<()> {
     let meters = if plan.meters.is_empty() {
         None
     } else {
-        Some(daisee_node::meter::spawn(node.clone(), plan.meters, stop_meters.clone())?)
+        Some(daisee_node::meter::spawn(node.clone(), plan.meters, board, stop_meters.clone())?)
     };
     wait_for_signal().await?;
     tracing::info!(target: "daisee", "shutting down");

@@ -202,6 +202,7 @@ fn serve_plan(
                 .then_some(DashboardOptions { unlocked_buy: dev || args.dashboard_buy }),
             access: access(&addr),
             limits: limits.clone(),
+            meters: Default::default(),
         });
     }
     if args.ws {
@@ -214,6 +215,7 @@ fn serve_plan(
                 dashboard: None,
                 access: access(&addr),
                 limits: limits.clone(),
+                meters: Default::default(),
             });
         }
     }

@@ -270,7 +270,10 @@ fn read_small(path: &Path) -> Result<String, KeystoreError> {
 }
 
 fn time_stamp() -> String {
-    let secs = crate::node::unix_now();
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;

@@ -86,11 +86,12 @@ pub(super) fn submit_to_receipt(
         dashboard: None,
         access: Default::default(),
         limits: Default::default(),
+        meters: Default::default(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (handle, addr) =
         runtime.block_on(crate::rpc::serve(node.clone(), &options)).map_err(err)?;
-    let sealer = runtime.spawn(crate::sealer::run(node.clone(), stop_rx));
+    let sealer = runtime.spawn(crate::node::run_sealer(node.clone(), stop_rx));
 
     let started = Instant::now();
     let submitted: Vec<(B256, Instant)> = std::thread::scope(|scope| {

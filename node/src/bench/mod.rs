@@ -173,7 +173,7 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
                     built.invalid.first()
                 )));
             }
-            chain.insert_built(&mut built, now, started).map_err(err)?;
+            built.insert_into(&mut chain, now, started).map_err(err)?;
             if !is_setup {
                 seal_times.push(started.elapsed());
                 measured.push(blocks.len());

@@ -99,7 +99,7 @@ pub fn measure(accounts: usize) -> Result<RootCost, BenchError> {
         let started = Instant::now();
         let mut built =
             build_block(&sealer, &keys[0], now, &transfers(first), None).map_err(err)?;
-        sealer.insert_built(&mut built, now, started).map_err(err)?;
+        built.insert_into(&mut sealer, now, started).map_err(err)?;
         blocks.push(built.block);
     }
     follower.import(&blocks[0], unix_now()).map_err(err)?;

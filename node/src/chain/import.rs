@@ -128,20 +128,8 @@ impl Chain {
         Ok(Imported { hash, signer, receipts })
     }
 
-    /// [`Chain::insert_sealed`] for what [`crate::sealer::build_block`] built (its prepared state
-    /// is taken out of it).
-    pub(crate) fn insert_built(
-        &mut self,
-        built: &mut crate::sealer::Built,
-        now: u64,
-        started: Instant,
-    ) -> Result<(), ImportError> {
-        let prepared = std::mem::take(&mut built.prepared);
-        self.insert_sealed(&built.block, &built.receipts, &built.senders, prepared, now, started)
-    }
-
     /// Commits a block this node built and sealed itself: its header is checked again, its
-    /// execution outcome is trusted (it was computed by [`crate::sealer`] on this head).
+    /// execution outcome is trusted (the block builder computed it on this head).
     pub(crate) fn insert_sealed(
         &mut self,
         block: &Block,
@@ -188,16 +176,7 @@ impl Chain {
         signer: Address,
         sender: &dyn Fn(usize) -> Result<Address, (usize, String)>,
     ) -> Result<(Vec<Receipt>, StateDiff, Vec<Address>), ImportError> {
-        let h = &block.header;
-        let ctx = BlockContext {
-            number: h.number,
-            timestamp: h.timestamp,
-            fee_recipient: signer,
-            gas_limit: h.gas_limit,
-            base_fee: h.base_fee_per_gas,
-            difficulty: h.difficulty,
-            mix_hash: h.mix_hash,
-        };
+        let ctx = BlockContext::from_header(&block.header, signer);
         let mut executor = BlockExecutor::new(&self.store, &self.config, &ctx)
             .map_err(|source| ImportError::Transaction { index: 0, source })?;
         let mut senders = Vec::with_capacity(block.transactions.len());

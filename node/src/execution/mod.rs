@@ -81,6 +81,21 @@ pub struct BlockContext {
     pub mix_hash: B256,
 }
 
+impl BlockContext {
+    /// The context of the block `header`, whose fees go to `fee_recipient` (its Clique signer).
+    pub fn from_header(header: &crate::primitives::Header, fee_recipient: Address) -> Self {
+        Self {
+            number: header.number,
+            timestamp: header.timestamp,
+            fee_recipient,
+            gas_limit: header.gas_limit,
+            base_fee: header.base_fee_per_gas,
+            difficulty: header.difficulty,
+            mix_hash: header.mix_hash,
+        }
+    }
+}
+
 /// What executing one transaction gave.
 #[derive(Debug, Clone)]
 pub struct TxOutcome {

@@ -69,6 +69,22 @@ pub struct MeterSpec {
     pub market: Option<MarketSpec>,
 }
 
+/// The meters' statuses, written by the meter service and read by RPC (`daisee_meters`): the
+/// service owns it and hands out clones (cheap; they share the board).
+#[derive(Debug, Clone, Default)]
+pub struct StatusBoard(Arc<std::sync::Mutex<std::collections::BTreeMap<Address, MeterStatus>>>);
+
+impl StatusBoard {
+    fn set(&self, address: Address, status: MeterStatus) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(address, status);
+    }
+
+    /// Every meter's latest status, by address.
+    pub fn all(&self) -> Vec<MeterStatus> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).values().cloned().collect()
+    }
+}
+
 /// What RPC shows of a meter (`daisee_meters`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -228,6 +244,7 @@ impl Running {
 pub fn spawn(
     node: Node,
     meters: Vec<MeterSpec>,
+    board: StatusBoard,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("daisee-meters".into()).spawn(move || {
@@ -243,7 +260,7 @@ pub fn spawn(
                 if let Err(e) = meter.tick() {
                     tracing::error!(target: "daisee::meter", name = %meter.spec.name, "store: {e}");
                 }
-                node.set_meter_status(meter.spec.key.address(), meter.status());
+                board.set(meter.spec.key.address(), meter.status());
             }
             std::thread::sleep(POLL_EVERY);
         }

@@ -13,6 +13,8 @@ use tokio::sync::{broadcast, watch, Notify};
 
 mod sealing;
 
+pub use sealing::run_sealer;
+
 /// How the node runs.
 #[derive(Debug, Clone, Default)]
 pub struct NodeConfig {
@@ -65,8 +67,6 @@ struct Inner {
     wiggle: Mutex<Option<(B256, Instant)>>,
     /// Connected peers (`None`: networking is off).
     peers: Mutex<Option<usize>>,
-    /// What the meter service reports of each meter.
-    meters: Mutex<std::collections::BTreeMap<Address, crate::meter::MeterStatus>>,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -120,7 +120,6 @@ impl Node {
                 reorgs: Default::default(),
                 wiggle: Mutex::new(None),
                 peers: Mutex::new(None),
-                meters: Mutex::new(Default::default()),
             }),
         };
         node.restore_journal()?;
@@ -247,15 +246,10 @@ impl Node {
         let chain = lock(&self.inner.chain);
         let fee_recipient = self.signer().unwrap_or_default();
         match header {
-            Some(h) => crate::execution::BlockContext {
-                number: h.number,
-                timestamp: h.timestamp,
-                fee_recipient: crate::consensus::recover_signer(h).unwrap_or(fee_recipient),
-                gas_limit: h.gas_limit,
-                base_fee: h.base_fee_per_gas,
-                difficulty: h.difficulty,
-                mix_hash: h.mix_hash,
-            },
+            Some(h) => crate::execution::BlockContext::from_header(
+                h,
+                crate::consensus::recover_signer(h).unwrap_or(fee_recipient),
+            ),
             None => {
                 let head = chain.head();
                 crate::execution::BlockContext {
@@ -404,16 +398,6 @@ impl Node {
     /// Records the number of connected peers (the network calls this).
     pub fn set_peer_count(&self, peers: usize) {
         *lock(&self.inner.peers) = Some(peers);
-    }
-
-    /// Records a meter's status (the meter service calls this).
-    pub fn set_meter_status(&self, address: Address, status: crate::meter::MeterStatus) {
-        lock(&self.inner.meters).insert(address, status);
-    }
-
-    /// The local meters' status.
-    pub fn meter_statuses(&self) -> Vec<crate::meter::MeterStatus> {
-        lock(&self.inner.meters).values().cloned().collect()
     }
 
     /// How many reorgs this node went through since it started.

@@ -1,6 +1,8 @@
-//! Sealing on the node: when the next block is due, whether this signer may seal it (turn,
-//! recent signatures, Clique's out-of-turn wiggle), building it from the pool with a pending
-//! vote, committing it, and dropping transactions that can never be included.
+//! Sealing on the node: when the next block is due (with `period > 0` every period after its
+//! parent; with `period = 0`, in dev, as soon as transactions wait; empty blocks only with
+//! `--seal-empty`, to spare SD cards), whether this signer may seal it (turn, recent signatures,
+//! Clique's out-of-turn wiggle), building it from the pool with a pending vote, committing it,
+//! dropping transactions that can never be included, and the loop that does it ([`run_sealer`]).
 
 use super::{lock, unix_now, Node, SealError};
 use crate::chain::Chain;
@@ -9,6 +11,7 @@ use crate::sealer::build_block;
 use crate::state::StoreError;
 use crate::txpool::AccountState;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
 
 impl Node {
     /// How long until the next block is due; `None` when it waits for transactions.
@@ -80,7 +83,7 @@ impl Node {
             self.drop_invalid(&built.invalid)?;
             return Ok(None);
         }
-        chain.insert_built(&mut built, now, started)?;
+        built.insert_into(&mut chain, now, started)?;
         let new_head = chain.head().clone();
         drop(chain);
         self.after_new_head(&new_head)?;
@@ -130,4 +133,36 @@ fn random_wiggle(signers: usize) -> Duration {
     let mut bytes = [0u8; 8];
     let _ = getrandom::fill(&mut bytes);
     Duration::from_millis(u64::from_le_bytes(bytes) % max_ms.max(1))
+}
+
+/// Runs the sealing loop until `shutdown` turns true.
+pub async fn run_sealer(node: Node, mut shutdown: watch::Receiver<bool>) {
+    // After an attempt that sealed nothing (transactions not yet includable, or not our turn),
+    // wait a little rather than spin.
+    let mut idle = false;
+    loop {
+        let delay = node.seal_delay();
+        let delay = if idle { delay.map(|d| d.max(Duration::from_millis(250))) } else { delay };
+        let wake = node.pool_changed();
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = wake => {}
+            _ = tokio::time::sleep(delay.unwrap_or(Duration::from_secs(3600))) => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        let sealing = node.clone();
+        let outcome = tokio::task::spawn_blocking(move || sealing.seal_if_due()).await;
+        idle = matches!(outcome, Ok(Ok(None)));
+        match outcome {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::error!(target: "daisee::sealer", "sealing failed: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => tracing::error!(target: "daisee::sealer", "sealing task panicked: {e}"),
+        }
+    }
+    tracing::info!(target: "daisee::sealer", "sealer stopped");
 }

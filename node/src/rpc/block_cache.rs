@@ -10,6 +10,11 @@ use crate::primitives::{Address, Block, Receipt, B256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// A transaction's sender, or an internal error (the transaction was checked when it entered).
+pub(super) fn recover(tx: &crate::primitives::SignedTransaction) -> Result<Address, RpcError> {
+    tx.recover_sender().map_err(|e| RpcError::Internal(e.to_string()))
+}
+
 /// Blocks kept (a few seconds of a busy dev chain; a few MB at most).
 const CAPACITY: usize = 32;
 
@@ -40,7 +45,7 @@ impl CachedBlock {
         if let Some(a) = slot.get() {
             return Ok(*a);
         }
-        let sender = super::eth::recover(&self.block.transactions[index])?;
+        let sender = recover(&self.block.transactions[index])?;
         Ok(*slot.get_or_init(|| sender))
     }
 

@@ -3,13 +3,16 @@
 //! sample, battery and frame counters.
 
 use super::method;
+use crate::meter::StatusBoard;
 use crate::node::Node;
 use jsonrpsee::RpcModule;
 use serde_json::json;
 
 pub(super) fn register(
     m: &mut RpcModule<Node>,
+    meters: &StatusBoard,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    method(m, "daisee_meters", |_, node| Ok(json!(node.meter_statuses())))?;
+    let meters = meters.clone();
+    method(m, "daisee_meters", move |_, _| Ok(json!(meters.all())))?;
     Ok(())
 }

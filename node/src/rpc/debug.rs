@@ -1,7 +1,7 @@
 //! The `debug_` namespace: raw headers and blocks, and `debug_traceTransaction` with geth's
 //! `callTracer`.
 
-use super::eth::recover;
+use super::block_cache::recover;
 use super::json::q;
 use super::limits::RpcLimits;
 use super::{method, BlockTag, RpcError};

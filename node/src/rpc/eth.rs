@@ -4,7 +4,7 @@ use super::block_cache::{BlockCache, CachedBlock};
 use super::json::{self, q, Location};
 use super::{method, BlockTag, RpcError};
 use crate::node::Node;
-use crate::primitives::{Address, SignedTransaction, B256};
+use crate::primitives::{Address, B256};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -90,10 +90,6 @@ pub(super) fn register(
         Ok(Value::Array(out))
     })?;
     Ok(())
-}
-
-pub(super) fn recover(tx: &SignedTransaction) -> Result<Address, RpcError> {
-    tx.recover_sender().map_err(|e| RpcError::Internal(e.to_string()))
 }
 
 fn canonical_block(

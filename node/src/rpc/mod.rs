@@ -69,10 +69,17 @@ pub struct ServerOptions {
     pub access: AccessPolicy,
     /// What one request may cost.
     pub limits: RpcLimits,
+    /// The meter service's statuses (`daisee_meters`).
+    pub meters: crate::meter::StatusBoard,
 }
 
 /// Every method of the namespaces in `apis` (unknown names are an error).
-pub fn module(node: Node, apis: &[String], limits: &RpcLimits) -> Result<RpcModule<Node>, String> {
+pub fn module(
+    node: Node,
+    apis: &[String],
+    limits: &RpcLimits,
+    meters: &crate::meter::StatusBoard,
+) -> Result<RpcModule<Node>, String> {
     if let Some(bad) = apis.iter().find(|a| !ALL_APIS.contains(&a.as_str())) {
         return Err(format!("unknown API namespace {bad:?} (known: {})", ALL_APIS.join(", ")));
     }
@@ -88,7 +95,7 @@ pub fn module(node: Node, apis: &[String], limits: &RpcLimits) -> Result<RpcModu
         txpool::register(&mut module)?;
         clique::register(&mut module)?;
         debug::register(&mut module, limits)?;
-        daisee::register(&mut module)?;
+        daisee::register(&mut module, meters)?;
         let log_limits = limits.clone();
         method(&mut module, "eth_getLogs", move |params, node| {
             let filter: request::FilterJson = params.one()?;
@@ -143,7 +150,8 @@ pub async fn serve(
         .build(options.addr)
         .await?;
     let bound = server.local_addr()?;
-    let module = module(node, &options.apis, &options.limits).map_err(std::io::Error::other)?;
+    let module = module(node, &options.apis, &options.limits, &options.meters)
+        .map_err(std::io::Error::other)?;
     tracing::info!(target: "daisee::rpc", apis = %options.apis.join(","), "JSON-RPC on http://{bound} and ws://{bound}");
     if options.dashboard.is_some() {
         tracing::info!(target: "daisee::rpc", "dashboard on http://{bound}/");

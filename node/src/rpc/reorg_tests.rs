@@ -63,8 +63,13 @@ async fn call(module: &jsonrpsee::RpcModule<Node>, method: &str, params: Value) 
 #[tokio::test]
 async fn a_reorg_sends_removed_logs_to_subscribers_and_filters() {
     let node = Node::new(store(), NodeConfig::default()).unwrap();
-    let module =
-        crate::rpc::module(node.clone(), &["eth".to_string()], &Default::default()).unwrap();
+    let module = crate::rpc::module(
+        node.clone(),
+        &["eth".to_string()],
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
     let filter = call(&module, "eth_newFilter", json!([{}])).await;
     let sub = json!({"jsonrpc": "2.0", "id": 2, "method": "eth_subscribe", "params": ["logs"]});
     let (_, mut logs) = module.raw_json_request(&sub.to_string(), 16).await.unwrap();

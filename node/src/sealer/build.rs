@@ -2,7 +2,7 @@
 //! transactions executed in order (those that no longer fit or are invalid are left out), roots
 //! and bloom, and the seal.
 
-use crate::chain::{block_bloom, Chain};
+use crate::chain::{block_bloom, Chain, ImportError};
 use crate::consensus::{
     next_base_fee, seal_header, ConsensusError, DIFF_IN_TURN, DIFF_NO_TURN, EXTRA_SEAL,
     EXTRA_VANITY, NONCE_AUTH, NONCE_DROP,
@@ -39,6 +39,19 @@ pub(crate) struct Built {
     pub(crate) senders: Vec<Address>,
     /// Transactions left out because they are invalid on this head, with the reason.
     pub(crate) invalid: Vec<(B256, String)>,
+}
+
+impl Built {
+    /// Commits the block to `chain` (its prepared state is taken out of it).
+    pub(crate) fn insert_into(
+        &mut self,
+        chain: &mut Chain,
+        now: u64,
+        started: std::time::Instant,
+    ) -> Result<(), ImportError> {
+        let prepared = std::mem::take(&mut self.prepared);
+        chain.insert_sealed(&self.block, &self.receipts, &self.senders, prepared, now, started)
+    }
 }
 
 /// Vanity bytes at the start of every block's extra data.
@@ -104,15 +117,7 @@ pub(crate) fn build_block(
     vote: Option<(Address, bool)>,
 ) -> Result<Built, BuildError> {
     let mut header = template(chain, key.address(), timestamp, vote);
-    let ctx = BlockContext {
-        number: header.number,
-        timestamp,
-        fee_recipient: key.address(),
-        gas_limit: header.gas_limit,
-        base_fee: header.base_fee_per_gas,
-        difficulty: header.difficulty,
-        mix_hash: header.mix_hash,
-    };
+    let ctx = BlockContext::from_header(&header, key.address());
     let mut executor = BlockExecutor::new(chain.store(), chain.config(), &ctx)?;
     let mut transactions = Vec::new();
     let mut senders = Vec::new();

@@ -40,7 +40,8 @@ fn harness() -> &'static Harness {
             evm_timeout: std::time::Duration::from_millis(200),
             ..Default::default()
         };
-        let module = daisee_node::rpc::module(node, &apis, &limits).expect("module");
+        let module =
+            daisee_node::rpc::module(node, &apis, &limits, &Default::default()).expect("module");
         let mut methods: Vec<String> = module.method_names().map(str::to_string).collect();
         methods.sort();
         let runtime =
