@@ -24,7 +24,9 @@ LAYERS = [
     ["sealer"],
     ["node"],
     ["meter"],
-    ["net", "rpc", "dashboard", "bench"],
+    ["net", "rpc", "dashboard"],
+    ["service"],
+    ["bench"],
 ]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 BINARY = {"main", "cli", "config", "launch", "meters", "attach", "limit_args"}

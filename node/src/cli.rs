@@ -1,8 +1,8 @@
 //! The command line, familiar to geth users (clap). Every flag of `run` can also come from a TOML
 //! config file (`--config`); flags win. Environment variables `DAISEE_*` work too.
 
-use crate::primitives::{Address, U256};
 use clap::{Args, Parser, Subcommand};
+use daisee_node::primitives::{Address, U256};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -264,7 +264,7 @@ pub struct DevArgs {
     #[arg(long = "dev.accounts", default_value_t = 10)]
     pub accounts: u32,
     /// Mnemonic the accounts derive from.
-    #[arg(long = "dev.mnemonic", default_value = crate::accounts::DEV_MNEMONIC)]
+    #[arg(long = "dev.mnemonic", default_value = daisee_node::accounts::DEV_MNEMONIC)]
     pub mnemonic: String,
     /// Seals blocks even without transactions.
     #[arg(long = "seal-empty")]

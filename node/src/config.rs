@@ -51,7 +51,7 @@
 //! ```
 
 use crate::cli::RunArgs;
-use crate::primitives::Address;
+use daisee_node::primitives::Address;
 use serde::Deserialize;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

@@ -24,5 +24,8 @@ pub mod node;
 pub mod primitives;
 pub mod rpc;
 pub mod sealer;
+pub mod service;
 pub mod state;
 pub mod txpool;
+
+pub use service::{spawn, NodeHandle, ServiceConfig};

@@ -4,9 +4,10 @@
 //! submission to its block (submit → receipt).
 
 use super::{err, BenchError, Stage};
-use crate::node::{Node, NodeConfig};
+use crate::node::NodeConfig;
 use crate::primitives::{PrivateKey, SignedTransaction, B256};
 use crate::rpc::ServerOptions;
+use crate::service::ServiceConfig;
 use crate::state::Store;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -77,21 +78,21 @@ pub(super) fn submit_to_receipt(
     txs: &[SignedTransaction],
 ) -> Result<Stage, BenchError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(err)?;
-    let node =
-        Node::new(store, NodeConfig { signer: Some(signer), ..Default::default() }).map_err(err)?;
-    let options = ServerOptions {
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        apis: vec!["eth".into()],
-        cors: vec![],
-        dashboard: None,
-        access: Default::default(),
-        limits: Default::default(),
-        meters: Default::default(),
+    let config = ServiceConfig {
+        node: NodeConfig { signer: Some(signer), ..Default::default() },
+        servers: vec![ServerOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            apis: vec!["eth".into()],
+            cors: vec![],
+            dashboard: None,
+            access: Default::default(),
+            limits: Default::default(),
+            meters: Default::default(),
+        }],
+        ..Default::default()
     };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let (handle, addr) =
-        runtime.block_on(crate::rpc::serve(node.clone(), &options)).map_err(err)?;
-    let sealer = runtime.spawn(crate::node::run_sealer(node.clone(), stop_rx));
+    let handle = runtime.block_on(crate::service::spawn(store, config)).map_err(err)?;
+    let addr = handle.rpc_addrs()[0];
 
     let started = Instant::now();
     let submitted: Vec<(B256, Instant)> = std::thread::scope(|scope| {
@@ -156,12 +157,7 @@ pub(super) fn submit_to_receipt(
         next = head + 1;
     }
     let total = started.elapsed();
-    stop_tx.send_replace(true);
-    let _ = handle.stop();
-    runtime.block_on(async {
-        let _ = sealer.await;
-        handle.stopped().await;
-    });
+    runtime.block_on(handle.stop()).map_err(err)?;
     latencies.sort();
     let ms = |q: f64| {
         latencies

@@ -68,8 +68,11 @@ impl BlockTag {
     /// For state reads: `None` for the head state, `Some(n)` for an older block; an error for
     /// a block that does not exist.
     pub fn state_at(self, node: &Node) -> Result<Option<u64>, RpcError> {
+        // The tag first, the head after: a block sealed in between makes `latest` an older
+        // block (read through its changesets), never one beyond the head.
+        let number = self.number(node)?;
         let head = node.head().number;
-        match self.number(node)? {
+        match number {
             Some(n) if n == head => Ok(None),
             Some(n) if n < head => Ok(Some(n)),
             Some(n) => Err(RpcError::UnknownBlock(format!("block {n} not found"))),

@@ -1,0 +1,61 @@
+//! `daisee dev`: a one-node community chain in a temporary (or given) datadir, with funded,
+//! unlocked accounts, the Daisee contract and three simulated households.
+
+use super::run::{runtime, serve_plan};
+use crate::cli::DevArgs;
+use crate::{launch, meters};
+use daisee_node::accounts;
+use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
+use daisee_node::node::{unix_now, NodeConfig};
+use daisee_node::primitives::{PrivateKey, U256};
+use daisee_node::state::Store;
+
+/// `daisee dev`.
+pub fn dev(args: DevArgs) -> anyhow::Result<()> {
+    let seed = accounts::mnemonic_seed(&args.mnemonic);
+    let keys = (0..args.accounts.max(1))
+        .map(|i| accounts::derive_key(&seed, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ten_thousand_ether = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
+    let spec = CommunitySpec {
+        chain_id: 31337,
+        period: args.period,
+        epoch: 30_000,
+        signers: vec![keys[0].address()],
+        funds: keys.iter().map(|k| (k.address(), ten_thousand_ether)).collect(),
+        owner: keys[0].address(),
+        rate: U256::ZERO,
+        meters: keys.iter().map(PrivateKey::address).collect(),
+        timestamp: 0,
+    };
+    let genesis = community_genesis(&spec)?;
+    let store = match &args.datadir {
+        Some(dir) => launch::open_store(dir)?,
+        None => Store::temporary()?,
+    };
+    let genesis_hash = store.init_genesis(&genesis)?.hash();
+    let mut banner = format!("Daisee dev chain (chain id 31337), genesis {genesis_hash}\n\nAccounts (10,000 ETH each, unlocked, registered as meters):\n");
+    for (i, key) in keys.iter().enumerate() {
+        banner += &format!("({i}) {} key 0x{}\n", key.address(), hex::encode(key.to_bytes()));
+    }
+    banner += &format!("\nDaisee contract: {DAISEE_ADDRESS} (owner {}, 15 szabo per Wh)\nSigner: {} (period {} s{})\n",
+        keys[0].address(), keys[0].address(), args.period, if args.period == 0 { ": a block as soon as transactions wait" } else { "" });
+    super::say(&banner)?;
+    let mut plan = serve_plan(&args.http, true, args.datadir.as_deref());
+    plan.node = NodeConfig {
+        signer: Some(keys[0].clone()),
+        accounts: keys.clone(),
+        seal_empty: args.seal_empty,
+        pool: args.txpool.config(),
+    };
+    if !args.no_meters && keys.len() >= 4 {
+        let start = args.meter_start.unwrap_or_else(|| unix_now() - unix_now() % 86_400 + 7 * 3600);
+        plan.meters =
+            meters::dev_households(&keys, args.meter_interval.max(1), args.meter_speed, start);
+        super::say(&format!(
+            "Meters: producer {}, consumer {}, prosumer {} (simulated, {}x real time, a reading every {} simulated s)",
+            plan.meters[0].key.address(), plan.meters[1].key.address(), plan.meters[2].key.address(), args.meter_speed, args.meter_interval
+        ))?;
+    }
+    runtime()?.block_on(launch::serve(store, plan))
+}

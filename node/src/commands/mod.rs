@@ -1,0 +1,144 @@
+//! The subcommands of `daisee`, one function each (`main.rs` only parses the command line).
+
+mod dev;
+mod run;
+mod tools;
+
+pub use dev::dev;
+pub use run::run;
+pub use tools::{bench, write_genesis};
+
+use crate::launch;
+use anyhow::{bail, Context};
+use daisee_node::genesis::Genesis;
+use daisee_node::node::unix_now;
+use daisee_node::primitives::{self, PrivateKey};
+use daisee_node::service::layout;
+use daisee_node::{accounts, chain};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `daisee init`.
+pub fn init(genesis: &Path, datadir: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(genesis)
+        .with_context(|| format!("reading {}", genesis.display()))?;
+    let genesis = Genesis::from_json(&text)?;
+    let header = launch::open_store(datadir)?.init_genesis(&genesis)?;
+    say(&format!("initialised {} with genesis {}", datadir.display(), header.hash()))
+}
+
+/// `daisee export`.
+pub fn export(
+    file: &Path,
+    first: Option<u64>,
+    last: Option<u64>,
+    datadir: &Path,
+) -> anyhow::Result<()> {
+    let store = launch::open_store(datadir)?;
+    let last = last.unwrap_or(store.head()?.number);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
+    let n = chain::export(&store, &mut out, first.unwrap_or(0), last)?;
+    say(&format!("exported {n} blocks to {}", file.display()))
+}
+
+/// `daisee import`.
+pub fn import(file: &Path, datadir: &Path) -> anyhow::Result<()> {
+    let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let blocks = chain::read_blocks(&data)?;
+    let mut chain = chain::Chain::open(launch::open_store(datadir)?)?;
+    match chain.import_blocks(&blocks, unix_now()) {
+        Ok(s) => say(&format!(
+            "imported {} blocks ({} known); head {}",
+            s.imported,
+            s.known,
+            chain.head().hash()
+        )),
+        Err((s, e)) => bail!("import stopped after {} blocks: {e}", s.imported),
+    }
+}
+
+/// `daisee account new`.
+pub fn account_new(datadir: &Path, password: &Path) -> anyhow::Result<()> {
+    let password = read_password(password)?;
+    let key = accounts::random_key()?;
+    let path = accounts::store_key(&layout::keystore(datadir), &key, &password, 18)?;
+    say(&format!("address {}\nkeyfile {}", key.address(), path.display()))
+}
+
+/// `daisee account import`.
+pub fn account_import(keyfile: &Path, datadir: &Path, password: &Path) -> anyhow::Result<()> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(keyfile)
+            .with_context(|| format!("reading {}", keyfile.display()))?,
+    );
+    let raw = zeroize::Zeroizing::new(
+        hex::decode(text.trim().trim_start_matches("0x"))
+            .context("the key file must hold a hex private key")?,
+    );
+    if raw.len() != 32 {
+        bail!("a private key is 32 bytes, the file holds {}", raw.len());
+    }
+    let key = PrivateKey::from_bytes(&primitives::B256::from_slice(&raw))?;
+    let keystore = layout::keystore(datadir);
+    if accounts::list_keys(&keystore)?.iter().any(|(a, _)| *a == key.address()) {
+        bail!("account {} already exists", key.address());
+    }
+    let password = read_password(password)?;
+    let path = accounts::store_key(&keystore, &key, &password, 18)?;
+    say(&format!("address {}\nkeyfile {}", key.address(), path.display()))
+}
+
+/// `daisee account list`.
+pub fn account_list(datadir: &Path) -> anyhow::Result<()> {
+    for (i, (address, path)) in accounts::list_keys(&layout::keystore(datadir))?.iter().enumerate()
+    {
+        say(&format!("Account #{i}: {{{address}}} keystore://{}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `daisee attach`.
+pub fn attach(
+    endpoint: Option<String>,
+    datadir: Option<PathBuf>,
+    exec: Option<String>,
+) -> anyhow::Result<()> {
+    crate::attach::run(endpoint, datadir, exec)
+}
+
+/// `daisee version`.
+pub fn version() -> anyhow::Result<()> {
+    say(&format!("{}\n", daisee_node::rpc::client_version()))
+}
+
+pub(crate) fn say(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Logs to standard error at `verbosity` (RUST_LOG overrides).
+pub fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => "off",
+        1 => "error",
+        2 => "warn",
+        3 => "info",
+        4 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},sled=warn,jsonrpsee=warn"))
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// The first line of a password file; both copies are wiped from memory when dropped.
+pub(crate) fn read_password(path: &std::path::Path) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path)
+            .with_context(|| format!("reading password file {}", path.display()))?,
+    );
+    Ok(zeroize::Zeroizing::new(text.lines().next().unwrap_or_default().to_string()))
+}
