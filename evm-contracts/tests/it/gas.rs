@@ -1,7 +1,7 @@
 //! Gas used by each Daisee function, checked against the committed `gas-snapshot.txt`.
 //!
 //! The numbers are deterministic for a given compiler output and EVM version, so any change
-//! to the contract that moves them must update the snapshot (and the README's gas table):
+//! to the contract that moves them must update the snapshot (and the gas table of evm-contracts/README.md):
 //! `UPDATE_GAS_SNAPSHOT=1 cargo test -p daisee-contracts --test it gas`.
 
 use crate::community::{alice, bob, carol, Community, OWNER};
@@ -107,6 +107,6 @@ fn gas_matches_the_snapshot() {
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert_eq!(
         committed, table,
-        "gas changed; if intended, rerun with UPDATE_GAS_SNAPSHOT=1 and update the README"
+        "gas changed; if intended, rerun with UPDATE_GAS_SNAPSHOT=1 and update evm-contracts/README.md"
     );
 }

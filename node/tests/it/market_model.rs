@@ -1,4 +1,4 @@
-//! A model of the community contract written from the README's market rules, replayed over the
+//! A model of the community contract written from the market rules of docs/market.md, replayed over the
 //! chain's events: balances from readings and purchases, escrow from deposits and withdrawals,
 //! and each settlement computed here from the readings of its interval — to compare with what
 //! the contract emitted and holds.
@@ -102,7 +102,7 @@ impl Model {
         prices.get(&who).copied().filter(|p| !p.is_zero()).unwrap_or(self.rate)
     }
 
-    /// The README's rules, step by step; applies the result and returns (price, trades).
+    /// The rules of docs/market.md, step by step; applies the result and returns (price, trades).
     fn settle(&mut self, end: u64) -> (U256, Vec<Trade>) {
         self.settled.insert(end);
         let readings = self.readings.remove(&end).unwrap_or_default();

@@ -1,7 +1,7 @@
 //! Automatic settlement on a running `daisee dev`: the three simulated households report, their
 //! boards settle every interval that is over, and the balances and escrows on chain equal a
 //! model replayed from the chain's events (readings, deposits, purchases) with each settlement
-//! computed by the model from the README's rules and compared match by match.
+//! computed by the model from the rules of docs/market.md and compared match by match.
 
 use crate::market_model::{to_log, Model};
 use crate::support::*;
