@@ -35,35 +35,60 @@ pub enum TxStatus {
     Unknown,
 }
 
+/// Why a ledger could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] crate::state::StoreError),
+    /// The local EVM could not run the call.
+    #[error(transparent)]
+    Exec(#[from] crate::execution::ExecError),
+    /// The remote endpoint could not be reached or read.
+    #[error("{endpoint}: {reason}")]
+    Transport {
+        /// `host:port`.
+        endpoint: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The remote node answered with a JSON-RPC error.
+    #[error("{0}")]
+    Rpc(String),
+    /// The remote node answered something that is not what the method returns.
+    #[error("unexpected answer: {0}")]
+    BadAnswer(String),
+}
+
 /// A chain the meter reports to.
 pub trait Ledger: Send {
     /// Chain id for EIP-155.
-    fn chain_id(&self) -> Result<u64, String>;
+    fn chain_id(&self) -> Result<u64, LedgerError>;
     /// The next nonce of `who`, counting its pending transactions.
-    fn pending_nonce(&self, who: &Address) -> Result<u64, String>;
+    fn pending_nonce(&self, who: &Address) -> Result<u64, LedgerError>;
     /// The base fee of the next block (`None` before London).
-    fn base_fee(&self) -> Result<Option<u128>, String>;
+    fn base_fee(&self) -> Result<Option<u128>, LedgerError>;
     /// Sends a signed transaction (canonical encoding).
     fn send(&self, raw: &[u8]) -> Result<(), Refused>;
     /// Where a transaction is.
-    fn status(&self, hash: &B256) -> Result<TxStatus, String>;
+    fn status(&self, hash: &B256) -> Result<TxStatus, LedgerError>;
     /// Runs a call on the head state: (success, output or revert data).
-    fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), String>;
+    fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), LedgerError>;
 }
 
 /// The node's own chain.
 pub struct LocalLedger(pub Node);
 
 impl Ledger for LocalLedger {
-    fn chain_id(&self) -> Result<u64, String> {
+    fn chain_id(&self) -> Result<u64, LedgerError> {
         Ok(self.0.chain_id())
     }
 
-    fn pending_nonce(&self, who: &Address) -> Result<u64, String> {
-        self.0.pending_nonce(who).map_err(|e| e.to_string())
+    fn pending_nonce(&self, who: &Address) -> Result<u64, LedgerError> {
+        Ok(self.0.pending_nonce(who)?)
     }
 
-    fn base_fee(&self) -> Result<Option<u128>, String> {
+    fn base_fee(&self) -> Result<Option<u128>, LedgerError> {
         Ok(self.0.block_context(None).base_fee.map(u128::from))
     }
 
@@ -75,13 +100,12 @@ impl Ledger for LocalLedger {
         }
     }
 
-    fn status(&self, hash: &B256) -> Result<TxStatus, String> {
+    fn status(&self, hash: &B256) -> Result<TxStatus, LedgerError> {
         let store = self.0.store();
-        let err = |e: crate::state::StoreError| e.to_string();
-        if let Some((block_hash, index)) = store.tx_location(hash).map_err(err)? {
-            if let Some(header) = store.header(&block_hash).map_err(err)? {
-                if store.canonical_hash(header.number).map_err(err)? == Some(block_hash) {
-                    let receipts = store.receipts(&block_hash).map_err(err)?.unwrap_or_default();
+        if let Some((block_hash, index)) = store.tx_location(hash)? {
+            if let Some(header) = store.header(&block_hash)? {
+                if store.canonical_hash(header.number)? == Some(block_hash) {
+                    let receipts = store.receipts(&block_hash)?.unwrap_or_default();
                     let success = receipts.get(index as usize).is_some_and(|r| r.success);
                     let depth = self.0.head().number.saturating_sub(header.number);
                     return Ok(TxStatus::Included { block: header.number, success, depth });
@@ -91,7 +115,7 @@ impl Ledger for LocalLedger {
         Ok(if self.0.pooled(hash).is_some() { TxStatus::Pending } else { TxStatus::Unknown })
     }
 
-    fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), String> {
+    fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), LedgerError> {
         let req = CallRequest {
             from: Some(from),
             to: Some(to),
@@ -110,6 +134,6 @@ impl Ledger for LocalLedger {
             &Default::default(),
         )
         .map(|o| (o.success, o.output))
-        .map_err(|e| e.to_string())
+        .map_err(LedgerError::from)
     }
 }

@@ -3,7 +3,7 @@
 //! already settled or one whose call would revert; it tops the escrow up below half; it backs
 //! off after a refusal instead of retrying every second.
 
-use super::ledger::{Ledger, Refused, TxStatus};
+use super::ledger::{Ledger, LedgerError, Refused, TxStatus};
 use super::market::{MarketAgent, MarketSpec};
 use crate::primitives::{Address, Bytes, PrivateKey, SignedTransaction, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
@@ -43,13 +43,13 @@ impl Scripted {
 }
 
 impl Ledger for Scripted {
-    fn chain_id(&self) -> Result<u64, String> {
+    fn chain_id(&self) -> Result<u64, LedgerError> {
         Ok(7)
     }
-    fn pending_nonce(&self, _: &Address) -> Result<u64, String> {
+    fn pending_nonce(&self, _: &Address) -> Result<u64, LedgerError> {
         Ok(self.0.lock().unwrap().sent.len() as u64)
     }
-    fn base_fee(&self) -> Result<Option<u128>, String> {
+    fn base_fee(&self) -> Result<Option<u128>, LedgerError> {
         Ok(Some(7))
     }
     fn send(&self, raw: &[u8]) -> Result<(), Refused> {
@@ -62,10 +62,10 @@ impl Ledger for Scripted {
         c.sent.push(tx);
         Ok(())
     }
-    fn status(&self, hash: &B256) -> Result<TxStatus, String> {
+    fn status(&self, hash: &B256) -> Result<TxStatus, LedgerError> {
         Ok(self.0.lock().unwrap().status.get(hash).copied().unwrap_or(TxStatus::Unknown))
     }
-    fn call(&self, _: Address, _: Address, input: Bytes) -> Result<(bool, Bytes), String> {
+    fn call(&self, _: Address, _: Address, input: Bytes) -> Result<(bool, Bytes), LedgerError> {
         let c = self.0.lock().unwrap();
         let ok = |v: Vec<u8>| Ok((true, Bytes::from(v)));
         let selector: [u8; 4] = input[..4].try_into().unwrap();
@@ -85,7 +85,9 @@ impl Ledger for Scripted {
                 let end = Daisee::settleCall::abi_decode(&input).unwrap().intervalEnd;
                 Ok((!c.reverts.contains(&end), Bytes::new()))
             }
-            _ => Err(format!("unexpected call 0x{}", hex::encode(selector))),
+            _ => {
+                Err(LedgerError::BadAnswer(format!("unexpected call 0x{}", hex::encode(selector))))
+            }
         }
     }
 }

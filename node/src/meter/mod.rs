@@ -14,7 +14,7 @@ mod remote;
 mod sender;
 
 pub use interval::{MeterState, Reading, SensorState};
-pub use ledger::{Ledger, LocalLedger, Refused, TxStatus};
+pub use ledger::{Ledger, LedgerError, LocalLedger, Refused, TxStatus};
 pub use market::{MarketAgent, MarketCounters, MarketSpec, LOOK_BACK};
 pub use outbox::{Abi, Call, Entry, Outbox};
 pub use remote::RemoteLedger;
@@ -159,7 +159,8 @@ impl Running {
         let battery = vec![None; spec.sensors.len()];
         let ledger: Box<dyn Ledger> = match &spec.target {
             Some(url) => {
-                Box::new(RemoteLedger::new(url).map_err(crate::state::StoreError::Corrupt)?)
+                let remote = RemoteLedger::new(url);
+                Box::new(remote.map_err(|e| crate::state::StoreError::Corrupt(e.to_string()))?)
             }
             None => Box::new(LocalLedger(node.clone())),
         };

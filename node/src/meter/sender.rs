@@ -3,7 +3,7 @@
 //! inclusion, re-sends what a reorg or a lost pool dropped, and keeps a reverted reading (reason
 //! logged and counted) to retry later.
 
-use super::ledger::{Ledger, Refused, TxStatus};
+use super::ledger::{Ledger, LedgerError, Refused, TxStatus};
 use super::outbox::{Call, Entry, Outbox};
 use crate::primitives::{
     Address, Bytes, PrivateKey, SignedTransaction, Transaction, TxKind, TxType, U256,
@@ -88,7 +88,7 @@ impl Sender {
                         }
                     },
                     Err(e) => {
-                        self.counters.last_error = Some(e);
+                        self.counters.last_error = Some(e.to_string());
                         break;
                     }
                 }
@@ -107,7 +107,7 @@ impl Sender {
             let tx = match self.sign(&entry) {
                 Ok(tx) => tx,
                 Err(e) => {
-                    self.counters.last_error = Some(e);
+                    self.counters.last_error = Some(e.to_string());
                     break;
                 }
             };
@@ -170,7 +170,7 @@ impl Sender {
         }
     }
 
-    fn sign(&self, entry: &Entry) -> Result<SignedTransaction, String> {
+    fn sign(&self, entry: &Entry) -> Result<SignedTransaction, LedgerError> {
         let input = Bytes::from(Self::input(entry));
         sign_call(&*self.ledger, &self.key, self.contract, input, U256::ZERO, REPORT_GAS)
     }
@@ -199,7 +199,7 @@ impl Sender {
                     .unwrap_or_else(|_| format!("revert data 0x{}", hex::encode(&out))),
             },
             Ok((true, _)) => "it succeeds on the current head (state changed since)".into(),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         }
     }
 }
@@ -213,7 +213,7 @@ pub(super) fn sign_call(
     input: Bytes,
     value: U256,
     gas_limit: u64,
-) -> Result<SignedTransaction, String> {
+) -> Result<SignedTransaction, LedgerError> {
     let nonce = ledger.pending_nonce(&key.address())?;
     let (tx_type, max_fee, tip) = match ledger.base_fee()? {
         Some(base) => (TxType::Eip1559, 2 * base + TIP, TIP),

@@ -4,7 +4,7 @@
 //! empties the outbox.
 
 use super::interval::Reading;
-use super::ledger::{Ledger, Refused, TxStatus};
+use super::ledger::{Ledger, LedgerError, Refused, TxStatus};
 use super::outbox::{Abi, Outbox};
 use super::sender::{Sender, CONFIRMATIONS, RETRY_MS};
 use super::MeterState;
@@ -25,13 +25,13 @@ struct Script {
 struct Scripted(Arc<Mutex<Script>>);
 
 impl Ledger for Scripted {
-    fn chain_id(&self) -> Result<u64, String> {
+    fn chain_id(&self) -> Result<u64, LedgerError> {
         Ok(7)
     }
-    fn pending_nonce(&self, _: &Address) -> Result<u64, String> {
+    fn pending_nonce(&self, _: &Address) -> Result<u64, LedgerError> {
         Ok(self.0.lock().unwrap().nonce)
     }
-    fn base_fee(&self) -> Result<Option<u128>, String> {
+    fn base_fee(&self) -> Result<Option<u128>, LedgerError> {
         Ok(Some(7))
     }
     fn send(&self, raw: &[u8]) -> Result<(), Refused> {
@@ -45,10 +45,10 @@ impl Ledger for Scripted {
         s.sent.push(tx);
         Ok(())
     }
-    fn status(&self, hash: &B256) -> Result<TxStatus, String> {
+    fn status(&self, hash: &B256) -> Result<TxStatus, LedgerError> {
         Ok(self.0.lock().unwrap().status.get(hash).copied().unwrap_or(TxStatus::Unknown))
     }
-    fn call(&self, _: Address, _: Address, _: Bytes) -> Result<(bool, Bytes), String> {
+    fn call(&self, _: Address, _: Address, _: Bytes) -> Result<(bool, Bytes), LedgerError> {
         Ok((true, Bytes::from(vec![0u8; 32])))
     }
 }

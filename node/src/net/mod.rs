@@ -53,6 +53,31 @@ pub struct NetConfig {
     pub static_only: bool,
 }
 
+/// Why networking could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// The TCP/noise/yamux transport could not be built.
+    #[error("p2p transport: {0}")]
+    Transport(String),
+    /// A behaviour (gossipsub, mDNS, …) could not be built.
+    #[error("p2p behaviour: {0}")]
+    Behaviour(String),
+    /// The gossip topics could not be subscribed to.
+    #[error("gossip subscription: {0}")]
+    Subscribe(String),
+    /// The listening address could not be bound.
+    #[error("listening on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: Multiaddr,
+        /// Why.
+        reason: String,
+    },
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] crate::state::StoreError),
+}
+
 /// Where the node listens, once it does: its multiaddr (with `/p2p/<id>`) and enode URL.
 pub type OnListen = Box<dyn Fn(&Multiaddr, &str) + Send>;
 
@@ -77,7 +102,7 @@ pub async fn run(
     config: NetConfig,
     on_listen: OnListen,
     mut shutdown: watch::Receiver<bool>,
-) -> Result<(), String> {
+) -> Result<(), NetError> {
     let keypair = identity::keypair(&config.key);
     let enode_id = identity::enode_id(&keypair);
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
@@ -87,19 +112,23 @@ pub async fn run(
             libp2p::noise::Config::new,
             libp2p::yamux::Config::default,
         )
-        .map_err(|e| e.to_string())?
+        .map_err(|e| NetError::Transport(e.to_string()))?
         .with_behaviour(|key| {
             protocol::behaviour(key, config.mdns)
                 .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })
         })
-        .map_err(|e| e.to_string())?
+        .map_err(|e| NetError::Behaviour(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
         .build();
-    let genesis = node.store().genesis_hash().map_err(|e| e.to_string())?;
+    let genesis = node.store().genesis_hash()?;
     let (blocks_topic, txs_topic) = protocol::topics(&genesis, node.chain_id());
-    swarm.behaviour_mut().gossipsub.subscribe(&blocks_topic).map_err(|e| e.to_string())?;
-    swarm.behaviour_mut().gossipsub.subscribe(&txs_topic).map_err(|e| e.to_string())?;
-    swarm.listen_on(config.listen.clone()).map_err(|e| e.to_string())?;
+    for topic in [&blocks_topic, &txs_topic] {
+        let subscribed = swarm.behaviour_mut().gossipsub.subscribe(topic);
+        subscribed.map_err(|e| NetError::Subscribe(e.to_string()))?;
+    }
+    swarm
+        .listen_on(config.listen.clone())
+        .map_err(|e| NetError::Listen { addr: config.listen.clone(), reason: e.to_string() })?;
     let only = config.static_only.then(|| config.peers.iter().map(|(p, _)| *p).collect());
     let gate = gate::Gate::new(config.restrict.clone(), only);
     let mut net = Net {

@@ -79,7 +79,7 @@ pub(crate) fn topics(
 pub(crate) fn behaviour(
     key: &libp2p::identity::Keypair,
     mdns_on: bool,
-) -> Result<Behaviour, String> {
+) -> Result<Behaviour, super::NetError> {
     let gossip_config = gossipsub::ConfigBuilder::default()
         .heartbeat_interval(Duration::from_millis(500))
         .validation_mode(gossipsub::ValidationMode::Strict)
@@ -87,12 +87,12 @@ pub(crate) fn behaviour(
         .validate_messages()
         .max_transmit_size(MAX_GOSSIP_BYTES)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| super::NetError::Behaviour(e.to_string()))?;
     let gossipsub = gossipsub::Behaviour::new(
         gossipsub::MessageAuthenticity::Signed(key.clone()),
         gossip_config,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| super::NetError::Behaviour(e.to_string()))?;
     let sync = request_response::json::Behaviour::new(
         [(StreamProtocol::new("/daisee/sync/1"), request_response::ProtocolSupport::Full)],
         request_response::Config::default().with_request_timeout(Duration::from_secs(15)),
@@ -106,7 +106,7 @@ pub(crate) fn behaviour(
         let config = mdns::Config { query_interval: Duration::from_secs(10), ..Default::default() };
         Some(
             mdns::tokio::Behaviour::new(config, key.public().to_peer_id())
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| super::NetError::Behaviour(e.to_string()))?,
         )
     } else {
         None

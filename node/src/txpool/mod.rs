@@ -149,13 +149,15 @@ impl TxPool {
         state: &impl AccountState,
     ) -> Result<Added, PoolError> {
         let hash = tx.hash();
-        if self.by_hash.contains_key(&hash) {
-            return Err(PoolError::AlreadyKnown);
-        }
+        // The state first: a transaction mined a moment ago, not yet pruned from the pool, is
+        // answered "nonce too low" (the truth) rather than "already known".
         let (next, balance) = state.nonce_and_balance(&sender);
         let nonce = tx.tx.nonce;
         if nonce < next {
             return Err(PoolError::NonceTooLow { next, nonce });
+        }
+        if self.by_hash.contains_key(&hash) {
+            return Err(PoolError::AlreadyKnown);
         }
         let cost = max_cost(&tx);
         if balance < cost {
