@@ -84,7 +84,7 @@ pub struct FileConfig {
     #[serde(default)]
     ipcdisable: bool,
     /// The board's meter (see `meters`).
-    pub meter: Option<crate::meters::MeterConfig>,
+    pub meter: Option<crate::meter_config::MeterConfig>,
 }
 
 /// One address or a list.

@@ -8,7 +8,7 @@ mod commands;
 mod config;
 mod launch;
 mod limit_args;
-mod meters;
+mod meter_config;
 
 use clap::Parser;
 use cli::{AccountCommand, Cli, Command};

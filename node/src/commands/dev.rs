@@ -3,7 +3,7 @@
 
 use super::run::{runtime, serve_plan};
 use crate::cli::DevArgs;
-use crate::{launch, meters};
+use crate::{launch, meter_config};
 use daisee_node::accounts;
 use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
 use daisee_node::node::{unix_now, NodeConfig};
@@ -50,8 +50,12 @@ pub fn dev(args: DevArgs) -> anyhow::Result<()> {
     };
     if !args.no_meters && keys.len() >= 4 {
         let start = args.meter_start.unwrap_or_else(|| unix_now() - unix_now() % 86_400 + 7 * 3600);
-        plan.meters =
-            meters::dev_households(&keys, args.meter_interval.max(1), args.meter_speed, start);
+        plan.meters = meter_config::dev_households(
+            &keys,
+            args.meter_interval.max(1),
+            args.meter_speed,
+            start,
+        );
         super::say(&format!(
             "Meters: producer {}, consumer {}, prosumer {} (simulated, {}x real time, a reading every {} simulated s)",
             plan.meters[0].key.address(), plan.meters[1].key.address(), plan.meters[2].key.address(), args.meter_speed, args.meter_interval

@@ -2,7 +2,7 @@
 //! store, unlocked keys, servers, network, meters — for the library's composition root.
 
 use crate::cli::{self, RunArgs};
-use crate::{config, launch, meters};
+use crate::{config, launch, meter_config};
 use anyhow::{bail, Context};
 use daisee_node::accounts;
 use daisee_node::dashboard::DashboardOptions;
@@ -50,7 +50,7 @@ pub fn run(flags: RunArgs) -> anyhow::Result<()> {
         .unwrap_or(std::path::Path::new("."));
     let meter_spec = meter
         .as_ref()
-        .map(|m| meters::from_config(m, &unlocked, base, args.meter_target.clone()))
+        .map(|m| meter_config::from_config(m, &unlocked, base, args.meter_target.clone()))
         .transpose()?;
     let name = args.identity.clone().unwrap_or_else(|| "daisee".into());
     tracing::info!(target: "daisee", %name, chain_id, signer = ?signer.as_ref().map(PrivateKey::address), "starting");
