@@ -2,8 +2,10 @@
 //! processes on loopback; a third peer — this test, speaking libp2p gossipsub over a real
 //! socket to one of them — publishes a block sealed by a key that is no signer. Gossip is
 //! validated before it is forwarded, so the block stops at the first board, which bans its
-//! author; the two honest boards stay connected and the chain goes on.
+//! author; the two honest boards stay connected and the chain goes on. In a network namespace,
+//! the ban also keeps the author's address out under a new identity.
 
+use crate::lab::Lab;
 use crate::support::*;
 use daisee_node::consensus::seal_header;
 use daisee_node::primitives::{Block, Header, PrivateKey, B256, U256};
@@ -127,6 +129,93 @@ fn publish_as_rogue(target: &str, topic: &str, data: impl Fn() -> Vec<u8>) -> Pe
             }
         }
     })
+}
+
+/// Whether a fresh libp2p identity that dials `target` is hung up on within `within`.
+fn stranger_is_turned_away(target: &str, within: Duration) -> bool {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async move {
+        let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+            .with_tokio()
+            .with_tcp(
+                libp2p::tcp::Config::default(),
+                libp2p::noise::Config::new,
+                libp2p::yamux::Config::default,
+            )
+            .unwrap()
+            .with_behaviour(|_| libp2p::ping::Behaviour::default())
+            .unwrap()
+            .build();
+        swarm.dial(target.parse::<Multiaddr>().unwrap()).unwrap();
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let event = tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return false,
+                event = swarm.select_next_some() => event,
+            };
+            match event {
+                libp2p::swarm::SwarmEvent::ConnectionClosed { .. }
+                | libp2p::swarm::SwarmEvent::OutgoingConnectionError { .. } => return true,
+                _ => {}
+            }
+        }
+    })
+}
+
+#[test]
+fn a_banned_author_stays_out_under_a_new_identity_from_the_same_address() {
+    // The board in a namespace of its own; the rogue dials from the bridge's address, which is
+    // not loopback, so the ban covers the address too.
+    let lab = Lab::new(10, 1);
+    let (ns, host) = lab.host(0);
+    let dir = TempDir::new("gossip-ipban");
+    daisee_ok(&["init", "../genesis/bf7.json", "--datadir", dir.str()]);
+    let (board, address) = SIGNERS[0];
+    let (keystore, password) =
+        (format!("../config/{board}/keystore"), format!("../config/{board}/password.txt"));
+    let node = NodeProcess::start_in(
+        ns,
+        &[
+            "run",
+            "--datadir",
+            dir.str(),
+            "--mine",
+            "--unlock",
+            address,
+            "--password",
+            &password,
+            "--keystore",
+            &keystore,
+            "--seal-empty",
+            "--http",
+            "--http.addr",
+            &host,
+            "--http.api",
+            "eth,net,debug",
+            "--port",
+            "0",
+            "--p2p.addr",
+            &host,
+        ],
+    );
+    let p2p = node.line("p2p: ");
+    let start = Instant::now();
+    while head(&node) < 1 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the board seals block 1");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Alone, one signer of three seals block 1 and waits: the head stays put for the forgery.
+    assert!(!stranger_is_turned_away(&p2p, Duration::from_secs(3)), "strangers are welcome");
+    let genesis = node.ok("eth_getBlockByNumber", json!(["0x0", false]))["hash"].clone();
+    let topic = format!("/daisee/69/{}/blocks", genesis.as_str().unwrap());
+    let rogue = publish_as_rogue(&p2p, &topic, || forged_block(&node));
+    let line = node.logged("banning peer", Duration::from_secs(30));
+    assert!(line.contains(&rogue.to_string()), "{line}");
+    assert!(line.contains("at 10.231.10.1"), "the ban names the address: {line}");
+    assert!(
+        stranger_is_turned_away(&p2p, Duration::from_secs(10)),
+        "a new peer id from the banned address is hung up on"
+    );
 }
 
 #[test]
