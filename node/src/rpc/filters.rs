@@ -33,8 +33,11 @@ struct Filter {
     last_block: u64,
     /// Its hash, when it exists (to notice a reorg).
     last_hash: Option<B256>,
-    touched: Instant,
 }
+
+/// A filter in the table: when it was last polled, and the filter behind its own lock, so a
+/// slow poll (a scan of many blocks) holds up only itself, never the table.
+type Slot = (Instant, Arc<Mutex<Filter>>);
 
 impl Filter {
     /// When the last reported block left the canonical chain, moves back to the common ancestor
@@ -58,7 +61,7 @@ impl Filter {
 /// The installed filters of one RPC server.
 #[derive(Clone)]
 pub(super) struct Filters {
-    table: Arc<Mutex<HashMap<u64, Filter>>>,
+    table: Arc<Mutex<HashMap<u64, Slot>>>,
     limits: Arc<RpcLimits>,
 }
 
@@ -68,17 +71,29 @@ impl Filters {
         Self { table: Arc::default(), limits: Arc::new(limits.clone()) }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Filter>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Slot>> {
         self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The filter `id`, marked as polled now; expired ones are removed.
+    fn poll(&self, id: u64) -> Result<Arc<Mutex<Filter>>, RpcError> {
+        let mut map = self.lock();
+        let (touched, filter) = map.get_mut(&id).ok_or(RpcError::FilterNotFound)?;
+        if touched.elapsed() >= self.limits.filter_timeout {
+            map.remove(&id);
+            return Err(RpcError::FilterNotFound);
+        }
+        *touched = Instant::now();
+        Ok(filter.clone())
     }
 
     fn install(&self, node: &Node, kind: Kind, last_block: u64) -> Result<Value, RpcError> {
         let last_hash = node.store().canonical_hash(last_block)?;
         let mut map = self.lock();
         let timeout = self.limits.filter_timeout;
-        map.retain(|_, f| f.touched.elapsed() < timeout);
+        map.retain(|_, (touched, _)| touched.elapsed() < timeout);
         while map.len() >= self.limits.max_filters.max(1) {
-            let Some(oldest) = map.iter().min_by_key(|(_, f)| f.touched).map(|(id, _)| *id) else {
+            let Some(oldest) = map.iter().min_by_key(|(_, (t, _))| *t).map(|(id, _)| *id) else {
                 break;
             };
             map.remove(&oldest);
@@ -86,7 +101,8 @@ impl Filters {
         let mut id = [0u8; 8];
         getrandom::fill(&mut id).map_err(|e| RpcError::Internal(e.to_string()))?;
         let id = u64::from_be_bytes(id) >> 1;
-        map.insert(id, Filter { kind, last_block, last_hash, touched: Instant::now() });
+        let filter = Filter { kind, last_block, last_hash };
+        map.insert(id, (Instant::now(), Arc::new(Mutex::new(filter))));
         Ok(json!(q(id)))
     }
 }
@@ -128,13 +144,8 @@ pub(super) fn register(
     method(m, "eth_getFilterChanges", move |params, node| {
         let id = parse_id(params)?;
         let (range, max_logs) = (f.limits.log_range, f.limits.log_results);
-        let mut map = f.lock();
-        let filter = map.get_mut(&id).ok_or(RpcError::FilterNotFound)?;
-        if filter.touched.elapsed() >= f.limits.filter_timeout {
-            map.remove(&id);
-            return Err(RpcError::FilterNotFound);
-        }
-        filter.touched = Instant::now();
+        let slot = f.poll(id)?;
+        let mut filter = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let orphaned = filter.rewind(node)?;
         let head = node.head().number;
         let from = filter.last_block + 1;
@@ -192,9 +203,8 @@ pub(super) fn register(
     method(m, "eth_getFilterLogs", move |params, node| {
         let id = parse_id(params)?;
         let json = {
-            let mut map = f.lock();
-            let filter = map.get_mut(&id).ok_or(RpcError::FilterNotFound)?;
-            filter.touched = Instant::now();
+            let slot = f.poll(id)?;
+            let filter = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             match &filter.kind {
                 Kind::Logs { json, .. } => (**json).clone(),
                 _ => return Err(RpcError::FilterNotFound),
