@@ -130,10 +130,10 @@ impl RpcLimitArgs {
 #[derive(Debug, Clone, Default, clap::Args, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoolArgs {
-    /// Ready transactions kept per account, the node's own excepted (default 64).
+    /// Transactions an account may keep in its next nonces, the node's own excepted (default 64).
     #[arg(long = "txpool.accountslots")]
     pub accountslots: Option<usize>,
-    /// Waiting (nonce-gapped) transactions kept per account, own excepted (default 64).
+    /// Transactions an account may keep beyond those, own excepted (default 64).
     #[arg(long = "txpool.accountqueue")]
     pub accountqueue: Option<usize>,
     /// Transactions kept in all (default 4,096).

@@ -9,6 +9,7 @@ use crate::primitives::{PrivateKey, SignedTransaction, B256};
 use crate::rpc::ServerOptions;
 use crate::service::ServiceConfig;
 use crate::state::Store;
+use crate::txpool::PoolConfig;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -71,6 +72,18 @@ impl Conn {
     }
 }
 
+/// A pool that takes the whole workload, however its nonces arrive.
+fn bench_pool(txs: usize) -> PoolConfig {
+    let room = txs.max(1) * 2;
+    PoolConfig {
+        account_ready: room,
+        account_waiting: room,
+        max_waiting: room,
+        max_total: room + PoolConfig::default().own_reserve,
+        ..PoolConfig::default()
+    }
+}
+
 /// Submits `txs` to a fresh node on `genesis` and times each to its block.
 pub(super) fn submit_to_receipt(
     store: Store,
@@ -79,7 +92,14 @@ pub(super) fn submit_to_receipt(
 ) -> Result<Stage, BenchError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(err)?;
     let config = ServiceConfig {
-        node: NodeConfig { signer: Some(signer), ..Default::default() },
+        // The bench measures throughput, not the pool's defences: its four connections send
+        // batches whose calls run concurrently, so nonces arrive out of order and, with the
+        // default limits (1,024 waiting in all), a workload of thousands would be refused.
+        node: NodeConfig {
+            signer: Some(signer),
+            pool: bench_pool(txs.len()),
+            ..Default::default()
+        },
         servers: vec![ServerOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             apis: vec!["eth".into()],

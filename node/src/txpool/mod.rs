@@ -2,8 +2,8 @@
 //! waiting for a nonce gap to close ("queued"); replacement with a fee bump; and the order in
 //! which the sealer takes them.
 //!
-//! Nobody can take it over: each account may keep [`PoolConfig::account_ready`] ready and
-//! [`PoolConfig::account_waiting`] waiting transactions, all accounts together
+//! Nobody can take it over: each account may keep [`PoolConfig::account_ready`] transactions in
+//! its next nonces and [`PoolConfig::account_waiting`] beyond them, all accounts together
 //! [`PoolConfig::max_waiting`] waiting and [`PoolConfig::max_total`] in all, of which
 //! [`PoolConfig::own_reserve`] only the node's own accounts (signer, meters, market agent,
 //! unlocked accounts) may use; they are exempt from the per-account limits and never evicted.
@@ -22,9 +22,11 @@ use std::time::{Duration, Instant};
 /// Limits and prices of the pool.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
-    /// Ready transactions kept per account (the node's own accounts excepted).
+    /// Nonces ahead of an account's state nonce it may fill in any order (the node's own
+    /// accounts excepted).
     pub account_ready: usize,
-    /// Waiting (nonce-gapped) transactions kept per account (own accounts excepted).
+    /// Transactions an account may keep beyond that window (own accounts excepted); an account
+    /// keeps `account_ready + account_waiting` in all.
     pub account_waiting: usize,
     /// Waiting transactions kept in all.
     pub max_waiting: usize,
@@ -179,13 +181,18 @@ impl TxPool {
         let ready_until = self.pending_nonce(&sender, next);
         let waiting = nonce > ready_until;
         if replaced.is_none() && !own {
+            // An account keeps `account_ready + account_waiting` in all, and at most
+            // `account_waiting` beyond the next `account_ready` nonces. Nonces just ahead count as
+            // ready-to-be: a batch's calls run concurrently and may arrive out of order.
             let queued = queue.map_or(0, BTreeMap::len);
-            let ready_run = (ready_until - next) as usize;
-            if waiting && queued - ready_run >= self.config.account_waiting {
-                return Err(PoolError::AccountLimit(self.config.account_waiting));
+            let cap = self.config.account_ready + self.config.account_waiting;
+            if queued >= cap {
+                return Err(PoolError::AccountLimit(cap));
             }
-            if !waiting && ready_run >= self.config.account_ready {
-                return Err(PoolError::AccountLimit(self.config.account_ready));
+            let window = next.saturating_add(self.config.account_ready as u64);
+            let far = queue.map_or(0, |q| q.range(window..).count());
+            if nonce >= window && far >= self.config.account_waiting {
+                return Err(PoolError::AccountLimit(self.config.account_waiting));
             }
         }
         let mut evicted = None;

@@ -125,23 +125,26 @@ fn prune_drops_included_nonces() {
 
 #[test]
 fn accounts_are_held_to_their_ready_and_waiting_limits() {
-    let a = key(1);
-    let state = funded(&[&a]);
+    let (a, b) = (key(1), key(2));
+    let state = funded(&[&a, &b]);
     let config = PoolConfig { account_ready: 3, account_waiting: 2, ..Default::default() };
     let mut pool = TxPool::new(config);
-    for n in 0..3 {
+    // Five in all, in any order (a batch's calls may arrive out of order).
+    for n in [2, 0, 4, 1, 3] {
         pool.add(tx(&a, n, 10), a.address(), true, &state).unwrap();
     }
-    assert_eq!(pool.add(tx(&a, 3, 10), a.address(), true, &state), Err(PoolError::AccountLimit(3)));
-    pool.add(tx(&a, 10, 10), a.address(), true, &state).unwrap();
-    pool.add(tx(&a, 11, 10), a.address(), true, &state).unwrap();
+    assert_eq!(pool.add(tx(&a, 5, 10), a.address(), true, &state), Err(PoolError::AccountLimit(5)));
+    // At most two beyond the next three nonces.
+    pool.add(tx(&b, 10, 10), b.address(), true, &state).unwrap();
+    pool.add(tx(&b, 11, 10), b.address(), true, &state).unwrap();
     assert_eq!(
-        pool.add(tx(&a, 12, 10), a.address(), true, &state),
+        pool.add(tx(&b, 12, 10), b.address(), true, &state),
         Err(PoolError::AccountLimit(2))
     );
+    pool.add(tx(&b, 1, 10), b.address(), true, &state).unwrap();
     // A replacement is not a new slot.
-    pool.add(tx(&a, 11, 20), a.address(), true, &state).unwrap();
-    assert_eq!(pool.len(), 5);
+    pool.add(tx(&b, 11, 20), b.address(), true, &state).unwrap();
+    assert_eq!(pool.len(), 8);
 }
 
 #[test]
