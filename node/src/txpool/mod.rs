@@ -220,7 +220,11 @@ impl TxPool {
         let total_full = self.len() >= self.config.max_total;
         let foreign_full =
             !own && foreign >= self.config.max_total.saturating_sub(self.config.own_reserve);
-        let waiting_full = waiting && !own && self.waiting_count(state) >= self.config.max_waiting;
+        // Counting waiting transactions reads every sender's nonce: only when it could matter.
+        let waiting_full = waiting
+            && !own
+            && self.len() >= self.config.max_waiting
+            && self.waiting_count(state) >= self.config.max_waiting;
         if !(total_full || foreign_full || waiting_full) {
             return Ok(None);
         }
