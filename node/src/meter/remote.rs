@@ -157,6 +157,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_endless_answer_is_cut_at_the_limit() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+            let chunk = vec![b' '; 64 * 1024];
+            // Far more than the limit; the client stops reading, so writes start failing.
+            for _ in 0..(2 * MAX_ANSWER as usize / chunk.len()) {
+                if stream.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let ledger = RemoteLedger::new(&format!("http://{addr}")).unwrap();
+        let err = ledger.request("eth_chainId", json!([])).unwrap_err();
+        assert!(matches!(err, LedgerError::Transport { .. }), "{err}");
+        assert!(err.to_string().contains("answer larger than"), "{err}");
+        drop(ledger);
+        server.join().unwrap();
+    }
+
+    #[test]
     fn urls_and_chunked_bodies() {
         let r = RemoteLedger::new("http://10.0.0.2:8545").unwrap();
         assert_eq!((r.host.as_str(), r.path.as_str()), ("10.0.0.2:8545", "/"));

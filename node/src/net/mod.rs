@@ -7,12 +7,14 @@
 //! The network reaches the core only through the [`Node`] handle.
 
 mod discipline;
+mod error;
 mod gate;
 mod gossip;
 pub mod identity;
 mod lan;
 mod protocol;
 
+pub use error::NetError;
 pub use protocol::{SyncRequest, SyncResponse};
 
 use crate::chain::{ImportError, Inserted};
@@ -51,31 +53,6 @@ pub struct NetConfig {
     pub restrict: Vec<ipnet::IpNet>,
     /// Only the peers of `peers` may connect (`--p2p.static-only`).
     pub static_only: bool,
-}
-
-/// Why networking could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum NetError {
-    /// The TCP/noise/yamux transport could not be built.
-    #[error("p2p transport: {0}")]
-    Transport(String),
-    /// A behaviour (gossipsub, mDNS, …) could not be built.
-    #[error("p2p behaviour: {0}")]
-    Behaviour(String),
-    /// The gossip topics could not be subscribed to.
-    #[error("gossip subscription: {0}")]
-    Subscribe(String),
-    /// The listening address could not be bound.
-    #[error("listening on {addr}: {reason}")]
-    Listen {
-        /// The address.
-        addr: Multiaddr,
-        /// Why.
-        reason: String,
-    },
-    /// The store could not be read.
-    #[error(transparent)]
-    Store(#[from] crate::state::StoreError),
 }
 
 /// Where the node listens, once it does: its multiaddr (with `/p2p/<id>`) and enode URL.

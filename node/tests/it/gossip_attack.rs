@@ -19,11 +19,12 @@ const SIGNERS: [(&str, &str); 2] = [
     ("bf7-2", "0x1ff7258643fb8Db2945cFE042552D4646CC37e23"),
 ];
 
-fn signer(i: usize, dir: &TempDir, bootnode: Option<&str>) -> NodeProcess {
+/// `daisee run` for signer `i` of the seed community on `host`, HTTP with eth, net and debug.
+fn signer_args(i: usize, dir: &TempDir, host: &str) -> Vec<String> {
     let (board, address) = SIGNERS[i];
     let (keystore, password) =
         (format!("../config/{board}/keystore"), format!("../config/{board}/password.txt"));
-    let mut args = vec![
+    let args = [
         "run",
         "--datadir",
         dir.str(),
@@ -36,17 +37,24 @@ fn signer(i: usize, dir: &TempDir, bootnode: Option<&str>) -> NodeProcess {
         &keystore,
         "--seal-empty",
         "--http",
+        "--http.addr",
+        host,
         "--http.api",
         "eth,net,debug",
         "--port",
         "0",
         "--p2p.addr",
-        "127.0.0.1",
+        host,
     ];
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+fn signer(i: usize, dir: &TempDir, bootnode: Option<&str>) -> NodeProcess {
+    let mut args = signer_args(i, dir, "127.0.0.1");
     if let Some(b) = bootnode {
-        args.extend(["--bootnodes", b]);
+        args.extend(["--bootnodes".to_string(), b.to_string()]);
     }
-    NodeProcess::start(&args)
+    NodeProcess::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn peers(node: &NodeProcess) -> u64 {
@@ -170,34 +178,8 @@ fn a_banned_author_stays_out_under_a_new_identity_from_the_same_address() {
     let (ns, host) = lab.host(0);
     let dir = TempDir::new("gossip-ipban");
     daisee_ok(&["init", "../genesis/bf7.json", "--datadir", dir.str()]);
-    let (board, address) = SIGNERS[0];
-    let (keystore, password) =
-        (format!("../config/{board}/keystore"), format!("../config/{board}/password.txt"));
-    let node = NodeProcess::start_in(
-        ns,
-        &[
-            "run",
-            "--datadir",
-            dir.str(),
-            "--mine",
-            "--unlock",
-            address,
-            "--password",
-            &password,
-            "--keystore",
-            &keystore,
-            "--seal-empty",
-            "--http",
-            "--http.addr",
-            &host,
-            "--http.api",
-            "eth,net,debug",
-            "--port",
-            "0",
-            "--p2p.addr",
-            &host,
-        ],
-    );
+    let args = signer_args(0, &dir, &host);
+    let node = NodeProcess::start_in(ns, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let p2p = node.line("p2p: ");
     let start = Instant::now();
     while head(&node) < 1 {
