@@ -23,7 +23,7 @@ LAYERS = [
     ["chain", "community"],
     ["sealer"],
     ["node"],
-    ["meter"],
+    ["meter", "daybook"],
     ["net", "rpc", "dashboard"],
     ["service"],
     ["bench"],

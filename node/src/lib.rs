@@ -16,6 +16,7 @@ pub mod chain;
 pub mod community;
 pub mod consensus;
 pub mod dashboard;
+pub mod daybook;
 pub mod execution;
 pub mod genesis;
 pub mod meter;

@@ -50,4 +50,16 @@ impl Store {
             })
             .collect()
     }
+
+    /// At most `limit` service values with keys in `[start, end)`, in key order.
+    pub fn aux_range(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Entries, StoreError> {
+        self.tree
+            .range(key(start)..key(end))
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((k[1..].to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
 }
