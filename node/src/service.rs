@@ -4,6 +4,7 @@
 //! them all, in order, with [`NodeHandle::stop`]. The `daisee` binary, `daisee bench` and tests
 //! start nodes through it (as anvil's `spawn(NodeConfig) -> (api, handle)`).
 
+use crate::daybook::Daybook;
 use crate::meter::{MeterSpec, StatusBoard};
 use crate::net::{NetConfig, OnListen};
 use crate::node::{Node, NodeConfig};
@@ -83,6 +84,7 @@ pub struct NodeHandle {
     stop: watch::Sender<bool>,
     stop_meters: Arc<AtomicBool>,
     sealer: Option<tokio::task::JoinHandle<()>>,
+    daybook: tokio::task::JoinHandle<()>,
     servers: Vec<(ServerHandle, SocketAddr)>,
     ipc: Option<(tokio::task::JoinHandle<()>, PathBuf)>,
     net: Option<tokio::task::JoinHandle<()>>,
@@ -101,16 +103,21 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
         node.signer().map(|_| tokio::spawn(crate::node::run_sealer(node.clone(), stop_rx.clone())));
     // One status board: the meter service writes it, every server's `daisee_meters` reads it.
     let board = StatusBoard::default();
+    // The daybook follows the chain on its own; every server's `daisee_days` reads it.
+    let daybook = Daybook::open_in_system_zone(node.store().clone())
+        .map_err(|e| ServiceError::Chain(e.into()))?;
+    let daybook_task = tokio::spawn(daybook.clone().follow(node.clone(), stop_rx.clone()));
     let mut servers = Vec::new();
     for mut options in config.servers {
         options.meters = board.clone();
+        options.daybook = Some(daybook.clone());
         let started = crate::rpc::serve(node.clone(), &options).await;
         servers.push(started.map_err(io(format!("starting JSON-RPC on {}", options.addr)))?);
     }
     let ipc = match config.ipc {
         Some(path) => {
             let all: Vec<String> = crate::rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
-            let module = crate::rpc::module(node.clone(), &all, &config.ipc_limits, &board)
+            let module = crate::rpc::module(node.clone(), &all, &config.ipc_limits, &board, Some(&daybook))
                 .map_err(ServiceError::Api)?;
             let task = crate::rpc::serve_ipc(module, &path)
                 .map_err(io(format!("opening IPC socket {}", path.display())))?;
@@ -134,7 +141,7 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
         let thread = crate::meter::spawn(node.clone(), config.meters, board, stop_meters.clone());
         Some(thread.map_err(io("starting the meters".into()))?)
     };
-    Ok(NodeHandle { node, stop, stop_meters, sealer, servers, ipc, net, meters })
+    Ok(NodeHandle { node, stop, stop_meters, sealer, daybook: daybook_task, servers, ipc, net, meters })
 }
 
 impl NodeHandle {
@@ -174,6 +181,7 @@ impl NodeHandle {
         if let Some(net) = self.net {
             let _ = net.await;
         }
+        let _ = self.daybook.await;
         self.node.store().flush()
     }
 }

@@ -108,6 +108,7 @@ pub(super) fn submit_to_receipt(
             access: Default::default(),
             limits: Default::default(),
             meters: Default::default(),
+            daybook: None,
         }],
         ..Default::default()
     };

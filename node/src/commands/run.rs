@@ -142,6 +142,7 @@ pub(super) fn serve_plan(
             access: access(&addr),
             limits: limits.clone(),
             meters: Default::default(),
+            daybook: None,
         });
     }
     if args.ws {
@@ -155,6 +156,7 @@ pub(super) fn serve_plan(
                 access: access(&addr),
                 limits: limits.clone(),
                 meters: Default::default(),
+                daybook: None,
             });
         }
     }

@@ -41,6 +41,12 @@ pub struct Daybook {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Daybook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daybook").field("zone", &self.inner.zone_name).finish()
+    }
+}
+
 struct Inner {
     store: Store,
     contract: Address,

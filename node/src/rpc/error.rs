@@ -74,7 +74,11 @@ impl From<crate::execution::ExecError> for RpcError {
 
 impl From<ErrorObjectOwned> for RpcError {
     fn from(e: ErrorObjectOwned) -> Self {
-        Self::InvalidParams(e.message().to_string())
+        // jsonrpsee puts what was wrong (serde's message) in `data`.
+        match e.data().and_then(|d| serde_json::from_str::<String>(d.get()).ok()) {
+            Some(detail) => Self::InvalidParams(detail),
+            None => Self::InvalidParams(e.message().to_string()),
+        }
     }
 }
 

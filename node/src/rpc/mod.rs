@@ -71,6 +71,8 @@ pub struct ServerOptions {
     pub limits: RpcLimits,
     /// The meter service's statuses (`daisee_meters`).
     pub meters: crate::meter::StatusBoard,
+    /// The daybook (`daisee_days`, `daisee_records`), when the node keeps one.
+    pub daybook: Option<crate::daybook::Daybook>,
 }
 
 /// Every method of the namespaces in `apis` (unknown names are an error).
@@ -79,6 +81,7 @@ pub fn module(
     apis: &[String],
     limits: &RpcLimits,
     meters: &crate::meter::StatusBoard,
+    daybook: Option<&crate::daybook::Daybook>,
 ) -> Result<RpcModule<Node>, String> {
     if let Some(bad) = apis.iter().find(|a| !ALL_APIS.contains(&a.as_str())) {
         return Err(format!("unknown API namespace {bad:?} (known: {})", ALL_APIS.join(", ")));
@@ -95,7 +98,7 @@ pub fn module(
         txpool::register(&mut module)?;
         clique::register(&mut module)?;
         debug::register(&mut module, limits)?;
-        daisee::register(&mut module, meters)?;
+        daisee::register(&mut module, meters, daybook)?;
         let log_limits = limits.clone();
         method(&mut module, "eth_getLogs", move |params, node| {
             let filter: request::FilterJson = params.one()?;
@@ -150,7 +153,7 @@ pub async fn serve(
         .build(options.addr)
         .await?;
     let bound = server.local_addr()?;
-    let module = module(node, &options.apis, &options.limits, &options.meters)
+    let module = module(node, &options.apis, &options.limits, &options.meters, options.daybook.as_ref())
         .map_err(std::io::Error::other)?;
     tracing::info!(target: "daisee::rpc", apis = %options.apis.join(","), "JSON-RPC on http://{bound} and ws://{bound}");
     if options.dashboard.is_some() {
@@ -195,6 +198,8 @@ fn runs_blocking(name: &str) -> bool {
                 | "clique_getSnapshotAtHash"
                 | "clique_getSnapshot"
                 | "txpool_content"
+                | "daisee_days"
+                | "daisee_records"
                 | "txpool_inspect"
         )
 }

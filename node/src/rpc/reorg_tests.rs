@@ -68,6 +68,7 @@ async fn a_reorg_sends_removed_logs_to_subscribers_and_filters() {
         &["eth".to_string()],
         &Default::default(),
         &Default::default(),
+        None,
     )
     .unwrap();
     let filter = call(&module, "eth_newFilter", json!([{}])).await;
