@@ -1,4 +1,4 @@
-// The dashboard's shell: routes (#/home, #/community, #/chain, #/buy), the language switch, the
+// The dashboard's shell: routes (#/home, #/community, #/history, #/chain, #/buy), the language switch, the
 // live indicator, and one refresh of the model per new head (coalesced: never two at once).
 
 import { Community } from './data.js';
@@ -9,8 +9,9 @@ import * as home from './views/home.js';
 import * as community from './views/community.js';
 import * as chain from './views/chain.js';
 import * as buy from './views/buy.js';
+import * as history from './views/history.js';
 
-const VIEWS = { home, community, chain, buy };
+const VIEWS = { home, community, history, chain, buy };
 const view = document.getElementById('view');
 const model = new Community();
 let config = { unlockedBuy: false };
@@ -84,7 +85,9 @@ async function refresh() {
     } while (again);
   } catch (error) {
     failed = true;
-    console.error(error);
+    console.warn('refresh failed, retrying in 5 s:', error);
+    // A quiet chain may seal no block for a long while: do not wait for the next head to retry.
+    setTimeout(refresh, 5000);
   } finally {
     refreshing = false;
     showLive();

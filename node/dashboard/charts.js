@@ -72,3 +72,20 @@ export function communityChart(el, community, names, labels) {
   draw(el, { height: 260, series, bands, axes: [timeAxis, whAxis], legend: { live: false } }, [ends, ...stacked, consumed]);
   el.dataset.points = String(ends.length);
 }
+
+/** Production and consumption per day (dates YYYY-MM-DD), as bars. */
+export function dailyChart(el, days, labels) {
+  const xs = days.map((d) => Date.parse(`${d.date}T12:00:00Z`) / 1000);
+  draw(el, {
+    height: 220,
+    scales: { x: { time: true, range: (u, min, max) => [min - 43200, max + 43200] } },
+    series: [
+      {},
+      { label: labels.production, stroke: PRODUCTION, fill: PRODUCTION + 'aa', paths: bars(0.45), points: { show: false } },
+      { label: labels.consumption, stroke: CONSUMPTION, fill: CONSUMPTION + 'aa', paths: bars(0.45), points: { show: false } },
+    ],
+    axes: [{ space: 60, values: (u, ticks) => ticks.map((v) => new Date(v * 1000).toISOString().slice(5, 10)) }, whAxis],
+    legend: { show: false },
+  }, [xs, days.map((d) => Number(d.produced)), days.map((d) => -Number(d.consumed))]);
+  el.dataset.points = String(xs.length);
+}

@@ -3,6 +3,8 @@
 // block (the snapshot's `block`), so what is shown is consistent and can be checked against
 // JSON-RPC at that block. Logs (readings, trades, rate changes) are fetched incrementally over a
 // window of ~26 h of blocks, in ranges the node serves (at most 10,000 blocks per eth_getLogs).
+// Nothing here reads state older than the head: the node keeps the state of its last 128 blocks
+// only. Longer periods (weeks, months, exports) come from the node's daybook (history.js).
 
 import { call, batch, batchResults } from './rpc.js';
 import * as abi from './abi.js';
@@ -48,7 +50,10 @@ export class Community {
     await this.scanLogs(next, head);
     const snapshot = await this.readState(header);
     await this.timestampsOf(next.trades.slice(-50).map((t) => t.block));
-    Object.assign(this, next, { snapshot, scannedHash: header.hash });
+    // The rate before the window, without reading state older than the node keeps: the first
+    // change in the window says what it replaced; with no change, the rate now was the rate then.
+    const rateBefore = next.rateChanges.length > 0 ? next.rateChanges[0].previous : snapshot.rate;
+    Object.assign(this, next, { snapshot, rateBefore, scannedHash: header.hash });
     this.prune();
   }
 
@@ -65,8 +70,6 @@ export class Community {
     }
     this.fromBlock = lo;
     this.scannedTo = lo - 1;
-    const before = lo > 0 ? hex(lo - 1) : '0x0';
-    this.rateBefore = abi.toUint(abi.words(await call('eth_call', [{ to: abi.DAISEE, data: abi.encodeCall('getRate') }, before]))[0]);
   }
 
   /** Forgets the last blocks scanned if the chain reorganised under them. */

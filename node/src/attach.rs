@@ -67,7 +67,8 @@ const METHODS: &[&str] = &[
     "rpc_modules",
 ];
 
-enum Transport {
+/// A connection to a node.
+pub(crate) enum Transport {
     Ipc(std::os::unix::net::UnixStream),
     Http(String),
     Ws(std::net::TcpStream),
@@ -158,7 +159,8 @@ fn ws_receive(stream: &mut std::net::TcpStream) -> anyhow::Result<String> {
 }
 
 impl Transport {
-    fn call(&mut self, request: &Value) -> anyhow::Result<Value> {
+    /// Sends one request, returns the answer.
+    pub(crate) fn call(&mut self, request: &Value) -> anyhow::Result<Value> {
         let body = request.to_string();
         match self {
             Self::Ipc(stream) => {
@@ -253,18 +255,14 @@ fn show(answer: &Value) -> String {
     }
 }
 
-/// Runs the console.
-pub fn run(
-    endpoint: Option<String>,
-    datadir: Option<PathBuf>,
-    exec: Option<String>,
-) -> anyhow::Result<()> {
+/// A connection to `endpoint` (IPC path, http:// or ws:// URL), or to `datadir`'s IPC socket.
+pub(crate) fn connect(endpoint: Option<String>, datadir: Option<PathBuf>) -> anyhow::Result<Transport> {
     let endpoint = match (endpoint, datadir) {
         (Some(e), _) => e,
         (None, Some(d)) => d.join("daisee.ipc").display().to_string(),
         (None, None) => bail!("give an endpoint (IPC path or http://host:port) or --datadir"),
     };
-    let mut transport = if let Some(addr) = endpoint.strip_prefix("http://") {
+    Ok(if let Some(addr) = endpoint.strip_prefix("http://") {
         Transport::Http(addr.trim_end_matches('/').to_string())
     } else if let Some(addr) = endpoint.strip_prefix("ws://") {
         Transport::Ws(ws_connect(addr.trim_end_matches('/'))?)
@@ -275,7 +273,16 @@ pub fn run(
             std::os::unix::net::UnixStream::connect(&endpoint)
                 .with_context(|| format!("connecting to {endpoint}"))?,
         )
-    };
+    })
+}
+
+/// Runs the console.
+pub fn run(
+    endpoint: Option<String>,
+    datadir: Option<PathBuf>,
+    exec: Option<String>,
+) -> anyhow::Result<()> {
+    let mut transport = connect(endpoint, datadir)?;
     let mut out = std::io::stdout().lock();
     if let Some(script) = exec {
         for (id, line) in script.split(['\n', ';']).filter(|l| !l.trim().is_empty()).enumerate() {

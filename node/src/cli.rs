@@ -72,6 +72,9 @@ pub enum Command {
         #[arg(long)]
         exec: Option<String>,
     },
+    /// Writes a household's readings, sales and purchases of a period (CSV or JSON, units in the
+    /// header) from a running node's daybook, as the dashboard's History view exports them.
+    Records(RecordsArgs),
     /// Prints the version.
     Version,
 }
@@ -360,4 +363,29 @@ pub struct BenchArgs {
     /// Prints JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `daisee records`.
+#[derive(Debug, clap::Args)]
+pub struct RecordsArgs {
+    /// Endpoint: an IPC socket path (default daisee.ipc under --datadir), http:// or ws:// URL.
+    pub endpoint: Option<String>,
+    /// Data directory whose daisee.ipc to use.
+    #[arg(long, env = "DAISEE_DATADIR")]
+    pub datadir: Option<PathBuf>,
+    /// The household (its meter account).
+    #[arg(long)]
+    pub meter: String,
+    /// First day (YYYY-MM-DD, in the node's time zone).
+    #[arg(long)]
+    pub from: String,
+    /// Last day (YYYY-MM-DD), included.
+    #[arg(long)]
+    pub to: String,
+    /// csv or json.
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    pub format: String,
+    /// Write here instead of the standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -5,7 +5,7 @@
 use crate::consensus::{EXTRA_SEAL, EXTRA_VANITY};
 use crate::execution::{run_constructor, ExecError};
 use crate::genesis::{ChainConfig, CliqueConfig, Genesis, GenesisAccount};
-use crate::primitives::{address, Address, B256, U256};
+use crate::primitives::{address, Address, PrivateKey, B256, U256};
 use daisee_contracts::daisee_deploy_code;
 use std::collections::BTreeMap;
 
@@ -14,6 +14,24 @@ pub const DAISEE_ADDRESS: Address = address!("da15ee0000000000000000000000000000
 
 /// Default block gas limit of a community chain.
 pub const DEFAULT_GAS_LIMIT: u64 = 30_000_000;
+
+/// The community `daisee dev` runs: chain id 31337, the first key signs and owns the contract,
+/// every key holds 10,000 ether and reports as a meter, blocks every `period` s.
+pub fn dev_spec(keys: &[PrivateKey], period: u64) -> CommunitySpec {
+    let ten_thousand_ether = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
+    let first = keys.first().map(PrivateKey::address).unwrap_or_default();
+    CommunitySpec {
+        chain_id: 31337,
+        period,
+        epoch: 30_000,
+        signers: vec![first],
+        funds: keys.iter().map(|k| (k.address(), ten_thousand_ether)).collect(),
+        owner: first,
+        rate: U256::ZERO,
+        meters: keys.iter().map(PrivateKey::address).collect(),
+        timestamp: 0,
+    }
+}
 
 /// What a community genesis holds.
 #[derive(Debug, Clone)]

@@ -34,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Account(AccountCommand::List { datadir }) => commands::account_list(&datadir),
         Command::Attach { endpoint, datadir, exec } => commands::attach(endpoint, datadir, exec),
+        Command::Records(args) => commands::records(args),
         Command::Version => commands::version(),
     }
 }

@@ -11,6 +11,7 @@ export function mount(el, ctx) {
       <label>${t('household')} <select id="household" data-testid="household"></select></label>
       <code id="household-address"></code>
     </div>
+    <ul class="notices" id="notices" data-testid="notices" hidden></ul>
     <div class="cards">
       <div class="card prod"><h3>${t('produced_today')}</h3><p class="big" data-testid="produced-today"></p></div>
       <div class="card cons"><h3>${t('consumed_today')}</h3><p class="big" data-testid="consumed-today"></p></div>
@@ -76,6 +77,10 @@ export function update(el, ctx) {
   figure(el, 'total-consumed', energy(h.state.consumed), h.state.consumed);
   figure(el, 'escrow', ether(h.state.escrow), h.state.escrow);
   lastReading(el, h);
+  const notices = sensorNotices(h.own);
+  const list = el.querySelector('#notices');
+  list.hidden = notices.length === 0;
+  list.innerHTML = notices.map((n) => `<li data-kind="${n.kind}">${esc(n.text)}</li>`).join('');
   el.querySelector('#home-empty').hidden = h.series.length > 0;
   householdChart(el.querySelector('#home-chart'), h.series, { production: t('production'), consumption: t('consumption') });
 }
@@ -89,4 +94,40 @@ function lastReading(el, h) {
   figure(el, 'last-reading', newest === null ? '—' : `${age(newest / 1000)}`, newest ?? '');
   const battery = batteries.length ? `${t('battery')}: ${(Math.min(...batteries) / 1000).toFixed(2)} V` : h.own ? '' : t('not_this_board');
   figure(el, 'battery', battery, batteries.length ? Math.min(...batteries) : '');
+}
+
+/** Battery below this (mV) is low: CitizenWatt boards run 2.8–3.4 V and brown out at 2.7 V. */
+const LOW_BATTERY_MV = 2700;
+/** Silent for this many intervals, a sensor is worth a look. */
+const SILENT_INTERVALS = 3;
+
+/**
+ * What the household should check about this board's meter (`daisee_meters`): a sensor silent for
+ * a few intervals, a low battery, many corrupt frames, readings stuck in the outbox.
+ */
+export function sensorNotices(own) {
+  if (!own) return [];
+  const out = [];
+  for (const s of own.sensors || []) {
+    const direction = t(`${s.direction}_sensor`);
+    const silentMs = SILENT_INTERVALS * own.interval * 1000;
+    // Never heard: worth saying once the meter has closed a few intervals without samples.
+    const never = s.lastSampleAgeMs == null && own.gaps >= SILENT_INTERVALS;
+    if (never || s.lastSampleAgeMs > silentMs) {
+      const silent = never ? t('never') : age(s.lastSampleAgeMs / 1000);
+      out.push({ kind: 'silent', text: t('notice_silent', { direction, age: silent }) });
+    }
+    if (s.batteryMv && s.batteryMv < LOW_BATTERY_MV) {
+      out.push({ kind: 'battery', text: t('notice_battery', { direction, volts: (s.batteryMv / 1000).toFixed(2) }) });
+    }
+    const { corrupt = 0, accepted = 0 } = s.stats || {};
+    if (corrupt >= 20 && corrupt * 10 > accepted + corrupt) {
+      out.push({ kind: 'corrupt', text: t('notice_corrupt', { direction, n: corrupt }) });
+    }
+  }
+  if (own.outbox > SILENT_INTERVALS) {
+    const error = own.lastError ? ` (${own.lastError})` : '';
+    out.push({ kind: 'outbox', text: t('notice_outbox', { n: own.outbox, error }) });
+  }
+  return out;
 }

@@ -5,6 +5,7 @@
 //! peak memory and bytes written per block.
 
 pub mod fixture;
+pub mod history;
 mod load;
 pub mod state_root;
 mod table;

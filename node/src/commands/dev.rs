@@ -5,9 +5,8 @@ use super::run::{runtime, serve_plan};
 use crate::cli::DevArgs;
 use crate::{launch, meter_config};
 use daisee_node::accounts;
-use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
+use daisee_node::community::{community_genesis, dev_spec, DAISEE_ADDRESS};
 use daisee_node::node::{unix_now, NodeConfig};
-use daisee_node::primitives::{PrivateKey, U256};
 use daisee_node::state::Store;
 
 /// `daisee dev`.
@@ -16,19 +15,7 @@ pub fn dev(args: DevArgs) -> anyhow::Result<()> {
     let keys = (0..args.accounts.max(1))
         .map(|i| accounts::derive_key(&seed, i))
         .collect::<Result<Vec<_>, _>>()?;
-    let ten_thousand_ether = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
-    let spec = CommunitySpec {
-        chain_id: 31337,
-        period: args.period,
-        epoch: 30_000,
-        signers: vec![keys[0].address()],
-        funds: keys.iter().map(|k| (k.address(), ten_thousand_ether)).collect(),
-        owner: keys[0].address(),
-        rate: U256::ZERO,
-        meters: keys.iter().map(PrivateKey::address).collect(),
-        timestamp: 0,
-    };
-    let genesis = community_genesis(&spec)?;
+    let genesis = community_genesis(&dev_spec(&keys, args.period))?;
     let store = match &args.datadir {
         Some(dir) => launch::open_store(dir)?,
         None => Store::temporary()?,

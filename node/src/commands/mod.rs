@@ -1,6 +1,7 @@
 //! The subcommands of `daisee`, one function each (`main.rs` only parses the command line).
 
 mod dev;
+mod records;
 mod run;
 mod tools;
 
@@ -96,6 +97,8 @@ pub fn account_list(datadir: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub use records::records;
 
 /// `daisee attach`.
 pub fn attach(

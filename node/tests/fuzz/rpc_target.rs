@@ -34,14 +34,19 @@ fn harness() -> &'static Harness {
         let store = Store::temporary().expect("store");
         store.init_genesis(&community_genesis(&spec).expect("genesis")).expect("init");
         let config = NodeConfig { accounts: vec![key], ..Default::default() };
-        let node = Node::new(store, config).expect("node");
+        let node = Node::new(store.clone(), config).expect("node");
+        // The daybook's doors too (`daisee_days`, `daisee_records`), with a block indexed.
+        let daybook =
+            daisee_node::daybook::Daybook::open_in_system_zone(store).expect("daybook");
+        daybook.catch_up().expect("index");
         let apis: Vec<String> = daisee_node::rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
         let limits = daisee_node::rpc::RpcLimits {
             evm_timeout: std::time::Duration::from_millis(200),
             ..Default::default()
         };
         let module =
-            daisee_node::rpc::module(node, &apis, &limits, &Default::default()).expect("module");
+            daisee_node::rpc::module(node, &apis, &limits, &Default::default(), Some(&daybook))
+                .expect("module");
         let mut methods: Vec<String> = module.method_names().map(str::to_string).collect();
         methods.sort();
         let runtime =

@@ -12,6 +12,7 @@ mod crash;
 mod dashboard;
 mod dev;
 mod gossip_attack;
+mod history;
 mod inspect;
 mod lab;
 mod market_model;

@@ -71,6 +71,13 @@ impl NodeProcess {
         Self::spawn(cmd)
     }
 
+    /// Starts `daisee <args> --http.port 0` with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = daisee();
+        cmd.args(args).envs(env.iter().copied());
+        Self::spawn(cmd)
+    }
+
     /// Starts a non-sealing `daisee run` on `datadir` with HTTP and p2p on loopback (free
     /// ports), connecting to `bootnode` if given.
     pub fn peer(datadir: &TempDir, bootnode: Option<&str>) -> Self {
