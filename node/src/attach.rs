@@ -256,7 +256,10 @@ fn show(answer: &Value) -> String {
 }
 
 /// A connection to `endpoint` (IPC path, http:// or ws:// URL), or to `datadir`'s IPC socket.
-pub(crate) fn connect(endpoint: Option<String>, datadir: Option<PathBuf>) -> anyhow::Result<Transport> {
+pub(crate) fn connect(
+    endpoint: Option<String>,
+    datadir: Option<PathBuf>,
+) -> anyhow::Result<Transport> {
     let endpoint = match (endpoint, datadir) {
         (Some(e), _) => e,
         (None, Some(d)) => d.join("daisee.ipc").display().to_string(),

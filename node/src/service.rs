@@ -117,8 +117,9 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
     let ipc = match config.ipc {
         Some(path) => {
             let all: Vec<String> = crate::rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
-            let module = crate::rpc::module(node.clone(), &all, &config.ipc_limits, &board, Some(&daybook))
-                .map_err(ServiceError::Api)?;
+            let module =
+                crate::rpc::module(node.clone(), &all, &config.ipc_limits, &board, Some(&daybook))
+                    .map_err(ServiceError::Api)?;
             let task = crate::rpc::serve_ipc(module, &path)
                 .map_err(io(format!("opening IPC socket {}", path.display())))?;
             Some((task, path))
@@ -141,7 +142,17 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
         let thread = crate::meter::spawn(node.clone(), config.meters, board, stop_meters.clone());
         Some(thread.map_err(io("starting the meters".into()))?)
     };
-    Ok(NodeHandle { node, stop, stop_meters, sealer, daybook: daybook_task, servers, ipc, net, meters })
+    Ok(NodeHandle {
+        node,
+        stop,
+        stop_meters,
+        sealer,
+        daybook: daybook_task,
+        servers,
+        ipc,
+        net,
+        meters,
+    })
 }
 
 impl NodeHandle {

@@ -100,7 +100,8 @@ pub fn seal_history(
     let mut chain = Chain::open(store).map_err(err)?;
     let start = spec.end - spec.sparse_days * 86_400 - spec.dense_hours * 3600;
     let dense_from = spec.end - spec.dense_hours * 3600;
-    let nonce = |k: &PrivateKey| chain.store().account(&k.address()).map(|a| a.map_or(0, |a| a.nonce));
+    let nonce =
+        |k: &PrivateKey| chain.store().account(&k.address()).map(|a| a.map_or(0, |a| a.nonce));
     let mut owner = Account { key: owner.clone(), nonce: nonce(owner).map_err(err)? };
     let mut homes = households
         .iter()
@@ -108,9 +109,13 @@ pub fn seal_history(
         .collect::<Result<Vec<_>, BenchError>>()?;
     let mut next_end: Vec<u64> =
         homes.iter().map(|_| start - start % spec.interval + spec.interval).collect();
-    let mut rate = chain.store().storage(&DAISEE_ADDRESS, &U256::from(crate::daybook::RATE_SLOT)).map_err(err)?;
+    let mut rate = chain
+        .store()
+        .storage(&DAISEE_ADDRESS, &U256::from(crate::daybook::RATE_SLOT))
+        .map_err(err)?;
     let mut changes = spec.rate_changes.clone();
-    changes.sort_by_key(|(hours, _)| std::cmp::Reverse(*hours));
+    // The earliest (the most hours before `end`) last, to be popped first.
+    changes.sort_by_key(|(hours, _)| *hours);
     let mut summary = HistorySummary::default();
     let mut t = start.max(chain.head().timestamp + 1);
     while t <= spec.end {
@@ -133,7 +138,8 @@ pub fn seal_history(
         if spec.buy_every > 0 && number.is_multiple_of(spec.buy_every) && homes.len() >= 2 {
             // The consumer buys a little of the producer's surplus (it produces far more than it uses).
             let energy = U256::from(10 + number % 40);
-            let input = Daisee::buyEnergyCall { seller: homes[0].key.address(), energy }.abi_encode();
+            let input =
+                Daisee::buyEnergyCall { seller: homes[0].key.address(), energy }.abi_encode();
             txs.push(homes[1].send(energy * rate, input)?);
             summary.purchases += 1;
         }
@@ -147,7 +153,10 @@ pub fn seal_history(
         }
         let mut built = build_block(&chain, &owner.key, t, &txs, None).map_err(err)?;
         if !built.invalid.is_empty() {
-            return Err(err(format!("history block {number} left out transactions: {:?}", built.invalid)));
+            return Err(err(format!(
+                "history block {number} left out transactions: {:?}",
+                built.invalid
+            )));
         }
         built.insert_into(&mut chain, t, Instant::now()).map_err(err)?;
         summary.blocks += 1;

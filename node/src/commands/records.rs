@@ -20,7 +20,8 @@ pub fn records(args: RecordsArgs) -> anyhow::Result<()> {
         if let Some(cursor) = &after {
             query["after"] = json!(cursor);
         }
-        let request = json!({ "jsonrpc": "2.0", "id": id, "method": "daisee_records", "params": [query] });
+        let request =
+            json!({ "jsonrpc": "2.0", "id": id, "method": "daisee_records", "params": [query] });
         let answer = node.call(&request)?;
         if let Some(error) = answer.get("error") {
             bail!("the node refused: {}", error["message"].as_str().unwrap_or("unknown error"));
@@ -61,7 +62,9 @@ pub fn records(args: RecordsArgs) -> anyhow::Result<()> {
         }
     };
     match &args.out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     eprintln!("{} records of {} from {} to {}", rows.len(), args.meter, args.from, args.to);
@@ -72,9 +75,11 @@ pub fn records(args: RecordsArgs) -> anyhow::Result<()> {
 fn decimal(v: &Value) -> anyhow::Result<String> {
     match v.as_str() {
         None => Ok(String::new()),
-        Some(hex) => Ok(daisee_node::primitives::U256::from_str_radix(hex.trim_start_matches("0x"), 16)
-            .with_context(|| format!("not a quantity: {hex}"))?
-            .to_string()),
+        Some(hex) => {
+            Ok(daisee_node::primitives::U256::from_str_radix(hex.trim_start_matches("0x"), 16)
+                .with_context(|| format!("not a quantity: {hex}"))?
+                .to_string())
+        }
     }
 }
 

@@ -94,7 +94,13 @@ fn decode_log(log: &Log, rate: &U256) -> Option<Entry> {
     } else if first == Daisee::Buy::SIGNATURE_HASH {
         let e = Daisee::Buy::decode_raw_log(topics.iter().copied(), data).ok()?;
         let wei = e.energy.saturating_mul(*rate);
-        Some(Entry::Trade { buyer: e.buyer, seller: e.seller, energy: e.energy, wei, settled: false })
+        Some(Entry::Trade {
+            buyer: e.buyer,
+            seller: e.seller,
+            energy: e.energy,
+            wei,
+            settled: false,
+        })
     } else if first == Daisee::Matched::SIGNATURE_HASH {
         let e = Daisee::Matched::decode_raw_log(topics.iter().copied(), data).ok()?;
         Some(Entry::Trade {

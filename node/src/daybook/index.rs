@@ -99,10 +99,7 @@ pub(super) fn filed_at(located: &Located) -> u64 {
 }
 
 /// One block's contribution to the totals, per key.
-fn contributions(
-    entries: &[Located],
-    day_of: &dyn Fn(u64) -> u32,
-) -> BTreeMap<Vec<u8>, DayTotals> {
+fn contributions(entries: &[Located], day_of: &dyn Fn(u64) -> u32) -> BTreeMap<Vec<u8>, DayTotals> {
     let mut out: BTreeMap<Vec<u8>, DayTotals> = BTreeMap::new();
     for located in entries {
         let day = day_of(filed_at(located));
@@ -118,9 +115,14 @@ fn contributions(
                 out.entry(community_key(day)).or_default().merge(&t, true);
             }
             Entry::Trade { buyer, seller, energy, wei, .. } => {
-                let sold = DayTotals { sold_wh: *energy, sold_wei: *wei, trades: 1, ..Default::default() };
-                let bought =
-                    DayTotals { bought_wh: *energy, bought_wei: *wei, trades: 1, ..Default::default() };
+                let sold =
+                    DayTotals { sold_wh: *energy, sold_wei: *wei, trades: 1, ..Default::default() };
+                let bought = DayTotals {
+                    bought_wh: *energy,
+                    bought_wei: *wei,
+                    trades: 1,
+                    ..Default::default()
+                };
                 out.entry(day_key(seller, day)).or_default().merge(&sold, true);
                 out.entry(day_key(buyer, day)).or_default().merge(&bought, true);
                 let both = DayTotals {
@@ -145,7 +147,9 @@ fn record_keys(entries: &[Located]) -> Vec<(Vec<u8>, &Located)> {
     for located in entries {
         let time = filed_at(located);
         match &located.entry {
-            Entry::Reading { meter, .. } => out.push((record_key(meter, time, located, Role::Reading), located)),
+            Entry::Reading { meter, .. } => {
+                out.push((record_key(meter, time, located, Role::Reading), located))
+            }
             Entry::Trade { buyer, seller, .. } => {
                 out.push((record_key(seller, time, located, Role::Sold), located));
                 out.push((record_key(buyer, time, located, Role::Bought), located));
@@ -194,8 +198,13 @@ pub(super) fn apply(
     let mut next = cursor.clone();
     for (header, receipts) in blocks {
         let rate_before = next.rate;
-        let entries =
-            super::entries::decode_block(contract, header.number, header.timestamp, receipts, &mut next.rate);
+        let entries = super::entries::decode_block(
+            contract,
+            header.number,
+            header.timestamp,
+            receipts,
+            &mut next.rate,
+        );
         for (key, delta) in contributions(&entries, day_of) {
             deltas.entry(key).or_default().merge(&delta, true);
         }

@@ -66,9 +66,11 @@ impl Daybook {
                 tracing::info!(target: "daisee::daybook", zone = %zone_name, "time zone changed: rebuilding the daybook");
             }
             index::clear(&store)?;
-            store.aux_write(&[(index::ZONE.to_vec(), Some(zone_name.as_bytes().to_vec()))], false)?;
+            store
+                .aux_write(&[(index::ZONE.to_vec(), Some(zone_name.as_bytes().to_vec()))], false)?;
         }
-        let inner = Inner { store, contract: DAISEE_ADDRESS, zone, zone_name, writer: Mutex::new(()) };
+        let inner =
+            Inner { store, contract: DAISEE_ADDRESS, zone, zone_name, writer: Mutex::new(()) };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -112,7 +114,8 @@ impl Daybook {
                 Cursor { number: 0, hash: genesis.hash(), rate }
             }
         };
-        if cursor.number > head.number || store.canonical_hash(cursor.number)? != Some(cursor.hash) {
+        if cursor.number > head.number || store.canonical_hash(cursor.number)? != Some(cursor.hash)
+        {
             if index::unwind(store, &cursor, &day_of)?.is_none() {
                 tracing::warn!(target: "daisee::daybook", block = cursor.number, "reorg deeper than the daybook's undo: rebuilding");
                 index::clear(store)?;
@@ -157,7 +160,8 @@ impl Daybook {
                 }
                 let receipts = store.receipts(&header.hash())?.unwrap_or_default();
                 let mut rate = U256::ZERO;
-                let entries = entries::decode_block(&self.inner.contract, number, 0, &receipts, &mut rate);
+                let entries =
+                    entries::decode_block(&self.inner.contract, number, 0, &receipts, &mut rate);
                 if let Some(Entry::Rate { previous, .. }) =
                     entries.into_iter().map(|l| l.entry).find(|e| matches!(e, Entry::Rate { .. }))
                 {

@@ -68,7 +68,8 @@ impl Date {
 
     /// The first second of this day in `zone`, unix s.
     fn start(&self, zone: &TimeZone) -> Result<u64, QueryError> {
-        let zoned = self.0.to_zoned(zone.clone()).map_err(|e| QueryError::Invalid(e.to_string()))?;
+        let zoned =
+            self.0.to_zoned(zone.clone()).map_err(|e| QueryError::Invalid(e.to_string()))?;
         Ok(zoned.timestamp().as_second().max(0) as u64)
     }
 
@@ -87,7 +88,9 @@ pub(super) fn day_number(zone: &TimeZone, unix: u64) -> u32 {
 /// Checks `from..=to` and returns its days.
 fn days_between(from: Date, to: Date) -> Result<Vec<Date>, QueryError> {
     if to < from {
-        return Err(QueryError::Invalid(format!("the period ends ({to}) before it starts ({from})")));
+        return Err(QueryError::Invalid(format!(
+            "the period ends ({to}) before it starts ({from})"
+        )));
     }
     let mut days = vec![from];
     let mut day = from;

@@ -39,7 +39,8 @@ impl DayTotals {
         f(&mut self.sold_wei, &other.sold_wei);
         f(&mut self.bought_wh, &other.bought_wh);
         f(&mut self.bought_wei, &other.bought_wei);
-        let g = |a: &mut u64, b: u64| *a = if sign { a.saturating_add(b) } else { a.saturating_sub(b) };
+        let g =
+            |a: &mut u64, b: u64| *a = if sign { a.saturating_add(b) } else { a.saturating_sub(b) };
         g(&mut self.readings, other.readings);
         g(&mut self.trades, other.trades);
     }

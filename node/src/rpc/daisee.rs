@@ -40,7 +40,8 @@ pub(super) fn register(
         let q: RecordsQuery = params.one()?;
         let book = book.as_ref().ok_or_else(off)?;
         let limit = q.limit.unwrap_or(MAX_RECORDS);
-        let page = book.records(&q.meter, q.from, q.to, q.after.as_deref(), limit).map_err(query_error)?;
+        let page =
+            book.records(&q.meter, q.from, q.to, q.after.as_deref(), limit).map_err(query_error)?;
         let records: Vec<Value> = page.records.iter().map(|(role, l)| record(*role, l)).collect();
         Ok(json!({
             "timeZone": book.zone_name(),

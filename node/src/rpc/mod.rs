@@ -153,8 +153,9 @@ pub async fn serve(
         .build(options.addr)
         .await?;
     let bound = server.local_addr()?;
-    let module = module(node, &options.apis, &options.limits, &options.meters, options.daybook.as_ref())
-        .map_err(std::io::Error::other)?;
+    let module =
+        module(node, &options.apis, &options.limits, &options.meters, options.daybook.as_ref())
+            .map_err(std::io::Error::other)?;
     tracing::info!(target: "daisee::rpc", apis = %options.apis.join(","), "JSON-RPC on http://{bound} and ws://{bound}");
     if options.dashboard.is_some() {
         tracing::info!(target: "daisee::rpc", "dashboard on http://{bound}/");

@@ -36,8 +36,7 @@ fn harness() -> &'static Harness {
         let config = NodeConfig { accounts: vec![key], ..Default::default() };
         let node = Node::new(store.clone(), config).expect("node");
         // The daybook's doors too (`daisee_days`, `daisee_records`), with a block indexed.
-        let daybook =
-            daisee_node::daybook::Daybook::open_in_system_zone(store).expect("daybook");
+        let daybook = daisee_node::daybook::Daybook::open_in_system_zone(store).expect("daybook");
         daybook.catch_up().expect("index");
         let apis: Vec<String> = daisee_node::rpc::ALL_APIS.iter().map(|s| s.to_string()).collect();
         let limits = daisee_node::rpc::RpcLimits {

@@ -54,7 +54,9 @@ fn a_month_old_chain_shows_its_history_and_exports_it() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
         let answer = node.ok("daisee_days", json!([{ "from": "2026-01-01", "to": "2026-01-01" }]));
-        if answer["indexedBlock"].as_str().map(|h| u64::from_str_radix(&h[2..], 16).unwrap()) == Some(head) {
+        if answer["indexedBlock"].as_str().map(|h| u64::from_str_radix(&h[2..], 16).unwrap())
+            == Some(head)
+        {
             assert_eq!(answer["timeZone"], ZONE);
             break;
         }
@@ -99,13 +101,29 @@ fn records_and_days_refuse_bad_questions_clearly() {
         assert!(format!("{err:?}").contains(says), "{params}: {err:?}");
     }
     let err = node
-        .call("daisee_records", json!([{ "meter": meter, "from": "2026-01-01", "to": "2026-01-01", "after": "0xzz" }]))
+        .call(
+            "daisee_records",
+            json!([{ "meter": meter, "from": "2026-01-01", "to": "2026-01-01", "after": "0xzz" }]),
+        )
         .expect_err("refused");
     assert!(format!("{err:?}").contains("cursor"), "{err:?}");
     let out = daisee()
-        .args(["records", &format!("http://{}", node.rpc), "--meter", &meter, "--from", "2026-01-02", "--to", "2026-01-01"])
+        .args([
+            "records",
+            &format!("http://{}", node.rpc),
+            "--meter",
+            &meter,
+            "--from",
+            "2026-01-02",
+            "--to",
+            "2026-01-01",
+        ])
         .output()
         .expect("daisee records");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("ends"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ends"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
