@@ -245,6 +245,29 @@ try {
   await shown(CONSUMER, monthFrom);
   assert.deepEqual(await readDays(), expectedDays(CONSUMER, monthFrom, to), 'the consumer’s month');
 
+  // Sensor notices, from statuses as `daisee_meters` gives them (the module the page runs).
+  const notices = await page.evaluate(async () => {
+    const { sensorNotices } = await import('/dashboard/views/home.js');
+    const sensor = (over) => ({ direction: 'production', lastSampleAgeMs: 1000, batteryMv: 3100, stats: { accepted: 100, corrupt: 0 }, ...over });
+    const meter = (over) => ({ interval: 300, outbox: 0, gaps: 0, sensors: [sensor({})], ...over });
+    const kinds = (m) => sensorNotices(m).map((n) => n.kind);
+    return {
+      healthy: kinds(meter({})),
+      none: kinds(undefined),
+      silent: sensorNotices(meter({ sensors: [sensor({ lastSampleAgeMs: 1_000_000 })] })).map((n) => n.text),
+      neverHeard: kinds(meter({ gaps: 3, sensors: [sensor({ lastSampleAgeMs: null })] })),
+      starting: kinds(meter({ gaps: 0, sensors: [sensor({ lastSampleAgeMs: null })] })),
+      battery: kinds(meter({ sensors: [sensor({ batteryMv: 2600 })] })),
+      corrupt: kinds(meter({ sensors: [sensor({ stats: { accepted: 100, corrupt: 40 } })] })),
+      fewCorrupt: kinds(meter({ sensors: [sensor({ stats: { accepted: 1000, corrupt: 40 } })] })),
+      outbox: sensorNotices(meter({ outbox: 5, lastError: 'nonce too low' })).map((n) => n.text),
+    };
+  });
+  assert.deepEqual([notices.healthy, notices.none, notices.starting, notices.fewCorrupt], [[], [], [], []], 'nothing to say');
+  assert.match(notices.silent[0], /production sensor has been silent for 17 min: check its battery/);
+  assert.deepEqual([notices.neverHeard, notices.battery, notices.corrupt], [['silent'], ['battery'], ['corrupt']]);
+  assert.match(notices.outbox[0], /5 readings are waiting to be sent \(nonce too low\)/);
+
   report.weight = await page.evaluate(() => {
     const entries = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
       .filter((e) => !['fetch', 'xmlhttprequest'].includes(e.initiatorType));
