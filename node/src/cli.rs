@@ -360,6 +360,9 @@ pub struct BenchArgs {
     /// State sizes (accounts) at which to time a block, comma-separated.
     #[arg(long = "state-sizes", value_delimiter = ',', default_values_t = [1_000usize, 10_000, 100_000])]
     pub state_sizes: Vec<usize>,
+    /// Days of community history to measure the daybook on (0: skip).
+    #[arg(long = "history-days", default_value_t = 365)]
+    pub history_days: u64,
     /// Prints JSON instead of a table.
     #[arg(long)]
     pub json: bool,

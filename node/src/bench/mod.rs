@@ -4,6 +4,7 @@
 //! import by a second node (validate → recover → execute → roots → commit), with the machine,
 //! peak memory and bytes written per block.
 
+mod daybook;
 pub mod fixture;
 pub mod history;
 mod load;
@@ -16,6 +17,7 @@ use crate::node::unix_now;
 use crate::sealer::build_block;
 use crate::state::Store;
 use crate::txpool::PoolTx;
+pub use daybook::DaybookCost;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 pub use workload::Workload;
@@ -35,6 +37,8 @@ pub struct BenchConfig {
     pub workloads: Vec<Workload>,
     /// State sizes (accounts) at which to measure a block's cost.
     pub state_sizes: Vec<usize>,
+    /// Days of community history to measure the daybook on (0: skip).
+    pub history_days: u64,
 }
 
 /// The machine the figures come from.
@@ -100,6 +104,8 @@ pub struct BenchReport {
     pub workloads: Vec<WorkloadReport>,
     /// A block's cost by state size.
     pub state_root: Vec<state_root::RootCost>,
+    /// The daybook on a long chain.
+    pub daybook: Option<daybook::DaybookCost>,
     /// Peak resident memory of the process, MiB.
     pub peak_rss_mib: f64,
 }
@@ -124,6 +130,9 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         threads: config.threads,
         workloads,
         state_root,
+        daybook: (config.history_days > 0)
+            .then(|| daybook::measure(config.history_days))
+            .transpose()?,
         peak_rss_mib: peak_rss_mib(),
     })
 }

@@ -18,6 +18,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         threads: args.threads.unwrap_or_else(daisee_node::chain::cores),
         workloads,
         state_sizes: args.state_sizes,
+        history_days: args.history_days,
     };
     let report = bench::run(&config)?;
     if args.json {

@@ -16,6 +16,8 @@ fn bench_reports_every_stage_of_every_workload_as_json() {
         "40",
         "--state-sizes",
         "100,2000",
+        "--history-days",
+        "3",
         "--json",
     ]);
     let report: Value = serde_json::from_str(&out).unwrap();
@@ -36,6 +38,11 @@ fn bench_reports_every_stage_of_every_workload_as_json() {
     assert_eq!(sizes.len(), 2);
     assert!(sizes[1]["accounts"].as_u64().unwrap() > 2000);
     assert!(sizes.iter().all(|c| c["blockMs"].as_f64().unwrap() > 0.0));
+    let daybook = &report["daybook"];
+    assert_eq!(daybook["days"], 3);
+    assert!(daybook["readings"].as_u64().unwrap() > 800, "{daybook}");
+    assert!(daybook["indexBlocksPerS"].as_f64().unwrap() > 0.0);
+    assert!(daybook["recordsMonth"].as_u64().unwrap() > 250, "{daybook}");
     let bad = daisee().args(["bench", "--workload", "mining"]).output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown workload"));
