@@ -106,6 +106,8 @@ pub(super) fn net_config(
         max_peers: args.maxpeers,
         restrict: args.netrestrict.clone().unwrap_or_default(),
         static_only: args.static_only,
+        discover: !args.nodiscover && !args.static_only,
+        peers_file: Some(datadir.join("daisee").join("peers.json")),
     }))
 }
 
@@ -118,7 +120,9 @@ pub(super) fn serve_plan(
 ) -> ServiceConfig {
     let apis = |listed: &Option<Vec<String>>| -> Vec<String> {
         let default = if dev { daisee_node::rpc::ALL_APIS } else { daisee_node::rpc::DEFAULT_APIS };
-        listed.clone().unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
+        // `admin` (peers) only where asked for, as geth's HTTP never serves it by default.
+        let default = default.iter().filter(|a| **a != "admin");
+        listed.clone().unwrap_or_else(|| default.map(|s| s.to_string()).collect())
     };
     let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let access = |addr: &SocketAddr| daisee_node::rpc::AccessPolicy {

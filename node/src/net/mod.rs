@@ -1,5 +1,6 @@
 //! Several boards, one chain: libp2p (TCP, noise, yamux) with gossip of new blocks and
-//! transactions, a sync protocol to catch up, static peers, optional mDNS, and peer discipline
+//! transactions, a sync protocol to catch up, static peers, discovery from any one known board
+//! (peer exchange and a remembered peer book, `discovery`), optional mDNS, and peer discipline
 //! (a peer on another chain is dropped; a peer sending invalid blocks, malformed messages or
 //! floods of them is banned for a while, see `discipline` and `gate`). Gossip is validated
 //! before gossipsub forwards it (`gossip`), and the author of an invalid message is punished,
@@ -7,11 +8,13 @@
 //! The network reaches the core only through the [`Node`] handle.
 
 mod discipline;
+mod discovery;
 mod error;
 mod gate;
 mod gossip;
 pub mod identity;
 mod lan;
+mod peer_book;
 mod protocol;
 
 pub use error::NetError;
@@ -19,7 +22,7 @@ pub use protocol::{SyncRequest, SyncResponse};
 
 use crate::chain::{ImportError, Inserted};
 use crate::node::{ChainEvent, Node};
-use crate::primitives::{Block, PrivateKey, U256};
+use crate::primitives::{Address, Block, PrivateKey, U256};
 use discipline::{Discipline, Traffic, Verdict};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
@@ -53,6 +56,10 @@ pub struct NetConfig {
     pub restrict: Vec<ipnet::IpNet>,
     /// Only the peers of `peers` may connect (`--p2p.static-only`).
     pub static_only: bool,
+    /// Learn boards from peers and dial them (off with `--nodiscover`).
+    pub discover: bool,
+    /// Where the peer book is remembered (`<datadir>/daisee/peers.json`), if anywhere.
+    pub peers_file: Option<std::path::PathBuf>,
 }
 
 /// Where the node listens, once it does: its multiaddr (with `/p2p/<id>`) and enode URL.
@@ -71,6 +78,22 @@ struct Net {
     syncing: HashSet<PeerId>,
     discipline: Discipline,
     lan: lan::Lan,
+    /// Boards known, remembered across restarts.
+    book: peer_book::PeerBook,
+    /// Connected peers whose status matched this chain.
+    verified: HashSet<PeerId>,
+    /// Connected peers that dialled us.
+    inbound: HashSet<PeerId>,
+    /// Heads peers last told.
+    heads: HashMap<PeerId, u64>,
+    /// Signers peers proved.
+    signers: HashMap<PeerId, Address>,
+    /// This board's proof of its signer.
+    proof: Option<(Address, String)>,
+    /// Status rounds so far.
+    round: u64,
+    /// Where this board listens.
+    listen_addrs: Vec<Multiaddr>,
 }
 
 /// Runs the network until `shutdown` turns true.
@@ -120,7 +143,17 @@ pub async fn run(
         syncing: HashSet::new(),
         discipline: Discipline::default(),
         lan: lan::Lan::default(),
+        book: peer_book::PeerBook::default(),
+        verified: HashSet::new(),
+        inbound: HashSet::new(),
+        heads: HashMap::new(),
+        signers: HashMap::new(),
+        proof: None,
+        round: 0,
+        listen_addrs: Vec::new(),
     };
+    net.book = peer_book::PeerBook::load(net.config.peers_file.clone());
+    net.proof = net.signer_proof();
     net.dial_static();
     node.set_peer_count(0);
     let mut heads = node.subscribe_heads();
@@ -129,7 +162,10 @@ pub async fn run(
     let local = *net.swarm.local_peer_id();
     loop {
         tokio::select! {
-            _ = shutdown.changed() => break,
+            _ = shutdown.changed() => {
+                net.book.save();
+                break;
+            }
             _ = tick.tick() => net.on_tick(),
             head = heads.recv() => if let Ok(ChainEvent::Added(header)) = head {
                 // A board announces the blocks it seals; gossipsub relays them further and
@@ -149,7 +185,15 @@ pub async fn run(
                 if let SwarmEvent::NewListenAddr { address, .. } = &event {
                     let full = address.clone().with(libp2p::multiaddr::Protocol::P2p(local));
                     let (ip, port) = socket_of(address);
-                    on_listen(&full, &format!("enode://{enode_id}@{ip}:{port}"));
+                    let enode = format!("enode://{enode_id}@{ip}:{port}");
+                    on_listen(&full, &enode);
+                    net.listen_addrs.push(address.clone());
+                    node.peer_table().set_info(crate::node::NodeInfo {
+                        id: local.to_string(),
+                        enode,
+                        listen_addrs: net.listen_addrs.iter().map(ToString::to_string).collect(),
+                        known_peers: net.book.len(),
+                    });
                 }
                 net.on_event(event).await;
             }
@@ -238,6 +282,7 @@ impl Net {
         let at = ip.map(|ip| format!(" at {ip}")).unwrap_or_default();
         tracing::warn!(target: "daisee::net", %peer, "banning peer{at} for {} s: {why}", BAN.as_secs());
         self.gate.ban(peer, ip, Instant::now() + BAN);
+        self.book.forget(&peer);
         let _ = self.swarm.disconnect_peer_id(peer);
     }
 
@@ -262,19 +307,7 @@ impl Net {
         for peer in peers {
             self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
         }
-    }
-
-    fn status(&self) -> SyncResponse {
-        let head = self.node.head();
-        let hash = head.hash();
-        let td = self.node.store().total_difficulty(&hash).ok().flatten().unwrap_or_default();
-        SyncResponse::Status {
-            genesis: self.node.store().genesis_hash().unwrap_or_default(),
-            network_id: self.node.chain_id(),
-            head: head.number,
-            hash,
-            total_difficulty: td.to_string(),
-        }
+        self.discovery_round();
     }
 
     fn blocks(&self, from: u64, count: u64) -> Vec<String> {
@@ -311,6 +344,9 @@ impl Net {
                 if let Some(ip) = ip {
                     self.addresses.insert(peer_id, ip);
                 }
+                if !endpoint.is_dialer() {
+                    self.inbound.insert(peer_id);
+                }
                 if self.connected.insert(peer_id) {
                     self.node.set_peer_count(self.connected.len());
                     tracing::info!(target: "daisee::net", peer = %peer_id, peers = self.connected.len(), "peer connected");
@@ -325,6 +361,7 @@ impl Net {
                 self.syncing.remove(&peer_id);
                 self.addresses.remove(&peer_id);
                 self.discipline.forget(&peer_id);
+                self.on_gone(&peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(event)) => {
                 for peer in self.lan.on_event(event) {
@@ -332,8 +369,14 @@ impl Net {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
                 ..
-            })) => {}
+            })) => self.on_listen_addrs(peer_id, &info.listen_addrs),
+            SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {
+                tracing::debug!(target: "daisee::net", %peer, "dial failed: {error}");
+                self.book.failed(&peer);
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
                 message_id,
@@ -355,6 +398,7 @@ impl Net {
                         SyncRequest::Blocks { from, count } => {
                             SyncResponse::Blocks(self.blocks(from, count))
                         }
+                        SyncRequest::Peers => self.answer_peers(&peer),
                     };
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
                 }
@@ -384,7 +428,10 @@ impl Net {
 
     async fn on_response(&mut self, peer: PeerId, response: SyncResponse) {
         match response {
-            SyncResponse::Status { genesis, network_id, head, total_difficulty, .. } => {
+            SyncResponse::Peers(records) => self.on_peers(peer, &records),
+            SyncResponse::Status {
+                genesis, network_id, head, total_difficulty, signer, ..
+            } => {
                 let ours = self.node.store().genesis_hash().unwrap_or_default();
                 if genesis != ours || network_id != self.node.chain_id() {
                     tracing::warn!(
@@ -395,6 +442,8 @@ impl Net {
                     self.ban(peer, "another chain");
                     return;
                 }
+                let signer = self.proven_signer(&peer, signer.as_ref());
+                self.on_verified(peer, head, signer);
                 let theirs: U256 = total_difficulty.parse().unwrap_or_default();
                 let our_head = self.node.head();
                 let our_td = self

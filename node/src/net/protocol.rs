@@ -1,5 +1,6 @@
 //! What boards say to each other: gossip topics scoped to the chain (genesis hash and network
-//! id), and the sync request-response protocol (status; blocks by number range), with limits.
+//! id), and the sync request-response protocol (status, with a signer's proof of who runs the
+//! board; blocks by number range; the peers a board knows on this chain), with limits.
 
 use crate::primitives::B256;
 use libp2p::swarm::{behaviour::toggle::Toggle, NetworkBehaviour};
@@ -11,6 +12,10 @@ use std::time::Duration;
 pub(crate) const MAX_BLOCKS_PER_REQUEST: u64 = 128;
 /// Most bytes of blocks one sync answer carries.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Most peers one answer carries.
+pub(crate) const MAX_PEERS_PER_ANSWER: usize = 64;
+/// Most addresses given for one peer.
+pub(crate) const MAX_ADDRS_PER_PEER: usize = 4;
 /// Largest gossip message (a block or a transaction).
 pub(crate) const MAX_GOSSIP_BYTES: usize = 2 * 1024 * 1024;
 
@@ -26,6 +31,20 @@ pub enum SyncRequest {
         /// How many (at most [`MAX_BLOCKS_PER_REQUEST`]).
         count: u64,
     },
+    /// Which boards of this chain do you know?
+    Peers,
+}
+
+/// A board of the chain, as another board knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerRecord {
+    /// Its peer id.
+    pub peer: String,
+    /// Where it listens (multiaddrs, at most [`MAX_ADDRS_PER_PEER`]).
+    pub addrs: Vec<String>,
+    /// The signer it seals for, if it proved one.
+    #[serde(default)]
+    pub signer: Option<crate::primitives::Address>,
 }
 
 /// A sync answer.
@@ -43,9 +62,20 @@ pub enum SyncResponse {
         hash: B256,
         /// Total difficulty of the head, as a decimal string.
         total_difficulty: String,
+        /// The board's signer and its signature over the board's peer id (see
+        /// [`signer_proof_hash`]), so that peers keep it connected.
+        #[serde(default)]
+        signer: Option<(crate::primitives::Address, String)>,
     },
     /// RLP-encoded blocks, hex.
     Blocks(Vec<String>),
+    /// Boards of this chain the answering board has verified (at most [`MAX_PEERS_PER_ANSWER`]).
+    Peers(Vec<PeerRecord>),
+}
+
+/// What a signer signs to say it runs the board with `peer` id.
+pub(crate) fn signer_proof_hash(peer: &libp2p::PeerId) -> B256 {
+    crate::primitives::keccak256([b"daisee signer of peer ".as_slice(), &peer.to_bytes()].concat())
 }
 
 /// The libp2p behaviours of a Daisee node.

@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, watch, Notify};
 
+mod peers;
 mod sealing;
 
+pub use peers::{NodeInfo, PeerInfo, PeerTable, MAX_QUEUED_PEERS};
 pub use sealing::run_sealer;
 
 /// How the node runs.
@@ -67,6 +69,8 @@ struct Inner {
     wiggle: Mutex<Option<(B256, Instant)>>,
     /// Connected peers (`None`: networking is off).
     peers: Mutex<Option<usize>>,
+    /// Who they are, and the peers operators asked for.
+    peer_table: peers::PeerTable,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -120,6 +124,7 @@ impl Node {
                 reorgs: Default::default(),
                 wiggle: Mutex::new(None),
                 peers: Mutex::new(None),
+                peer_table: Default::default(),
             }),
         };
         node.restore_journal()?;
@@ -398,6 +403,16 @@ impl Node {
     /// Records the number of connected peers (the network calls this).
     pub fn set_peer_count(&self, peers: usize) {
         *lock(&self.inner.peers) = Some(peers);
+    }
+
+    /// The network's peers and the peers operators asked it to add.
+    pub fn peer_table(&self) -> &peers::PeerTable {
+        &self.inner.peer_table
+    }
+
+    /// Signs `hash` with the sealing key (a board proving to its peers which signer runs it).
+    pub fn sign_as_signer(&self, hash: &B256) -> Option<(Address, crate::primitives::Signature)> {
+        self.inner.config.signer.as_ref().map(|k| (k.address(), k.sign_hash(hash)))
     }
 
     /// How many reorgs this node went through since it started.

@@ -1,6 +1,7 @@
 //! JSON-RPC over HTTP and WebSocket on one port (jsonrpsee): one file per namespace, answers
 //! shaped as go-ethereum's. Handlers reach the node only through its [`Node`] handle.
 
+mod admin;
 mod batch;
 mod block_cache;
 mod block_tag;
@@ -52,7 +53,8 @@ const MAX_SUBSCRIPTIONS: u32 = 256;
 /// Namespaces served when none are listed.
 pub const DEFAULT_APIS: &[&str] = &["eth", "net", "web3", "daisee"];
 /// Every namespace the node has.
-pub const ALL_APIS: &[&str] = &["eth", "net", "web3", "txpool", "clique", "debug", "daisee"];
+pub const ALL_APIS: &[&str] =
+    &["eth", "net", "web3", "txpool", "clique", "debug", "daisee", "admin"];
 
 /// Where and what one server serves.
 #[derive(Debug, Clone)]
@@ -99,6 +101,7 @@ pub fn module(
         clique::register(&mut module)?;
         debug::register(&mut module, limits)?;
         daisee::register(&mut module, meters, daybook)?;
+        admin::register(&mut module)?;
         let log_limits = limits.clone();
         method(&mut module, "eth_getLogs", move |params, node| {
             let filter: request::FilterJson = params.one()?;

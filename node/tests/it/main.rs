@@ -11,6 +11,7 @@ mod clients;
 mod crash;
 mod dashboard;
 mod dev;
+mod discovery;
 mod gossip_attack;
 mod history;
 mod inspect;

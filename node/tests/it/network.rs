@@ -7,21 +7,21 @@ use crate::support::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-const BOARDS: [&str; 3] = ["bf7-1", "bf7-2", "bf7-3"];
-const ADDRESSES: [&str; 3] = [
+pub const BOARDS: [&str; 3] = ["bf7-1", "bf7-2", "bf7-3"];
+pub const ADDRESSES: [&str; 3] = [
     "0xAbE92107801E1aE2f830399e5c37761DB76e7C44",
     "0x1ff7258643fb8Db2945cFE042552D4646CC37e23",
     "0xf019ff7bcb93d051AD74D14BEaB24711591cc32c",
 ];
 
-fn board(i: usize, dir: &TempDir, bootnodes: &[String]) -> NodeProcess {
+pub fn board(i: usize, dir: &TempDir, bootnodes: &[String]) -> NodeProcess {
     let keystore = format!("../config/{}/keystore", BOARDS[i]);
     let password = format!("../config/{}/password.txt", BOARDS[i]);
     board_with(ADDRESSES[i], &keystore, &password, dir, bootnodes)
 }
 
 /// A signer process on loopback with the clique namespace served.
-fn board_with(
+pub fn board_with(
     address: &str,
     keystore: &str,
     password: &str,
@@ -61,13 +61,13 @@ fn board_with(
     NodeProcess::start(&args)
 }
 
-fn head(node: &NodeProcess) -> (u64, String) {
+pub fn head(node: &NodeProcess) -> (u64, String) {
     let block = node.ok("eth_getBlockByNumber", json!(["latest", false]));
     (quantity(&block["number"]), block["hash"].as_str().unwrap().to_string())
 }
 
 /// Waits until every node has a head at least `min` and they agree on block `min`'s hash.
-fn agree(nodes: &[&NodeProcess], min: u64, timeout: Duration) {
+pub fn agree(nodes: &[&NodeProcess], min: u64, timeout: Duration) {
     let start = Instant::now();
     loop {
         let heads: Vec<(u64, String)> = nodes.iter().map(|n| head(n)).collect();

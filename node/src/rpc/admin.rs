@@ -1,0 +1,53 @@
+//! The `admin_` namespace (geth's names, for operators; served on IPC, and on HTTP only when
+//! listed in `--http.api`): `admin_peers`, `admin_nodeInfo`, `admin_addPeer`. And `daisee_peers`,
+//! what the dashboard's Chain view shows of the peers: no addresses, just who and how far.
+
+use super::error::RpcError;
+use super::method;
+use crate::node::Node;
+use jsonrpsee::RpcModule;
+use serde_json::json;
+
+/// Longest peer URL `admin_addPeer` reads.
+const MAX_PEER_URL: usize = 512;
+
+pub(super) fn register(
+    m: &mut RpcModule<Node>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    method(m, "admin_peers", |_, node| Ok(json!(node.peer_table().peers())))?;
+    method(m, "admin_nodeInfo", |_, node| {
+        let info = node.peer_table().info().ok_or_else(off)?;
+        Ok(json!(info))
+    })?;
+    method(m, "admin_addPeer", |params, node| {
+        let url: String = params.one()?;
+        if url.len() > MAX_PEER_URL {
+            return Err(RpcError::InvalidParams(format!(
+                "peer URL longer than {MAX_PEER_URL} bytes"
+            )));
+        }
+        crate::net::identity::parse_peer(&url)
+            .map_err(|e| RpcError::InvalidParams(e.to_string()))?;
+        if node.peer_table().info().is_none() {
+            return Err(off());
+        }
+        if !node.peer_table().queue(url) {
+            return Err(RpcError::LimitExceeded("too many peers waiting to be added".into()));
+        }
+        Ok(json!(true))
+    })?;
+    method(m, "daisee_peers", |_, node| {
+        let peers: Vec<_> = node
+            .peer_table()
+            .peers()
+            .into_iter()
+            .map(|p| json!({ "id": p.id, "inbound": p.inbound, "verified": p.verified, "signer": p.signer, "head": p.head }))
+            .collect();
+        Ok(json!(peers))
+    })?;
+    Ok(())
+}
+
+fn off() -> RpcError {
+    RpcError::Internal("networking is off on this node".into())
+}
