@@ -49,6 +49,7 @@ const STRINGS = {
     notice_battery: 'The {direction} sensor’s battery is low ({volts} V): replace it soon.',
     notice_corrupt: '{n} frames from the {direction} sensor were corrupt: check that the board has the sensor’s key, and for radio interference.',
     notice_outbox: '{n} readings are waiting to be sent{error}: check that the chain is sealing blocks and the board is connected.',
+    peer: 'Peer', direction: 'Connection', inbound: 'they dialled', outbound: 'we dialled', no_peers: 'No peer connected: this board is alone.',
     production_sensor: 'production', consumption_sensor: 'consumption', never: 'as long as the board has run',
   },
   fr: {
@@ -98,6 +99,7 @@ const STRINGS = {
     notice_battery: 'La pile du capteur de {direction} est faible ({volts} V) : remplacez-la bientôt.',
     notice_corrupt: '{n} trames du capteur de {direction} étaient corrompues : vérifiez que la carte a la clé du capteur, et les interférences radio.',
     notice_outbox: '{n} mesures attendent d’être envoyées{error} : vérifiez que la chaîne scelle des blocs et que la carte est connectée.',
+    peer: 'Pair', direction: 'Connexion', inbound: 'entrante', outbound: 'sortante', no_peers: 'Aucun pair connecté : cette carte est seule.',
     production_sensor: 'production', consumption_sensor: 'consommation', never: 'le démarrage de la carte',
   },
 };

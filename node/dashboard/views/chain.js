@@ -1,5 +1,5 @@
-// Chain: the head (number, hash, age), block time, peers, pending transactions, the Clique
-// signers and their share of recent blocks; red when the head is stale (no block for four
+// Chain: the head (number, hash, age), block time, peers (who, which signer, how far), pending
+// transactions, the Clique signers and their share of recent blocks; red when the head is stale (no block for four
 // average block times and at least a minute, or transactions waiting for half a minute).
 
 import { t } from '../i18n.js';
@@ -25,6 +25,10 @@ export function mount(el) {
       <h2>${t('signers')}</h2>
       <table data-testid="signers"><thead><tr><th>${t('signer')}</th><th class="num">${t('share')}</th></tr></thead><tbody></tbody></table>
       <p id="in-turn"></p>
+    </section>
+    <section class="panel">
+      <h2>${t('peers')}</h2>
+      <table data-testid="peer-list"><thead><tr><th>${t('peer')}</th><th>${t('signer')}</th><th class="num">${t('head')}</th><th>${t('direction')}</th></tr></thead><tbody></tbody></table>
     </section>`;
 }
 
@@ -40,8 +44,9 @@ export async function update(el, ctx) {
     ['clique_getSigners', [hex(snap.block)]],
     ['clique_status', []],
     ['eth_getBlockByNumber', [hex(first), false]],
+    ['daisee_peers', []],
   ];
-  const [peers, pool, pendingCount, signers, status, older] = await batch(calls);
+  const [peers, pool, pendingCount, signers, status, older, peerList] = await batch(calls);
   if (ctx.model.snapshot !== snap) return;
   const pending = pool.result ? Number(pool.result.pending) : Number(pendingCount.result ?? 0);
   const span = older.result ? snap.timestamp - Number(older.result.timestamp) : 0;
@@ -62,6 +67,14 @@ export async function update(el, ctx) {
         })
         .join('')
     : `<tr><td colspan="2">${t('unavailable')}</td></tr>`;
+  const connected = peerList.result || [];
+  el.querySelector('[data-testid="peer-list"] tbody').innerHTML = connected.length
+    ? connected
+        .map((p) => `<tr data-peer="${esc(p.id)}"><td><code>${esc(p.id.slice(0, 8))}…${esc(p.id.slice(-6))}</code></td>
+          <td>${p.signer ? `${esc(ctx.nameOf(p.signer))} <code>${short(p.signer)}</code>` : '—'}</td>
+          <td class="num">${p.head ?? '—'}</td><td>${t(p.inbound ? 'inbound' : 'outbound')}</td></tr>`)
+        .join('')
+    : `<tr><td colspan="4">${t(peerList.result ? 'no_peers' : 'unavailable')}</td></tr>`;
   el.querySelector('#in-turn').textContent = status.result ? `${t('in_turn')}: ${status.result.inturnPercent} %` : '';
   tick(el, ctx);
 }

@@ -37,6 +37,9 @@ pub(super) fn register(
         Ok(json!(true))
     })?;
     method(m, "daisee_peers", |_, node| {
+        if node.peer_table().info().is_none() {
+            return Ok(serde_json::Value::Null); // networking is off
+        }
         let peers: Vec<_> = node
             .peer_table()
             .peers()

@@ -93,6 +93,14 @@ fn one_bootnode_is_enough_and_the_chain_outlives_it() {
     let all: BTreeSet<String> = ADDRESSES.iter().map(|a| a.to_lowercase()).collect();
     assert_eq!(signers_covered(&n2, Some(1)), all, "{:?}", peers(&n2));
     agree(&[&n1, &n2, &n3], 2, Duration::from_secs(60));
+    // What the dashboard's Chain view lists: who and how far, no addresses.
+    let listed = n2.ok("daisee_peers", json!([]));
+    let listed = listed.as_array().expect("peers");
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed.iter().all(|p| p["signer"].is_string() && p.get("remoteAddress").is_none()),
+        "{listed:?}"
+    );
 
     // Board 1 stops: 2 and 3 stay connected and keep sealing (two of three signers).
     assert!(n1.terminate());
