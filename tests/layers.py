@@ -25,7 +25,7 @@ LAYERS = [
     ["node"],
     ["meter", "daybook"],
     ["net", "rpc", "dashboard"],
-    ["service"],
+    ["service", "metrics"],
     ["bench"],
 ]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}

@@ -13,6 +13,10 @@ pub struct Cli {
     /// Log level: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (RUST_LOG overrides).
     #[arg(long, global = true, default_value_t = 3, env = "DAISEE_VERBOSITY")]
     pub verbosity: u8,
+    /// Log lines as `text` (colours only on a terminal; NO_COLOR turns them off) or `json` (one
+    /// object per line, for journald and log shippers).
+    #[arg(long = "log.format", global = true, default_value = "text", value_parser = ["text", "json"], env = "DAISEE_LOG_FORMAT")]
+    pub log_format: String,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -139,6 +143,15 @@ pub struct HttpArgs {
     /// Lets JSON-RPC sign with unlocked accounts even when HTTP/WS listen beyond loopback.
     #[arg(long = "allow-insecure-unlock")]
     pub allow_insecure_unlock: bool,
+    /// Serves Prometheus metrics at http://<metrics.addr>:<metrics.port>/metrics.
+    #[arg(long = "metrics")]
+    pub metrics: bool,
+    /// Metrics listening address (default 127.0.0.1).
+    #[arg(long = "metrics.addr")]
+    pub metrics_addr: Option<IpAddr>,
+    /// Metrics listening port (default 6060, as geth's).
+    #[arg(long = "metrics.port")]
+    pub metrics_port: Option<u16>,
     /// Serves the community dashboard on the HTTP port, at `/` (on by default in dev;
     /// `--dashboard=false` turns it off).
     #[arg(long = "dashboard", num_args = 0..=1, default_missing_value = "true", require_equals = true)]

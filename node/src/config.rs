@@ -44,6 +44,11 @@
 //! static_only = false     # only the peers of static-nodes.json and bootnodes
 //! nodekey = "nodekey"     # the p2p identity (hex key file; default <datadir>/daisee/nodekey)
 //!
+//! [metrics]               # Prometheus, at http://<addr>:<port>/metrics
+//! enabled = false
+//! addr = "127.0.0.1"
+//! port = 6060
+//!
 //! [ws]
 //! enabled = false
 //! port = 8546
@@ -80,6 +85,8 @@ pub struct FileConfig {
     txpool: crate::limit_args::PoolArgs,
     #[serde(default)]
     p2p: P2pConfig,
+    #[serde(default)]
+    metrics: MetricsConfig,
     ipcpath: Option<PathBuf>,
     #[serde(default)]
     ipcdisable: bool,
@@ -111,6 +118,15 @@ struct ServerConfig {
     origins: Option<Vec<String>>,
     #[serde(default)]
     allow_insecure_unlock: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsConfig {
+    #[serde(default)]
+    enabled: bool,
+    addr: Option<IpAddr>,
+    port: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +201,9 @@ pub fn merge(flags: RunArgs, file: FileConfig) -> RunArgs {
             ws_origins: flags.http.ws_origins.or(file.ws.origins),
             allow_insecure_unlock: flags.http.allow_insecure_unlock
                 || file.http.allow_insecure_unlock,
+            metrics: flags.http.metrics || file.metrics.enabled,
+            metrics_addr: flags.http.metrics_addr.or(file.metrics.addr),
+            metrics_port: flags.http.metrics_port.or(file.metrics.port),
             ws: flags.http.ws || file.ws.enabled,
             ws_addr: flags.http.ws_addr.or(file.ws.addr),
             ws_port: flags.http.ws_port.or(file.ws.port),

@@ -20,6 +20,7 @@ pub mod daybook;
 pub mod execution;
 pub mod genesis;
 pub mod meter;
+pub mod metrics;
 pub mod net;
 pub mod node;
 pub mod primitives;

@@ -54,6 +54,10 @@ pub struct ServiceConfig {
     pub on_listen: Option<OnListen>,
     /// Meters whose readings this node reports.
     pub meters: Vec<MeterSpec>,
+    /// Where Prometheus scrapes the metrics (`--metrics`), if anywhere.
+    pub metrics: Option<SocketAddr>,
+    /// The datadir (for the database size and the free disk space), if there is one.
+    pub datadir: Option<PathBuf>,
 }
 
 /// Why a node could not start.
@@ -76,6 +80,9 @@ pub enum ServiceError {
     /// A list of namespaces names one that does not exist.
     #[error("{0}")]
     Api(String),
+    /// The metrics exporter could not start.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
 }
 
 /// A running node and the services around it.
@@ -89,6 +96,7 @@ pub struct NodeHandle {
     ipc: Option<(tokio::task::JoinHandle<()>, PathBuf)>,
     net: Option<tokio::task::JoinHandle<()>>,
     meters: Option<std::thread::JoinHandle<()>>,
+    metrics: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Starts the node on `store` and everything `config` asks for (inside a tokio runtime).
@@ -135,6 +143,20 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
             }
         })
     });
+    let metrics = match config.metrics {
+        Some(addr) => {
+            crate::metrics::install(addr)?;
+            tracing::info!(target: "daisee::metrics", "Prometheus metrics on http://{addr}/metrics");
+            let collect = crate::metrics::collect(
+                node.clone(),
+                board.clone(),
+                config.datadir.clone(),
+                stop_rx.clone(),
+            );
+            Some(tokio::spawn(collect))
+        }
+        None => None,
+    };
     let stop_meters = Arc::new(AtomicBool::new(false));
     let meters = if config.meters.is_empty() {
         None
@@ -152,6 +174,7 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
         ipc,
         net,
         meters,
+        metrics,
     })
 }
 
@@ -193,6 +216,9 @@ impl NodeHandle {
             let _ = net.await;
         }
         let _ = self.daybook.await;
+        if let Some(metrics) = self.metrics {
+            let _ = metrics.await;
+        }
         self.node.store().flush()
     }
 }

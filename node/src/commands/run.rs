@@ -169,7 +169,11 @@ pub(super) fn serve_plan(
     } else {
         args.ipc_path.clone().or_else(|| datadir.map(|d| d.join("daisee.ipc")))
     };
-    ServiceConfig { servers, ipc, ipc_limits: limits, ..Default::default() }
+    let metrics = args.metrics.then(|| {
+        SocketAddr::new(args.metrics_addr.unwrap_or(local), args.metrics_port.unwrap_or(6060))
+    });
+    let datadir = datadir.map(std::path::Path::to_path_buf);
+    ServiceConfig { servers, ipc, ipc_limits: limits, metrics, datadir, ..Default::default() }
 }
 
 pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

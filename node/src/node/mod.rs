@@ -367,7 +367,9 @@ impl Node {
     /// block, or reorganises the chain. After a reorg the orphaned transactions go back to the
     /// pool and subscribers see the orphaned blocks removed, then the new branch's heads.
     pub fn import_block(&self, block: &Block) -> Result<Inserted, ImportError> {
+        let started = Instant::now();
         let inserted = lock(&self.inner.chain).insert_block(block, unix_now())?;
+        metrics::histogram!("chain_import_seconds").record(started.elapsed().as_secs_f64());
         match &inserted {
             Inserted::Extended(_) => self.after_new_head(&block.header)?,
             Inserted::Side(_) => {}

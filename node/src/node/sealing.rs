@@ -84,6 +84,7 @@ impl Node {
             return Ok(None);
         }
         built.insert_into(&mut chain, now, started)?;
+        metrics::histogram!("daisee_seal_seconds").record(started.elapsed().as_secs_f64());
         let new_head = chain.head().clone();
         drop(chain);
         self.after_new_head(&new_head)?;

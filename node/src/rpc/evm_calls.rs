@@ -75,6 +75,7 @@ where
             if let Some(lane) = &lane {
                 lane.charge(started.elapsed());
             }
+            super::record(name, started, answer.is_ok());
             answer.map_err(|e| match e {
                 RpcError::Timeout => ErrorObjectOwned::from(RpcError::LimitExceeded(format!(
                     "execution aborted (timeout = {})",

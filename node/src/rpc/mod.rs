@@ -224,16 +224,32 @@ where
     let signs = SIGNING_METHODS.contains(&name);
     if runs_blocking(name) {
         module.register_blocking_method(name, move |params, node, extensions| {
+            let started = std::time::Instant::now();
             may_sign(signs, &extensions)?;
-            f(params.into_owned(), &node).map_err(jsonrpsee::types::ErrorObjectOwned::from)
+            let answer = f(params.into_owned(), &node);
+            record(name, started, answer.is_ok());
+            answer.map_err(jsonrpsee::types::ErrorObjectOwned::from)
         })?;
     } else {
         module.register_method(name, move |params, node, extensions| {
+            let started = std::time::Instant::now();
             may_sign(signs, extensions)?;
-            f(params.into_owned(), node).map_err(jsonrpsee::types::ErrorObjectOwned::from)
+            let answer = f(params.into_owned(), node);
+            record(name, started, answer.is_ok());
+            answer.map_err(jsonrpsee::types::ErrorObjectOwned::from)
         })?;
     }
     Ok(())
+}
+
+/// Counts a call of `name` and how long it took (Prometheus, when `--metrics` is on).
+pub(crate) fn record(name: &'static str, started: std::time::Instant, ok: bool) {
+    metrics::counter!("rpc_requests_total", "method" => name).increment(1);
+    if !ok {
+        metrics::counter!("rpc_failures_total", "method" => name).increment(1);
+    }
+    metrics::histogram!("rpc_duration_seconds", "method" => name)
+        .record(started.elapsed().as_secs_f64());
 }
 
 /// Refuses a signing method to a caller the guard judged may not sign (a foreign page, an

@@ -20,6 +20,7 @@ mod market_model;
 mod mdns;
 mod meters;
 mod network;
+mod operations;
 mod partition;
 mod servers;
 mod settlement;
