@@ -66,6 +66,11 @@ pub fn sample(node: &Node, board: &StatusBoard, datadir: Option<&Path>) {
     // behind the chain's).
     gauge!("daisee_head_age_seconds").set(crate::node::unix_now() as f64 - head.timestamp as f64);
     gauge!("p2p_peers").set(node.peer_count().unwrap_or(0) as f64);
+    let clock = node.clock();
+    if let Some(offset) = clock.peers_offset {
+        gauge!("daisee_peers_clock_offset_seconds").set(offset as f64);
+    }
+    gauge!("daisee_clock_problem").set(if clock.problem.is_some() { 1.0 } else { 0.0 });
     let (pending, queued) = node.pool_counts();
     gauge!("txpool_pending").set(pending as f64);
     gauge!("txpool_queued").set(queued as f64);

@@ -10,6 +10,8 @@ import { figure } from './home.js';
 const RECENT = 20;
 const hex = (n) => '0x' + n.toString(16);
 let extra = { blockTime: 0, pending: 0 };
+/** The node's clock against the chain's and its peers' (`daisee_status`). */
+let clockReport = null;
 
 export function mount(el) {
   el.innerHTML = `
@@ -45,9 +47,11 @@ export async function update(el, ctx) {
     ['clique_status', []],
     ['eth_getBlockByNumber', [hex(first), false]],
     ['daisee_peers', []],
+    ['daisee_status', []],
   ];
-  const [peers, pool, pendingCount, signers, status, older, peerList] = await batch(calls);
+  const [peers, pool, pendingCount, signers, status, older, peerList, board] = await batch(calls);
   if (ctx.model.snapshot !== snap) return;
+  clockReport = board.result?.clock ?? null;
   const pending = pool.result ? Number(pool.result.pending) : Number(pendingCount.result ?? 0);
   const span = older.result ? snap.timestamp - Number(older.result.timestamp) : 0;
   extra = { blockTime: snap.block > first ? span / (snap.block - first) : 0, pending };
@@ -92,4 +96,13 @@ export function tick(el, ctx) {
   health.textContent = stale ? `${t('stale')} ${age(seconds)}` : t('healthy');
   health.className = `health ${stale ? 'stale' : 'ok'}`;
   health.dataset.stale = String(stale);
+  // A board whose clock is off says so first: it explains a stale head or a board not sealing.
+  const clock = clockReport;
+  health.dataset.clock = String(Boolean(clock?.problem));
+  if (clock?.problem) {
+    const ahead = (clock.peersOffset ?? 0) < 0;
+    const off = ahead ? -clock.peersOffset : Math.max(clock.behindHead, clock.peersOffset ?? 0);
+    health.textContent = t(ahead ? 'clock_ahead' : 'clock_behind', { age: age(off) });
+    health.className = 'health stale';
+  }
 }

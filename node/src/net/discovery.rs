@@ -154,11 +154,37 @@ impl Net {
 
     /// Forgets what was known of a peer that left.
     pub(super) fn on_gone(&mut self, peer: &PeerId) {
+        self.clock_offsets.remove(peer);
+        self.publish_clock();
         self.verified.remove(peer);
         self.heads.remove(peer);
         self.signers.remove(peer);
         self.inbound.remove(peer);
         self.publish_peers();
+    }
+
+    /// A peer's clock, as its status said (minus ours; the round trip is well under a second).
+    pub(super) fn on_peer_time(&mut self, peer: PeerId, time: Option<u64>) {
+        match time {
+            Some(t) => {
+                let offset = i64::try_from(t)
+                    .unwrap_or(i64::MAX)
+                    .saturating_sub(i64::try_from(crate::node::unix_now()).unwrap_or(0));
+                self.clock_offsets.insert(peer, offset);
+            }
+            None => {
+                self.clock_offsets.remove(&peer);
+            }
+        }
+        self.publish_clock();
+    }
+
+    /// The median of the peers' clock offsets, for the node's clock report.
+    fn publish_clock(&self) {
+        let mut offsets: Vec<i64> = self.clock_offsets.values().copied().collect();
+        offsets.sort_unstable();
+        let median = (!offsets.is_empty()).then(|| offsets[offsets.len() / 2]);
+        self.node.set_peers_clock_offset(median);
     }
 
     /// Writes the connected peers where the RPC reads them.
@@ -190,6 +216,7 @@ impl Net {
             hash,
             total_difficulty: td.to_string(),
             signer: self.proof.clone(),
+            time: Some(crate::node::unix_now()),
         }
     }
 }

@@ -21,6 +21,7 @@ pub use error::NetError;
 pub use protocol::{SyncRequest, SyncResponse};
 
 use crate::chain::{ImportError, Inserted};
+use crate::consensus::ConsensusError;
 use crate::node::{ChainEvent, Node};
 use crate::primitives::{Address, Block, PrivateKey, U256};
 use discipline::{Discipline, Traffic, Verdict};
@@ -94,6 +95,8 @@ struct Net {
     round: u64,
     /// Where this board listens.
     listen_addrs: Vec<Multiaddr>,
+    /// Peers' clocks minus ours, s.
+    clock_offsets: HashMap<PeerId, i64>,
 }
 
 /// Runs the network until `shutdown` turns true.
@@ -151,6 +154,7 @@ pub async fn run(
         proof: None,
         round: 0,
         listen_addrs: Vec::new(),
+        clock_offsets: HashMap::new(),
     };
     net.book = peer_book::PeerBook::load(net.config.peers_file.clone());
     net.proof = net.signer_proof();
@@ -430,7 +434,13 @@ impl Net {
         match response {
             SyncResponse::Peers(records) => self.on_peers(peer, &records),
             SyncResponse::Status {
-                genesis, network_id, head, total_difficulty, signer, ..
+                genesis,
+                network_id,
+                head,
+                total_difficulty,
+                signer,
+                time,
+                ..
             } => {
                 let ours = self.node.store().genesis_hash().unwrap_or_default();
                 if genesis != ours || network_id != self.node.chain_id() {
@@ -442,6 +452,7 @@ impl Net {
                     self.ban(peer, "another chain");
                     return;
                 }
+                self.on_peer_time(peer, time);
                 let signer = self.proven_signer(&peer, signer.as_ref());
                 self.on_verified(peer, head, signer);
                 let theirs: U256 = total_difficulty.parse().unwrap_or_default();
@@ -478,6 +489,11 @@ impl Net {
                         Err(ImportError::Store(e)) => {
                             tracing::error!(target: "daisee::net", "store: {e}");
                             return;
+                        }
+                        // Our clock is behind theirs: nobody's fault but ours, try again later.
+                        Err(ImportError::Consensus(ConsensusError::FutureBlock { .. })) => {
+                            self.node.warn_about_clock();
+                            break;
                         }
                         Err(e) => return self.ban(peer, &format!("invalid block in sync: {e}")),
                     }

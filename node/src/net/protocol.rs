@@ -66,6 +66,9 @@ pub enum SyncResponse {
         /// [`signer_proof_hash`]), so that peers keep it connected.
         #[serde(default)]
         signer: Option<(crate::primitives::Address, String)>,
+        /// The board's clock (unix s) when it answered, so peers can tell whose clock is off.
+        #[serde(default)]
+        time: Option<u64>,
     },
     /// RLP-encoded blocks, hex.
     Blocks(Vec<String>),

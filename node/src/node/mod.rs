@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, watch, Notify};
 
+mod clock;
 mod peers;
 mod sealing;
 
+pub use clock::{ClockReport, AHEAD_TOLERANCE, EARLIEST_PLAUSIBLE};
 pub use peers::{NodeInfo, PeerInfo, PeerTable, MAX_QUEUED_PEERS};
 pub use sealing::run_sealer;
 
@@ -71,6 +73,8 @@ struct Inner {
     peers: Mutex<Option<usize>>,
     /// Who they are, and the peers operators asked for.
     peer_table: peers::PeerTable,
+    /// This board's clock against its peers' and the chain's.
+    clock: clock::Clock,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -125,6 +129,7 @@ impl Node {
                 wiggle: Mutex::new(None),
                 peers: Mutex::new(None),
                 peer_table: Default::default(),
+                clock: Default::default(),
             }),
         };
         node.restore_journal()?;
@@ -405,6 +410,23 @@ impl Node {
     /// Records the number of connected peers (the network calls this).
     pub fn set_peer_count(&self, peers: usize) {
         *lock(&self.inner.peers) = Some(peers);
+    }
+
+    /// This board's clock against the chain's head and its peers' clocks.
+    pub fn clock(&self) -> ClockReport {
+        self.inner.clock.report(unix_now(), self.head().timestamp)
+    }
+
+    /// The peers' clocks minus this board's (median, s; the network calls this).
+    pub fn set_peers_clock_offset(&self, offset: Option<i64>) {
+        self.inner.clock.set_peers_offset(offset, unix_now());
+    }
+
+    /// Logs the clock's problem, if any (at most once a minute).
+    pub fn warn_about_clock(&self) -> ClockReport {
+        let report = self.clock();
+        self.inner.clock.warn(&report);
+        report
     }
 
     /// The network's peers and the peers operators asked it to add.

@@ -47,6 +47,15 @@ impl Node {
         }
         let timestamp = now.max(head.timestamp + chain.clique().period);
         if timestamp > now {
+            if head.timestamp > now {
+                drop(chain);
+                self.warn_about_clock();
+            }
+            return Ok(None);
+        }
+        if !self.inner.clock.report(now, head.timestamp).may_seal() {
+            drop(chain);
+            self.warn_about_clock();
             return Ok(None);
         }
         // Out of turn, wait a random while so the in-turn signer's block usually wins.

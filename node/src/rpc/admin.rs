@@ -1,6 +1,7 @@
 //! The `admin_` namespace (geth's names, for operators; served on IPC, and on HTTP only when
-//! listed in `--http.api`): `admin_peers`, `admin_nodeInfo`, `admin_addPeer`. And `daisee_peers`,
-//! what the dashboard's Chain view shows of the peers: no addresses, just who and how far.
+//! listed in `--http.api`): `admin_peers`, `admin_nodeInfo`, `admin_addPeer`. And what the
+//! dashboard's Chain view shows: `daisee_peers` (no addresses, just who and how far) and
+//! `daisee_status` (head, peers, and this board's clock against the chain's and its peers').
 
 use super::error::RpcError;
 use super::method;
@@ -35,6 +36,15 @@ pub(super) fn register(
             return Err(RpcError::LimitExceeded("too many peers waiting to be added".into()));
         }
         Ok(json!(true))
+    })?;
+    method(m, "daisee_status", |_, node| {
+        let head = node.head();
+        Ok(json!({
+            "head": head.number,
+            "headHash": head.hash(),
+            "peers": node.peer_count(),
+            "clock": node.clock(),
+        }))
     })?;
     method(m, "daisee_peers", |_, node| {
         if node.peer_table().info().is_none() {

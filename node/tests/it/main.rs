@@ -8,6 +8,7 @@ mod ban;
 mod bench;
 mod boards;
 mod clients;
+mod clock;
 mod crash;
 mod dashboard;
 mod dev;
