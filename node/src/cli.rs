@@ -17,6 +17,9 @@ pub struct Cli {
     /// object per line, for journald and log shippers).
     #[arg(long = "log.format", global = true, default_value = "text", value_parser = ["text", "json"], env = "DAISEE_LOG_FORMAT")]
     pub log_format: String,
+    /// The database's page cache, MiB (a 1 GB board: the default 64 leaves room for the rest).
+    #[arg(long, global = true, default_value_t = 64, env = "DAISEE_CACHE")]
+    pub cache: u64,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -376,6 +379,9 @@ pub struct BenchArgs {
     /// Days of community history to measure the daybook on (0: skip).
     #[arg(long = "history-days", default_value_t = 365)]
     pub history_days: u64,
+    /// Households in that history (each reporting every 15 min).
+    #[arg(long = "history-households", default_value_t = 3)]
+    pub history_households: usize,
     /// Prints JSON instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -14,7 +14,16 @@ use std::path::Path;
 pub fn open_store(datadir: &Path) -> anyhow::Result<Store> {
     let path = layout::chaindata(datadir);
     std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
-    Store::open(&path).with_context(|| format!("opening {}", path.display()))
+    let cache = CACHE_MIB.get().copied().unwrap_or(64).max(4) * 1024 * 1024;
+    Store::open_with_cache(&path, cache).with_context(|| format!("opening {}", path.display()))
+}
+
+/// `--cache`, MiB (set once from the command line).
+static CACHE_MIB: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Sets the database cache every store of this process opens with.
+pub fn set_cache_mib(mib: u64) {
+    let _ = CACHE_MIB.set(mib);
 }
 
 /// Runs a node on `store` as `config` says until a signal.

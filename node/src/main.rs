@@ -16,6 +16,7 @@ use cli::{AccountCommand, Cli, Command};
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     commands::init_logging(cli.verbosity, &cli.log_format);
+    launch::set_cache_mib(cli.cache);
     match cli.command {
         Command::Init { genesis, datadir } => commands::init(&genesis, &datadir),
         Command::Run(args) => commands::run(*args),

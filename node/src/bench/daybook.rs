@@ -18,8 +18,13 @@ use std::time::Instant;
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DaybookCost {
-    /// Days of history (a block an hour, three households reporting every 15 min).
+    /// Days of history (a block an hour, households reporting every 15 min).
     pub days: u64,
+    /// Households reporting.
+    pub households: usize,
+    /// Resident memory after each quarter of the history was sealed, MiB (the store's cache is
+    /// the default budget): flat when nothing grows with the chain.
+    pub rss_mib: Vec<f64>,
     /// Blocks indexed.
     pub blocks: u64,
     /// Readings among them.
@@ -38,28 +43,42 @@ pub struct DaybookCost {
     pub records_month: usize,
 }
 
-/// Seals `days` of history and measures the daybook on it.
-pub(super) fn measure(days: u64) -> Result<DaybookCost, BenchError> {
+/// Seals `days` of history for `households` and measures the daybook on it.
+pub(super) fn measure(days: u64, households: usize) -> Result<DaybookCost, BenchError> {
+    let households = households.clamp(2, 200);
     let dir = TempDir::new("daybook")?;
     let store = Store::open(&dir.0).map_err(err)?;
     let seed = mnemonic_seed(DEV_MNEMONIC);
-    let keys = (0..10)
+    let keys = (0..(households + 1) as u32)
         .map(|i| derive_key(&seed, i))
         .collect::<Result<Vec<PrivateKey>, _>>()
         .map_err(err)?;
     store.init_genesis(&community_genesis(&dev_spec(&keys, 0)).map_err(err)?).map_err(err)?;
     let end = unix_now() - 60;
-    let spec = HistorySpec {
-        end,
-        sparse_days: days.max(1),
-        sparse_step: 3600,
-        dense_hours: 0,
-        dense_step: 20,
-        interval: 900,
-        buy_every: 6,
-        rate_changes: vec![(days * 12, U256::from(20_000_000_000_000u64))],
-    };
-    let summary = seal_history(store.clone(), &keys[0], &keys[7..10], &spec)?;
+    let days = days.max(4);
+    let mut summary = super::history::HistorySummary::default();
+    let mut rss_mib = Vec::new();
+    // In quarters, sampling the memory after each: a soak where the chain grows.
+    for quarter in 0..4u64 {
+        let spec = HistorySpec {
+            end: end - (3 - quarter) * (days / 4) * 86_400,
+            sparse_days: days / 4,
+            sparse_step: 3600,
+            dense_hours: 0,
+            dense_step: 20,
+            interval: 900,
+            buy_every: 6,
+            rate_changes: if quarter == 1 {
+                vec![(days, U256::from(20_000_000_000_000u64))]
+            } else {
+                vec![]
+            },
+        };
+        let part = seal_history(store.clone(), &keys[0], &keys[1..], &spec)?;
+        summary.blocks += part.blocks;
+        summary.readings += part.readings;
+        rss_mib.push(super::rss_mib());
+    }
     store.flush().map_err(err)?;
     let before = dir_size(&dir.0);
 
@@ -75,7 +94,7 @@ pub(super) fn measure(days: u64) -> Result<DaybookCost, BenchError> {
         format!("{:04}-{:02}-{:02}", day / 10_000, day / 100 % 100, day % 100).parse().map_err(err)
     };
     let (to, month, year) = (date(end)?, date(end - 29 * 86_400)?, date(end - 364 * 86_400)?);
-    let producer = keys[7].address();
+    let producer = keys[1].address();
     let timed = |f: &dyn Fn() -> Result<usize, BenchError>| -> Result<(f64, usize), BenchError> {
         let mut best = f64::MAX;
         let mut n = 0;
@@ -102,6 +121,8 @@ pub(super) fn measure(days: u64) -> Result<DaybookCost, BenchError> {
     })?;
     Ok(DaybookCost {
         days,
+        households,
+        rss_mib,
         blocks: summary.blocks,
         readings: summary.readings,
         index_blocks_per_s: summary.blocks as f64 / index_s.max(f64::EPSILON),

@@ -39,6 +39,8 @@ pub struct BenchConfig {
     pub state_sizes: Vec<usize>,
     /// Days of community history to measure the daybook on (0: skip).
     pub history_days: u64,
+    /// Households in that history.
+    pub history_households: usize,
 }
 
 /// The machine the figures come from.
@@ -131,7 +133,7 @@ pub fn run(config: &BenchConfig) -> Result<BenchReport, BenchError> {
         workloads,
         state_root,
         daybook: (config.history_days > 0)
-            .then(|| daybook::measure(config.history_days))
+            .then(|| daybook::measure(config.history_days, config.history_households))
             .transpose()?,
         peak_rss_mib: peak_rss_mib(),
     })
@@ -275,6 +277,16 @@ pub fn machine() -> Machine {
     };
     let model = field("model name").or_else(|| field("Model")).unwrap_or_else(|| "unknown".into());
     Machine { arch: std::env::consts::ARCH, cores: crate::chain::cores(), model }
+}
+
+/// Resident memory of this process now (VmRSS), MiB.
+pub fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Peak resident memory of this process (VmHWM), MiB.

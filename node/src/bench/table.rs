@@ -67,12 +67,22 @@ impl BenchReport {
             }
         }
         if let Some(d) = &self.daybook {
+            let rss: Vec<u64> = d.rss_mib.iter().map(|r| r.round() as u64).collect();
             let _ = writeln!(
                 out,
-                "\ndaybook on {} days ({} blocks, {} readings): indexed at {:.0} blocks/s, {} B per reading; \
-                 a household's month {:.2} ms, the community's year {:.2} ms, a month's {} records {:.1} ms",
-                d.days, d.blocks, d.readings, d.index_blocks_per_s, d.bytes_per_reading,
-                d.household_month_ms, d.community_year_ms, d.records_month, d.records_month_ms
+                "\ndaybook on {} days of {} households ({} blocks, {} readings): indexed at {:.0} \
+                 blocks/s, {} B per reading; a household's month {:.2} ms, the community's year \
+                 {:.2} ms, a month's {} records {:.1} ms; RSS after each quarter {rss:?} MiB",
+                d.days,
+                d.households,
+                d.blocks,
+                d.readings,
+                d.index_blocks_per_s,
+                d.bytes_per_reading,
+                d.household_month_ms,
+                d.community_year_ms,
+                d.records_month,
+                d.records_month_ms
             );
         }
         out += "\nms: per block (blk) or per transaction from submission to its block (rpc); \

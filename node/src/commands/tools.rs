@@ -19,6 +19,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         workloads,
         state_sizes: args.state_sizes,
         history_days: args.history_days,
+        history_households: args.history_households,
     };
     let report = bench::run(&config)?;
     if args.json {

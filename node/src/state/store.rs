@@ -80,15 +80,28 @@ pub struct Store {
 /// Contracts whose analysed code is kept (a community chain has a handful).
 const ANALYSED_CODES: usize = 256;
 
+/// The database's page cache by default, bytes: sled's own default (1 GiB) is a whole Raspberry
+/// Pi 3's memory, and the cache grows toward it as the chain does.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 impl Store {
-    /// Opens (or creates) the database in `path`.
+    /// Opens (or creates) the database in `path` with the default cache.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::from_db(sled::Config::new().path(path).mode(sled::Mode::LowSpace).open()?)
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens (or creates) the database in `path` with a page cache of `cache_bytes`.
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let config =
+            sled::Config::new().path(path).mode(sled::Mode::LowSpace).cache_capacity(cache_bytes);
+        Self::from_db(config.open()?)
     }
 
     /// A database that lives in memory and a temporary file, removed on drop.
     pub fn temporary() -> Result<Self, StoreError> {
-        Self::from_db(sled::Config::new().temporary(true).open()?)
+        Self::from_db(
+            sled::Config::new().temporary(true).cache_capacity(DEFAULT_CACHE_BYTES).open()?,
+        )
     }
 
     fn from_db(db: sled::Db) -> Result<Self, StoreError> {

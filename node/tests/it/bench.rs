@@ -17,7 +17,7 @@ fn bench_reports_every_stage_of_every_workload_as_json() {
         "--state-sizes",
         "100,2000",
         "--history-days",
-        "3",
+        "4",
         "--json",
     ]);
     let report: Value = serde_json::from_str(&out).unwrap();
@@ -39,7 +39,8 @@ fn bench_reports_every_stage_of_every_workload_as_json() {
     assert!(sizes[1]["accounts"].as_u64().unwrap() > 2000);
     assert!(sizes.iter().all(|c| c["blockMs"].as_f64().unwrap() > 0.0));
     let daybook = &report["daybook"];
-    assert_eq!(daybook["days"], 3);
+    assert_eq!(daybook["days"], 4);
+    assert_eq!(daybook["rssMib"].as_array().unwrap().len(), 4);
     assert!(daybook["readings"].as_u64().unwrap() > 800, "{daybook}");
     assert!(daybook["indexBlocksPerS"].as_f64().unwrap() > 0.0);
     assert!(daybook["recordsMonth"].as_u64().unwrap() > 250, "{daybook}");
