@@ -68,6 +68,9 @@ pub enum Command {
     /// Manages keystore accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Looks into a stopped node's database.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Opens an interactive JSON-RPC console on a node (IPC path, http:// or ws:// URL).
     Attach {
         /// Endpoint: an IPC socket path (default daisee.ipc under --datadir), http:// or ws:// URL.
@@ -410,4 +413,19 @@ pub struct RecordsArgs {
     /// Write here instead of the standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `daisee db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Entries and bytes by kind (blocks, receipts, state, changesets, indexes, outbox, daybook),
+    /// and per block.
+    Stats {
+        /// Data directory (of a stopped node: the database is locked while one runs).
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -11,7 +11,7 @@ mod limit_args;
 mod meter_config;
 
 use clap::Parser;
-use cli::{AccountCommand, Cli, Command};
+use cli::{AccountCommand, Cli, Command, DbCommand};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -36,6 +36,7 @@ fn main() -> anyhow::Result<()> {
         Command::Account(AccountCommand::List { datadir }) => commands::account_list(&datadir),
         Command::Attach { endpoint, datadir, exec } => commands::attach(endpoint, datadir, exec),
         Command::Records(args) => commands::records(args),
+        Command::Db(DbCommand::Stats { datadir, json }) => commands::db_stats(&datadir, json),
         Command::Version => commands::version(),
     }
 }

@@ -100,6 +100,50 @@ pub fn account_list(datadir: &Path) -> anyhow::Result<()> {
 
 pub use records::records;
 
+/// `daisee db stats`.
+pub fn db_stats(datadir: &Path, json: bool) -> anyhow::Result<()> {
+    let store = launch::open_store(datadir).context(
+        "is a node running on this datadir? stop it first (the database is locked while one runs)",
+    )?;
+    let head = store.head()?.number;
+    let stats = store.stats()?;
+    let total: u64 = stats.values().map(|s| s.bytes).sum();
+    let on_disk = dir_size(&layout::chaindata(datadir));
+    if json {
+        let kinds: serde_json::Map<String, serde_json::Value> =
+            stats.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
+        let doc =
+            serde_json::json!({ "head": head, "bytes": total, "onDisk": on_disk, "kinds": kinds });
+        return say(&serde_json::to_string_pretty(&doc)?);
+    }
+    let mut out = format!("{:<32} {:>12} {:>14} {:>8}\n", "kind", "entries", "bytes", "share");
+    for (kind, size) in &stats {
+        let share = 100.0 * size.bytes as f64 / total.max(1) as f64;
+        out += &format!("{kind:<32} {:>12} {:>14} {share:>7.1}%\n", size.entries, size.bytes);
+    }
+    out += &format!(
+        "\n{total} bytes of keys and values in {} blocks ({} per block); {on_disk} bytes on disk",
+        head,
+        total / head.max(1)
+    );
+    say(&out)
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 /// `daisee attach`.
 pub fn attach(
     endpoint: Option<String>,

@@ -17,6 +17,7 @@ mod group_commit;
 mod in_memory;
 mod journal;
 mod service_data;
+mod stats;
 
 #[cfg(test)]
 mod corruption_tests;
@@ -79,6 +80,8 @@ pub struct Store {
 
 /// Contracts whose analysed code is kept (a community chain has a handful).
 const ANALYSED_CODES: usize = 256;
+
+pub use stats::KindSize;
 
 /// The database's page cache by default, bytes: sled's own default (1 GiB) is a whole Raspberry
 /// Pi 3's memory, and the cache grows toward it as the chain does.
@@ -411,6 +414,11 @@ impl Store {
             }
         }
         batch.insert(keys::numbered(keys::CHANGESET, block.header.number), prepared.changeset);
+        // Changesets serve reorgs and state reads of the last HISTORY_BLOCKS blocks: older ones
+        // only grow the database (twice the window is kept, for margin).
+        if let Some(old) = block.header.number.checked_sub(2 * super::history::HISTORY_BLOCKS) {
+            batch.remove(keys::numbered(keys::CHANGESET, old));
+        }
         self.put_block(&mut batch, block, receipts, senders);
         self.tree.apply_batch(batch)?;
         *self.tries_cache() = prepared.tries;

@@ -34,8 +34,12 @@ fn month_old_chain(datadir: &TempDir) -> u64 {
         buy_every: 40,
         rate_changes: vec![(20 * 24, szabo(20)), (6, szabo(25))],
     };
-    let summary = seal_history(store, &keys[0], &keys[7..10], &spec).expect("history");
+    let summary = seal_history(store.clone(), &keys[0], &keys[7..10], &spec).expect("history");
     eprintln!("sealed {summary:?}");
+    // Changesets beyond the reorg window are pruned as blocks are committed.
+    let stats = store.stats().expect("stats");
+    let changesets = stats["changesets (reorgs, history)"].entries;
+    assert!(changesets <= 2 * 128 + 1, "{changesets} changesets kept of {} blocks", summary.blocks);
     summary.blocks
 }
 

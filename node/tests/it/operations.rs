@@ -176,3 +176,35 @@ fn regex_free_names(text: &str) -> std::collections::BTreeSet<String> {
     names.remove("daisee_boards");
     names
 }
+
+#[test]
+fn db_stats_says_what_the_database_holds_and_refuses_a_running_node() {
+    let datadir = TempDir::new("dbstats");
+    let node = NodeProcess::start(&["dev", "--datadir", datadir.str(), "--dev.meter-speed", "300"]);
+    let start = std::time::Instant::now();
+    while quantity(&node.ok("eth_blockNumber", serde_json::json!([]))) < 10 {
+        assert!(start.elapsed() < Duration::from_secs(60), "no blocks");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let running = daisee().args(["db", "stats", "--datadir", datadir.str()]).output().expect("run");
+    assert!(!running.status.success());
+    let said = String::from_utf8_lossy(&running.stderr);
+    assert!(said.contains("is a node running on this datadir?"), "{said}");
+    assert!(node.terminate());
+    let out = daisee_ok(&["db", "stats", "--datadir", datadir.str(), "--json"]);
+    let stats: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert!(stats["head"].as_u64().unwrap() >= 10);
+    for kind in [
+        "blocks: receipts",
+        "blocks: bodies",
+        "state: storage",
+        "changesets (reorgs, history)",
+        "daybook",
+        "meters' outbox",
+    ] {
+        assert!(stats["kinds"][kind]["bytes"].as_u64().is_some_and(|b| b > 0), "{kind}: {stats}");
+    }
+    assert!(stats["onDisk"].as_u64().unwrap() > 0);
+    let table = daisee_ok(&["db", "stats", "--datadir", datadir.str()]);
+    assert!(table.contains("per block"), "{table}");
+}
