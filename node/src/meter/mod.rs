@@ -138,7 +138,13 @@ struct Running {
     sender: Sender,
     market: Option<MarketAgent>,
     battery: Vec<Option<u16>>,
+    /// Readings closed but not yet stored (the store failed: a full disk), kept to store with
+    /// the next; bounded by [`MAX_UNSAVED`], the oldest dropped beyond (and said).
+    unsaved: Vec<interval::Reading>,
 }
+
+/// Readings kept in memory while the store cannot take them: a week at one-minute intervals.
+const MAX_UNSAVED: usize = 10_080;
 
 impl Running {
     fn start(node: &Node, mut spec: MeterSpec) -> Result<Self, crate::state::StoreError> {
@@ -169,7 +175,7 @@ impl Running {
             (Some(m), Abi::V2) => Some(MarketAgent::new(m.clone(), spec.interval_s)),
             _ => None,
         };
-        Ok(Self { spec, directions, state, outbox, sender, market, battery })
+        Ok(Self { spec, directions, state, outbox, sender, market, battery, unsaved: Vec::new() })
     }
 
     fn tick(&mut self) -> Result<(), crate::state::StoreError> {
@@ -191,12 +197,26 @@ impl Running {
         let now = self.spec.sensors.iter().map(|s| s.source.now_ms()).min().unwrap_or(0);
         let got = polled.iter().any(|p| !p.is_empty());
         let before = self.state.open_end_ms;
-        let closed = self.state.advance(self.spec.interval_s * 1000, &self.directions, polled, now);
+        let mut closed = std::mem::take(&mut self.unsaved);
+        closed.extend(self.state.advance(
+            self.spec.interval_s * 1000,
+            &self.directions,
+            polled,
+            now,
+        ));
         for (saved, sensor) in self.state.sensors.iter_mut().zip(&self.spec.sensors) {
             saved.timer = sensor.source.timer_rule();
         }
         if got || !closed.is_empty() || before != self.state.open_end_ms {
-            self.outbox.save(&self.state, &closed, self.spec.abi)?;
+            if let Err(e) = self.outbox.save(&self.state, &closed, self.spec.abi) {
+                if closed.len() > MAX_UNSAVED {
+                    let dropped = closed.len() - MAX_UNSAVED;
+                    tracing::error!(target: "daisee::meter", name = %self.spec.name, dropped, "readings lost: the store has failed for too long");
+                    closed.drain(..dropped);
+                }
+                self.unsaved = closed;
+                return Err(e);
+            }
         }
         for r in &closed {
             tracing::info!(target: "daisee::meter", name = %self.spec.name, interval_end = r.interval_end, produced_wh = r.produced_wh, consumed_wh = r.consumed_wh, "reading");
@@ -214,7 +234,7 @@ impl Running {
             name: self.spec.name.clone(),
             address: self.spec.key.address(),
             interval: self.spec.interval_s,
-            outbox: self.outbox.entries().map(|e| e.len()).unwrap_or(0),
+            outbox: self.outbox.entries().map(|e| e.len()).unwrap_or(0) + self.unsaved.len(),
             gaps: self.state.gaps,
             sender: self.sender.counters.clone(),
             sensors: self
@@ -256,10 +276,23 @@ pub fn spawn(
                 Err(e) => tracing::error!(target: "daisee::meter", "cannot start a meter: {e}"),
             }
         }
+        // A failing store (a full disk) fails every tick: said once a minute, with the count.
+        let mut failures = 0u64;
+        let mut said: Option<std::time::Instant> = None;
         while !stop.load(Ordering::Relaxed) {
             for meter in &mut running {
                 if let Err(e) = meter.tick() {
-                    tracing::error!(target: "daisee::meter", name = %meter.spec.name, "store: {e}");
+                    failures += 1;
+                    if said.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                        tracing::error!(
+                            target: "daisee::meter",
+                            name = %meter.spec.name,
+                            failures,
+                            "cannot store readings: {e} (they stay in memory meanwhile; a full disk? \
+                             free space and restart the node)"
+                        );
+                        said = Some(std::time::Instant::now());
+                    }
                 }
                 board.set(meter.spec.key.address(), meter.status());
             }

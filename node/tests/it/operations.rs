@@ -208,3 +208,65 @@ fn db_stats_says_what_the_database_holds_and_refuses_a_running_node() {
     let table = daisee_ok(&["db", "stats", "--datadir", datadir.str()]);
     assert!(table.contains("per block"), "{table}");
 }
+
+/// A size-limited tmpfs mounted for this test (as root), unmounted on drop.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn new(name: &str, megabytes: u32) -> Self {
+        let path = std::env::temp_dir().join(format!("daisee-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("mount point");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .expect("mount");
+        assert!(status.success(), "mounting a tmpfs needs root");
+        Self(path)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_full_disk_keeps_readings_in_memory_says_so_once_a_minute_and_still_answers_reads() {
+    let disk = SmallDisk::new("full", 32);
+    let datadir = disk.0.join("d");
+    let datadir = datadir.to_str().expect("path");
+    let node = NodeProcess::start(&["dev", "--datadir", datadir, "--dev.meter-speed", "300"]);
+    let start = std::time::Instant::now();
+    while quantity(&node.ok("eth_blockNumber", serde_json::json!([]))) < 5 {
+        assert!(start.elapsed() < Duration::from_secs(60), "no blocks");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Fill the disk.
+    let filler = disk.0.join("filler");
+    let _ = std::process::Command::new("dd")
+        .args(["if=/dev/zero", &format!("of={}", filler.display()), "bs=1M", "count=64"])
+        .stderr(std::process::Stdio::null())
+        .status();
+    let said = node.logged("cannot store readings", Duration::from_secs(30));
+    assert!(said.contains("full disk?"), "{said}");
+    // Readings go on closing (one a second at 300x) and wait in memory, shown as the outbox.
+    let outbox = || -> u64 {
+        let meters = node.ok("daisee_meters", serde_json::json!([]));
+        meters.as_array().expect("meters").iter().map(|m| m["outbox"].as_u64().unwrap_or(0)).sum()
+    };
+    let before = outbox();
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(
+        outbox() > before,
+        "readings are kept while the store fails ({before} then {})",
+        outbox()
+    );
+    // Reads are answered all along, and the log is not flooded.
+    node.ok("eth_getBlockByNumber", serde_json::json!(["latest", false]));
+    let lines = node.lines().iter().filter(|l| l.contains("cannot store readings")).count();
+    assert!(lines <= 3, "{lines} lines: once a minute, not on every tick");
+    let _ = std::fs::remove_file(&filler);
+}
