@@ -9,9 +9,10 @@ import * as home from './views/home.js';
 import * as community from './views/community.js';
 import * as chain from './views/chain.js';
 import * as buy from './views/buy.js';
-import * as history from './views/history.js';
 
-const VIEWS = { home, community, history, chain, buy };
+const VIEWS = { home, community, chain, buy };
+/** Views loaded when first opened, so the first load stays small (History and its exports). */
+const LAZY = { history: () => import('./views/history.js') };
 const view = document.getElementById('view');
 const model = new Community();
 let config = { unlockedBuy: false };
@@ -51,13 +52,22 @@ const ctx = {
 
 function route() {
   const name = location.hash.replace(/^#\/?/, '') || 'home';
-  return VIEWS[name] ? name : 'home';
+  return VIEWS[name] || LAZY[name] ? name : 'home';
 }
 
 function render() {
   const name = route();
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.route === name));
   if (!model.snapshot) return;
+  if (!VIEWS[name]) {
+    LAZY[name]()
+      .then((loaded) => {
+        VIEWS[name] = loaded;
+        render();
+      })
+      .catch((error) => console.error(error));
+    return;
+  }
   if (view.dataset.view !== name || view.dataset.lang !== lang()) {
     view.dataset.view = name;
     view.dataset.lang = lang();
