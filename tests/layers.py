@@ -25,7 +25,7 @@ LAYERS = [
     ["node"],
     ["meter", "daybook"],
     ["net", "rpc", "dashboard"],
-    ["service", "metrics"],
+    ["service", "metrics", "disk_watch"],
     ["bench"],
 ]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}

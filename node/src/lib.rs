@@ -17,6 +17,7 @@ pub mod community;
 pub mod consensus;
 pub mod dashboard;
 pub mod daybook;
+pub mod disk_watch;
 pub mod execution;
 pub mod genesis;
 pub mod meter;

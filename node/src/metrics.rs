@@ -117,8 +117,9 @@ pub fn sample(node: &Node, board: &StatusBoard, datadir: Option<&Path>) {
     }
     if let Some(dir) = datadir {
         gauge!("daisee_db_size_bytes").set(dir_size(&dir.join("daisee").join("chaindata")) as f64);
-        if let Ok(stat) = rustix::fs::statvfs(dir) {
-            gauge!("daisee_disk_free_bytes").set((stat.f_bavail * stat.f_frsize) as f64);
+        if let Some((free, total)) = crate::disk_watch::space(dir) {
+            gauge!("daisee_disk_free_bytes").set(free as f64);
+            gauge!("daisee_disk_size_bytes").set(total as f64);
         }
     }
 }

@@ -97,6 +97,7 @@ pub struct NodeHandle {
     net: Option<tokio::task::JoinHandle<()>>,
     meters: Option<std::thread::JoinHandle<()>>,
     metrics: Option<tokio::task::JoinHandle<()>>,
+    disk_watch: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Starts the node on `store` and everything `config` asks for (inside a tokio runtime).
@@ -157,6 +158,8 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
         }
         None => None,
     };
+    let disk_watch =
+        config.datadir.clone().map(|d| tokio::spawn(crate::disk_watch::watch(d, stop_rx.clone())));
     let stop_meters = Arc::new(AtomicBool::new(false));
     let meters = if config.meters.is_empty() {
         None
@@ -175,6 +178,7 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
         net,
         meters,
         metrics,
+        disk_watch,
     })
 }
 
@@ -218,6 +222,9 @@ impl NodeHandle {
         let _ = self.daybook.await;
         if let Some(metrics) = self.metrics {
             let _ = metrics.await;
+        }
+        if let Some(disk_watch) = self.disk_watch {
+            let _ = disk_watch.await;
         }
         self.node.store().flush()
     }

@@ -250,6 +250,8 @@ fn a_full_disk_keeps_readings_in_memory_says_so_once_a_minute_and_still_answers_
         .args(["if=/dev/zero", &format!("of={}", filler.display()), "bs=1M", "count=64"])
         .stderr(std::process::Stdio::null())
         .status();
+    let warned = node.logged("is almost full", Duration::from_secs(30));
+    assert!(warned.contains("free space"), "{warned}");
     let said = node.logged("cannot store readings", Duration::from_secs(30));
     assert!(said.contains("full disk?"), "{said}");
     // Readings go on closing (one a second at 300x) and wait in memory, shown as the outbox.
