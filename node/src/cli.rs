@@ -68,6 +68,26 @@ pub enum Command {
     /// Manages keystore accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Copies a board (database, node key; keystore with --keystore) into one file, from a
+    /// running node over its IPC socket or from a stopped one's datadir.
+    Backup {
+        /// The backup file to write.
+        file: PathBuf,
+        /// Data directory.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+        /// Carry the keystore (encrypted account keys) too.
+        #[arg(long)]
+        keystore: bool,
+    },
+    /// Brings a backup back into a new datadir (checked whole before anything is written).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The new data directory.
+        #[arg(long, env = "DAISEE_DATADIR")]
+        datadir: PathBuf,
+    },
     /// Looks into a stopped node's database.
     #[command(subcommand)]
     Db(DbCommand),

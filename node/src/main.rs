@@ -36,6 +36,8 @@ fn main() -> anyhow::Result<()> {
         Command::Account(AccountCommand::List { datadir }) => commands::account_list(&datadir),
         Command::Attach { endpoint, datadir, exec } => commands::attach(endpoint, datadir, exec),
         Command::Records(args) => commands::records(args),
+        Command::Backup { file, datadir, keystore } => commands::backup(&datadir, &file, keystore),
+        Command::Restore { file, datadir } => commands::restore(&file, &datadir),
         Command::Db(DbCommand::Stats { datadir, json }) => commands::db_stats(&datadir, json),
         Command::Version => commands::version(),
     }

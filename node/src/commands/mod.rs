@@ -1,5 +1,6 @@
 //! The subcommands of `daisee`, one function each (`main.rs` only parses the command line).
 
+mod backup;
 mod dev;
 mod records;
 mod run;
@@ -98,6 +99,7 @@ pub fn account_list(datadir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub use backup::{backup, restore};
 pub use records::records;
 
 /// `daisee db stats`.

@@ -280,6 +280,7 @@ pub fn spawn(
         let mut failures = 0u64;
         let mut said: Option<std::time::Instant> = None;
         while !stop.load(Ordering::Relaxed) {
+            let writing = node.hold_writes();
             for meter in &mut running {
                 if let Err(e) = meter.tick() {
                     failures += 1;
@@ -296,6 +297,7 @@ pub fn spawn(
                 }
                 board.set(meter.spec.key.address(), meter.status());
             }
+            drop(writing);
             std::thread::sleep(POLL_EVERY);
         }
         let _ = node.store().flush();

@@ -75,6 +75,9 @@ struct Inner {
     peer_table: peers::PeerTable,
     /// This board's clock against its peers' and the chain's.
     clock: clock::Clock,
+    /// Services that write beside the chain (the meters) hold it for reading while they write;
+    /// a backup holds it for writing, so its copy is consistent.
+    write_gate: std::sync::RwLock<()>,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -130,6 +133,7 @@ impl Node {
                 peers: Mutex::new(None),
                 peer_table: Default::default(),
                 clock: Default::default(),
+                write_gate: Default::default(),
             }),
         };
         node.restore_journal()?;
@@ -410,6 +414,22 @@ impl Node {
     /// Records the number of connected peers (the network calls this).
     pub fn set_peer_count(&self, peers: usize) {
         *lock(&self.inner.peers) = Some(peers);
+    }
+
+    /// Writes a consistent copy of the database to `out` (no block is committed meanwhile);
+    /// returns the entries written and the head they end at.
+    pub fn backup(&self, out: &mut impl std::io::Write) -> Result<(u64, Header), StoreError> {
+        let _writers =
+            self.inner.write_gate.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let chain = lock(&self.inner.chain);
+        self.inner.store.flush()?;
+        let entries = self.inner.store.dump(out)?;
+        Ok((entries, chain.head().clone()))
+    }
+
+    /// Held by a service while it writes beside the chain (a backup waits for it).
+    pub fn hold_writes(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.inner.write_gate.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// This board's clock against the chain's head and its peers' clocks.

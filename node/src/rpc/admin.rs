@@ -37,6 +37,22 @@ pub(super) fn register(
         }
         Ok(json!(true))
     })?;
+    method(m, "admin_backup", |params, node| {
+        let path: std::path::PathBuf = params.one()?;
+        if !path.is_absolute() {
+            return Err(RpcError::InvalidParams("the backup path must be absolute".into()));
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| RpcError::InvalidParams(format!("{}: {e}", path.display())))?;
+        let mut out = std::io::BufWriter::new(file);
+        let (entries, head) = node.backup(&mut out)?;
+        let file = out.into_inner().map_err(|e| RpcError::Internal(e.to_string()))?;
+        file.sync_all().map_err(|e| RpcError::Internal(e.to_string()))?;
+        Ok(json!({ "entries": entries, "head": head.number, "headHash": head.hash() }))
+    })?;
     method(m, "daisee_status", |_, node| {
         let head = node.head();
         Ok(json!({

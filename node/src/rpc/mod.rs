@@ -50,6 +50,9 @@ const MAX_BATCH: u32 = 1000;
 /// Subscriptions per WebSocket connection.
 const MAX_SUBSCRIPTIONS: u32 = 256;
 
+/// Methods answered over IPC only: they touch the board's files.
+const IPC_ONLY: &[&str] = &["admin_backup"];
+
 /// Namespaces served when none are listed.
 pub const DEFAULT_APIS: &[&str] = &["eth", "net", "web3", "daisee"];
 /// Every namespace the node has.
@@ -204,6 +207,7 @@ fn runs_blocking(name: &str) -> bool {
                 | "txpool_content"
                 | "daisee_days"
                 | "daisee_records"
+                | "admin_backup"
                 | "txpool_inspect"
         )
 }
@@ -222,10 +226,15 @@ where
         + 'static,
 {
     let signs = SIGNING_METHODS.contains(&name);
+    let ipc_only = IPC_ONLY.contains(&name);
     if runs_blocking(name) {
         module.register_blocking_method(name, move |params, node, extensions| {
             let started = std::time::Instant::now();
             may_sign(signs, &extensions)?;
+            if ipc_only && extensions.get::<Caller>().is_some() {
+                let why = format!("{name} is served over IPC only (it writes files on the board)");
+                return Err(RpcError::Forbidden(why).into());
+            }
             let answer = f(params.into_owned(), &node);
             record(name, started, answer.is_ok());
             answer.map_err(jsonrpsee::types::ErrorObjectOwned::from)

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+mod dump;
 mod group_commit;
 mod in_memory;
 mod journal;

@@ -126,6 +126,10 @@ fn one_bootnode_is_enough_and_the_chain_outlives_it() {
     let err = n1.call("admin_addPeer", json!(["enode://nothing"])).expect_err("refused");
     assert!(format!("{err:?}").contains("invalid params"), "{err:?}");
     assert_eq!(n1.ok("admin_addPeer", json!([p1_of(&n2)])), json!(true));
+    // admin over HTTP never writes files on the board.
+    let err = n1.call("admin_backup", json!(["/tmp/daisee-never.backup"])).expect_err("refused");
+    assert!(format!("{err:?}").contains("IPC only"), "{err:?}");
+    assert!(!std::path::Path::new("/tmp/daisee-never.backup").exists());
 }
 
 fn p1_of(node: &NodeProcess) -> String {

@@ -3,6 +3,7 @@
 
 mod attacks_load;
 mod attacks_web;
+mod backup;
 mod bad_requests;
 mod ban;
 mod bench;
