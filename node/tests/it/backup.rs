@@ -109,6 +109,9 @@ fn a_stopped_board_travels_with_its_node_key_and_keystore() {
         "--p2p.addr",
         "127.0.0.1",
     ]);
+    // Up and listening (the node key exists) before it is asked to stop.
+    node.line("p2p: ");
+    std::thread::sleep(Duration::from_millis(500));
     assert!(node.terminate());
     let file = datadir.path().join("../board-1.backup");
     daisee_ok(&["backup", "--datadir", datadir.str(), "--keystore", file.to_str().unwrap()]);

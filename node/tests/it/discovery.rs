@@ -214,7 +214,7 @@ fn a_board_of_another_community_is_refused_and_not_passed_on() {
         .map(String::from)
         .to_vec(),
     ));
-    let foreign_id = foreign.ok("admin_nodeInfo", json!([]))["id"].as_str().unwrap().to_string();
+    let foreign_id = node_id(&foreign);
     // Several exchange rounds (10 s each).
     std::thread::sleep(Duration::from_secs(25));
     for (name, node) in [("a", &a), ("b", &b)] {
@@ -223,7 +223,7 @@ fn a_board_of_another_community_is_refused_and_not_passed_on() {
             "{name} is not connected to the foreign board"
         );
     }
-    let b_id = b.ok("admin_nodeInfo", json!([]))["id"].as_str().unwrap().to_string();
+    let b_id = node_id(&b);
     assert!(
         peers(&foreign).iter().all(|p| p["id"] != json!(b_id)),
         "the foreign board never learned of b"
@@ -237,4 +237,17 @@ fn a_board_of_another_community_is_refused_and_not_passed_on() {
     let text =
         std::fs::read_to_string(foreign_dir.path().join("daisee/peers.json")).unwrap_or_default();
     assert!(!text.contains(&b_id), "nor does it remember ours beyond its bootnode: {text}");
+}
+
+/// A node's peer id, once its network listens.
+fn node_id(node: &NodeProcess) -> String {
+    let mut id = None;
+    wait_for("the network listens", Duration::from_secs(30), || {
+        id = node
+            .call("admin_nodeInfo", json!([]))
+            .ok()
+            .and_then(|i| i["id"].as_str().map(String::from));
+        id.is_some()
+    });
+    id.unwrap_or_default()
 }

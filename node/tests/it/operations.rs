@@ -272,3 +272,38 @@ fn a_full_disk_keeps_readings_in_memory_says_so_once_a_minute_and_still_answers_
     assert!(lines <= 3, "{lines} lines: once a minute, not on every tick");
     let _ = std::fs::remove_file(&filler);
 }
+
+#[test]
+fn the_systemd_unit_verifies_and_is_hardened() {
+    let analyze = "/usr/bin/systemd-analyze";
+    assert!(
+        std::path::Path::new(analyze).exists(),
+        "systemd-analyze is missing (Debian's systemd package)"
+    );
+    let unit = std::fs::read_to_string("debian/daisee.service").expect("the unit");
+    let dir = TempDir::new("unit");
+    let path = dir.path().join("daisee.service");
+    // verify checks that ExecStart's binary exists: point it at the one under test.
+    std::fs::write(&path, unit.replace("/usr/bin/daisee", env!("CARGO_BIN_EXE_daisee")))
+        .expect("write");
+    let verify =
+        std::process::Command::new(analyze).arg("verify").arg(&path).output().expect("verify");
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(verify.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+    let security = std::process::Command::new(analyze)
+        .args(["security", "--offline=true"])
+        .arg(&path)
+        .output()
+        .expect("security");
+    let text = String::from_utf8_lossy(&security.stdout);
+    let level: f64 = text
+        .lines()
+        .find_map(|l| l.split("Overall exposure level for daisee.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in {text}"));
+    assert!(level <= 2.0, "exposure {level} (systemd's scale: 0 safe … 10 exposed)");
+    assert!(
+        unit.contains("ProtectSystem=strict") && unit.contains("ReadWritePaths=/var/lib/daisee")
+    );
+}
