@@ -4,6 +4,8 @@
 mod hd;
 mod keystore;
 mod scrypt_compat;
+#[cfg(test)]
+mod vector_tests;
 
 pub use hd::{derive_key, mnemonic_seed, HdError, DEV_MNEMONIC};
 pub use keystore::{

@@ -3,6 +3,8 @@
 
 mod config;
 mod quantity;
+#[cfg(test)]
+mod vector_tests;
 
 pub use config::{ChainConfig, CliqueConfig};
 

@@ -27,3 +27,6 @@ pub enum DecodeError {
     #[error("invalid encoding: {0}")]
     Invalid(&'static str),
 }
+
+#[cfg(test)]
+pub(crate) mod vector_tests;

@@ -11,6 +11,8 @@ mod merkle;
 mod revm_db;
 mod store;
 mod tries;
+#[cfg(test)]
+mod vector_tests;
 
 pub use account::AccountRecord;
 pub use diff::{AccountChange, PreparedState, StateDiff};
