@@ -19,6 +19,22 @@ pub fn space(path: &std::path::Path) -> Option<(u64, u64)> {
     Some((stat.f_bavail * stat.f_frsize, stat.f_blocks * stat.f_frsize))
 }
 
+/// Bytes of the files under `path` (a datadir, a database).
+pub fn dir_size(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 /// Below this many free bytes a filesystem of `total` bytes is almost full.
 pub fn threshold(total: u64) -> u64 {
     (total / 10).min(MAX_THRESHOLD)

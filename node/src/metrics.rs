@@ -116,25 +116,11 @@ pub fn sample(node: &Node, board: &StatusBoard, datadir: Option<&Path>) {
         }
     }
     if let Some(dir) = datadir {
-        gauge!("daisee_db_size_bytes").set(dir_size(&dir.join("daisee").join("chaindata")) as f64);
+        gauge!("daisee_db_size_bytes")
+            .set(crate::disk_watch::dir_size(&dir.join("daisee").join("chaindata")) as f64);
         if let Some((free, total)) = crate::disk_watch::space(dir) {
             gauge!("daisee_disk_free_bytes").set(free as f64);
             gauge!("daisee_disk_size_bytes").set(total as f64);
         }
     }
-}
-
-fn dir_size(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }

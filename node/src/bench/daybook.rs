@@ -4,10 +4,11 @@
 //! community, a month of records to export — timed.
 
 use super::history::{seal_history, HistorySpec};
-use super::{dir_size, err, BenchError, TempDir};
+use super::{err, BenchError, TempDir};
 use crate::accounts::{derive_key, mnemonic_seed, DEV_MNEMONIC};
 use crate::community::{community_genesis, dev_spec};
 use crate::daybook::{Date, Daybook};
+use crate::disk_watch::dir_size;
 use crate::node::unix_now;
 use crate::primitives::{PrivateKey, U256};
 use crate::state::Store;

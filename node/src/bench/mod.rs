@@ -205,7 +205,7 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
     for (i, block) in blocks.iter().enumerate() {
         if Some(&i) == measured.first() {
             store.flush().map_err(err)?;
-            size_before = dir_size(&import_dir.0);
+            size_before = crate::disk_watch::dir_size(&import_dir.0);
         }
         let started = Instant::now();
         follower.import(block, unix_now()).map_err(err)?;
@@ -214,7 +214,7 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
         }
     }
     store.flush().map_err(err)?;
-    let written = dir_size(&import_dir.0).saturating_sub(size_before);
+    let written = crate::disk_watch::dir_size(&import_dir.0).saturating_sub(size_before);
     let measured_blocks: Vec<_> = measured.iter().map(|i| &blocks[*i]).collect();
     let gas: u64 = measured_blocks.iter().map(|b| b.header.gas_used).sum();
     let count: usize = measured_blocks.iter().map(|b| b.transactions.len()).sum();
@@ -249,21 +249,6 @@ fn stage(times: &[Duration], txs: usize, gas: u64) -> Stage {
         p50_ms: pick(0.5),
         p99_ms: pick(0.99),
     }
-}
-
-fn dir_size(path: &std::path::Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 /// The machine: architecture, cores, and the CPU or board model.

@@ -110,7 +110,7 @@ pub fn db_stats(datadir: &Path, json: bool) -> anyhow::Result<()> {
     let head = store.head()?.number;
     let stats = store.stats()?;
     let total: u64 = stats.values().map(|s| s.bytes).sum();
-    let on_disk = dir_size(&layout::chaindata(datadir));
+    let on_disk = daisee_node::disk_watch::dir_size(&layout::chaindata(datadir));
     if json {
         let kinds: serde_json::Map<String, serde_json::Value> =
             stats.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
@@ -129,21 +129,6 @@ pub fn db_stats(datadir: &Path, json: bool) -> anyhow::Result<()> {
         total / head.max(1)
     );
     say(&out)
-}
-
-fn dir_size(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 /// `daisee attach`.

@@ -7,7 +7,7 @@ use crate::network::{agree, head, ADDRESSES, BOARDS};
 use crate::support::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
@@ -61,14 +61,6 @@ fn set_clock(file: &PathBuf, offset_s: i64) {
 
 fn status(node: &NodeProcess) -> Value {
     node.ok("daisee_status", json!([]))
-}
-
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < timeout, "{what} within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
 }
 
 fn sealed_by(node: &NodeProcess, from: u64, signer: &str) -> bool {

@@ -11,7 +11,7 @@ use crate::network::{agree, head, ADDRESSES, BOARDS};
 use crate::support::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A bf7 board (`signer`: one of the three, else a follower) with `admin` on HTTP.
 fn board_args(signer: Option<usize>, dir: &TempDir, bootnodes: &[String]) -> Vec<String> {
@@ -59,14 +59,6 @@ fn signers_covered(node: &NodeProcess, own: Option<usize>) -> BTreeSet<String> {
         set.insert(ADDRESSES[i].to_lowercase());
     }
     set
-}
-
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < timeout, "{what} within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
 }
 
 fn init(name: &str) -> TempDir {
