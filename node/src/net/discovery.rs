@@ -48,19 +48,28 @@ impl Net {
     }
 
     /// A peer's listen addresses (from `identify`).
+    /// Only a board whose status matched this chain enters the peer book: until then (or for
+    /// good, for a board of another chain) its addresses wait beside its connection.
     pub(super) fn on_listen_addrs(&mut self, peer: PeerId, addrs: &[Multiaddr]) {
+        if !self.verified.contains(&peer) {
+            let addrs = addrs.iter().take(super::protocol::MAX_ADDRS_PER_PEER).cloned().collect();
+            self.listen_pending.insert(peer, addrs);
+            return;
+        }
+        // Identify may answer after the status: the board is verified already.
         let loopback = self.addresses.get(&peer).is_some_and(|ip| ip.is_loopback());
         self.book.observed(peer, addrs, loopback);
-        if self.verified.contains(&peer) {
-            // Identify may answer after the status: the board is verified already.
-            let signer = self.signers.get(&peer).copied();
-            self.book.verified(peer, signer);
-        }
+        let signer = self.signers.get(&peer).copied();
+        self.book.verified(peer, signer);
     }
 
     /// A peer's status matched this chain.
     pub(super) fn on_verified(&mut self, peer: PeerId, head: u64, signer: Option<Address>) {
         self.verified.insert(peer);
+        if let Some(addrs) = self.listen_pending.remove(&peer) {
+            let loopback = self.addresses.get(&peer).is_some_and(|ip| ip.is_loopback());
+            self.book.observed(peer, &addrs, loopback);
+        }
         self.heads.insert(peer, head);
         match signer {
             Some(s) => self.signers.insert(peer, s),
@@ -154,6 +163,7 @@ impl Net {
 
     /// Forgets what was known of a peer that left.
     pub(super) fn on_gone(&mut self, peer: &PeerId) {
+        self.listen_pending.remove(peer);
         self.clock_offsets.remove(peer);
         self.publish_clock();
         self.verified.remove(peer);

@@ -97,6 +97,8 @@ struct Net {
     listen_addrs: Vec<Multiaddr>,
     /// Peers' clocks minus ours, s.
     clock_offsets: HashMap<PeerId, i64>,
+    /// Listen addresses of connected peers not yet verified.
+    listen_pending: HashMap<PeerId, Vec<Multiaddr>>,
 }
 
 /// Runs the network until `shutdown` turns true.
@@ -155,6 +157,7 @@ pub async fn run(
         round: 0,
         listen_addrs: Vec::new(),
         clock_offsets: HashMap::new(),
+        listen_pending: HashMap::new(),
     };
     net.book = peer_book::PeerBook::load(net.config.peers_file.clone());
     net.proof = net.signer_proof();
@@ -287,6 +290,7 @@ impl Net {
         tracing::warn!(target: "daisee::net", %peer, "banning peer{at} for {} s: {why}", BAN.as_secs());
         self.gate.ban(peer, ip, Instant::now() + BAN);
         self.book.forget(&peer);
+        self.listen_pending.remove(&peer);
         let _ = self.swarm.disconnect_peer_id(peer);
     }
 
