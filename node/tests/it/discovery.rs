@@ -220,7 +220,9 @@ fn a_board_of_another_community_is_refused_and_not_passed_on() {
         peers(&foreign).iter().all(|p| p["id"] != json!(b_id)),
         "the foreign board never learned of b"
     );
-    assert!(a.logged("another chain", Duration::from_secs(1)).contains("another chain"));
+    // One of the two saw the other's status first and dropped it (under load, either may).
+    let said = |n: &NodeProcess| n.lines().iter().any(|l| l.contains("another chain"));
+    assert!(said(&a) || said(&foreign), "the mismatch was logged");
     for dir in &dirs {
         let text =
             std::fs::read_to_string(dir.path().join("daisee/peers.json")).unwrap_or_default();
