@@ -28,13 +28,18 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Writes a genesis block into a new datadir.
+    /// Writes a genesis block into a new datadir; with `--upgrade`, takes a new chain config
+    /// (forks and Clique transitions ahead of the head) from the same chain's genesis file.
     Init {
         /// The genesis file (geth's format).
         genesis: PathBuf,
         /// Data directory.
         #[arg(long, env = "DAISEE_DATADIR")]
         datadir: PathBuf,
+        /// Apply the file's fork schedule and transitions to an initialised datadir (the node
+        /// must be stopped); refused if it would change anything at or before the head.
+        #[arg(long)]
+        upgrade: bool,
     },
     /// Runs a node on an initialised datadir.
     Run(Box<RunArgs>),

@@ -60,7 +60,7 @@ pub struct CommunitySpec {
 pub fn community_genesis(spec: &CommunitySpec) -> Result<Genesis, ExecError> {
     let config = ChainConfig::all_forks(
         spec.chain_id,
-        CliqueConfig { period: spec.period, epoch: spec.epoch },
+        CliqueConfig::new(spec.period, spec.epoch),
     );
     let mut signers = spec.signers.clone();
     signers.sort();

@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
     commands::init_logging(cli.verbosity, &cli.log_format);
     launch::set_cache_mib(cli.cache);
     match cli.command {
-        Command::Init { genesis, datadir } => commands::init(&genesis, &datadir),
+        Command::Init { genesis, datadir, upgrade } => commands::init(&genesis, &datadir, upgrade),
         Command::Run(args) => commands::run(*args),
         Command::Dev(args) => commands::dev(*args),
         Command::Genesis(args) => commands::write_genesis(args),

@@ -71,6 +71,14 @@ pub fn sample(node: &Node, board: &StatusBoard, datadir: Option<&Path>) {
         gauge!("daisee_peers_clock_offset_seconds").set(offset as f64);
     }
     gauge!("daisee_clock_problem").set(if clock.problem.is_some() { 1.0 } else { 0.0 });
+    // 1: peers scheduled an upgrade this board lacks; 2: it stopped sealing for it.
+    let upgrades = node.upgrades();
+    let missing = match (&upgrades.stopped, upgrades.peers_schedule) {
+        (Some(_), _) => 2.0,
+        (None, Some(_)) => 1.0,
+        _ => 0.0,
+    };
+    gauge!("daisee_upgrade_missing").set(missing);
     let (pending, queued) = node.pool_counts();
     gauge!("txpool_pending").set(pending as f64);
     gauge!("txpool_queued").set(queued as f64);

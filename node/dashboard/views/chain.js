@@ -12,6 +12,7 @@ const hex = (n) => '0x' + n.toString(16);
 let extra = { blockTime: 0, pending: 0 };
 /** The node's clock against the chain's and its peers' (`daisee_status`). */
 let clockReport = null;
+let upgradeReport = null;
 
 export function mount(el) {
   el.innerHTML = `
@@ -52,6 +53,7 @@ export async function update(el, ctx) {
   const [peers, pool, pendingCount, signers, status, older, peerList, board] = await batch(calls);
   if (ctx.model.snapshot !== snap) return;
   clockReport = board.result?.clock ?? null;
+  upgradeReport = board.result?.upgrade ?? null;
   const pending = pool.result ? Number(pool.result.pending) : Number(pendingCount.result ?? 0);
   const span = older.result ? snap.timestamp - Number(older.result.timestamp) : 0;
   extra = { blockTime: snap.block > first ? span / (snap.block - first) : 0, pending };
@@ -103,6 +105,13 @@ export function tick(el, ctx) {
     const ahead = (clock.peersOffset ?? 0) < 0;
     const off = ahead ? -clock.peersOffset : Math.max(clock.behindHead, clock.peersOffset ?? 0);
     health.textContent = t(ahead ? 'clock_ahead' : 'clock_behind', { age: age(off) });
+    health.className = 'health stale';
+  }
+  // A board that lacks the community's upgrade stops sealing at it: that comes before all else.
+  const upgrade = upgradeReport;
+  health.dataset.upgrade = String(Boolean(upgrade?.problem));
+  if (upgrade?.problem) {
+    health.textContent = t(upgrade.stopped ? 'upgrade_stopped' : 'upgrade_scheduled');
     health.className = 'health stale';
   }
 }

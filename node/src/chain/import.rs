@@ -93,7 +93,7 @@ impl Chain {
         }
         let signer = validate_header(
             &self.config,
-            self.clique.period,
+            self.clique.period_at(header.number),
             header,
             &self.head,
             &self.snapshot,
@@ -144,7 +144,7 @@ impl Chain {
         }
         validate_header(
             &self.config,
-            self.clique.period,
+            self.clique.period_at(block.header.number),
             &block.header,
             &self.head,
             &self.snapshot,

@@ -45,7 +45,7 @@ impl Chain {
     /// Opens the chain in an initialised store and rebuilds the signer snapshot at its head.
     pub fn open(store: Store) -> Result<Self, ChainError> {
         let config = store.chain_config()?;
-        let clique = config.clique.ok_or(ChainError::NotClique)?;
+        let clique = config.clique.clone().ok_or(ChainError::NotClique)?;
         let head = store.head()?;
         let snapshot = rebuild_snapshot(&store, &head, clique.epoch.max(1))?;
         Ok(Self { store, config, clique, head, snapshot })
@@ -61,9 +61,9 @@ impl Chain {
         &self.config
     }
 
-    /// Clique's period and epoch.
-    pub fn clique(&self) -> CliqueConfig {
-        self.clique
+    /// Clique's period, epoch and transitions.
+    pub fn clique(&self) -> &CliqueConfig {
+        &self.clique
     }
 
     /// The head header.

@@ -12,7 +12,7 @@ pub use tools::{bench, write_genesis};
 
 use crate::launch;
 use anyhow::{bail, Context};
-use daisee_node::genesis::Genesis;
+use daisee_node::genesis::{Genesis, UpgradePlan};
 use daisee_node::node::unix_now;
 use daisee_node::primitives::{self, PrivateKey};
 use daisee_node::service::layout;
@@ -20,13 +20,33 @@ use daisee_node::{accounts, chain};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// `daisee init`.
-pub fn init(genesis: &Path, datadir: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(genesis)
-        .with_context(|| format!("reading {}", genesis.display()))?;
+/// `daisee init [--upgrade]`.
+pub fn init(file: &Path, datadir: &Path, upgrade: bool) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let genesis = Genesis::from_json(&text)?;
-    let header = launch::open_store(datadir)?.init_genesis(&genesis)?;
-    say(&format!("initialised {} with genesis {}", datadir.display(), header.hash()))
+    let store = launch::open_store(datadir)?;
+    let initialised = store.genesis_hash().is_ok();
+    let header = store.init_genesis(&genesis)?;
+    let stored = store.chain_config()?;
+    if !initialised || stored == genesis.config {
+        if upgrade {
+            return say(&format!("{}: nothing to upgrade", datadir.display()));
+        }
+        return say(&format!("initialised {} with genesis {}", datadir.display(), header.hash()));
+    }
+    let head = store.head()?;
+    let plan = UpgradePlan::check(&stored, &genesis.config, head.number, head.timestamp)
+        .with_context(|| format!("{} cannot upgrade {}", file.display(), datadir.display()))?;
+    let changes = plan.changes.join("\n  ");
+    if !upgrade {
+        bail!(
+            "{} changes this chain's config:\n  {changes}\nrun `daisee init --upgrade` to apply it",
+            file.display()
+        );
+    }
+    store.set_chain_config(&genesis.config)?;
+    say(&format!("upgraded {} at head {}:\n  {changes}", datadir.display(), head.number))
 }
 
 /// `daisee export`.

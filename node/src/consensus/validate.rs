@@ -40,6 +40,12 @@ pub enum ConsensusError {
     InvalidBaseFee { expected: Option<u64>, got: Option<u64> },
     #[error("header fields do not match the active forks: {0}")]
     ForkFields(&'static str),
+    #[error(
+        "block {number} (time {time}) carries {fields}, of a fork this board's chain config does \
+         not schedule: the community has upgraded; get its new genesis file and run \
+         `daisee init --upgrade FILE --datadir DIR`, then restart"
+    )]
+    UnscheduledFork { number: u64, time: u64, fields: &'static str },
     #[error("extra-data shorter than vanity and seal")]
     MissingSeal,
     #[error("invalid seal")]
@@ -114,7 +120,16 @@ pub fn validate_header(
         return Err(ConsensusError::FutureBlock { time: header.timestamp, now });
     }
     let bound = parent.gas_limit / GAS_LIMIT_BOUND_DIVISOR;
-    if header.gas_limit < MIN_GAS_LIMIT
+    let set_here = config.clique.as_ref().and_then(|c| c.gas_limit_at(header.number));
+    if let Some(limit) = set_here {
+        // A Clique transition sets the gas limit at this very block.
+        if header.gas_limit != limit {
+            return Err(ConsensusError::InvalidGasLimit {
+                limit: header.gas_limit,
+                parent: parent.gas_limit,
+            });
+        }
+    } else if header.gas_limit < MIN_GAS_LIMIT
         || header.gas_limit > MAX_GAS_LIMIT
         || header.gas_limit.abs_diff(parent.gas_limit) >= bound.max(1)
             && header.gas_limit != parent.gas_limit
@@ -172,6 +187,17 @@ pub fn validate_header(
 
 fn check_fork_fields(config: &ChainConfig, h: &Header) -> Result<(), ConsensusError> {
     let t = h.timestamp;
+    // Fields of a fork this board does not schedule: the others upgraded, this board did not.
+    let unscheduled = |fields| ConsensusError::UnscheduledFork { number: h.number, time: t, fields };
+    if h.requests_hash.is_some() && !config.is_prague(t) {
+        return Err(unscheduled("a requests hash (Prague)"));
+    }
+    if h.parent_beacon_block_root.is_some() && !config.is_cancun(t) {
+        return Err(unscheduled("a parent beacon root (Cancun)"));
+    }
+    if h.withdrawals_root.is_some() && !config.is_shanghai(t) {
+        return Err(unscheduled("a withdrawals root (Shanghai)"));
+    }
     let shanghai = config.is_shanghai(t);
     if shanghai != h.withdrawals_root.is_some() {
         return Err(ConsensusError::ForkFields("withdrawals root"));

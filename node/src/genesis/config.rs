@@ -2,16 +2,42 @@
 //! Clique's parameters, and the revm rules in force at a given block.
 
 use super::quantity;
+use super::transitions::{self, CliqueTransition};
 use revm::primitives::hardfork::SpecId;
 use serde::{Deserialize, Serialize};
 
-/// Clique's parameters (EIP-225).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Clique's parameters (EIP-225), with Daisee's transitions at block heights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CliqueConfig {
     /// Seconds between blocks; 0 seals as soon as transactions wait.
     pub period: u64,
     /// Blocks between checkpoints that reset votes and list the signers.
     pub epoch: u64,
+    /// Changes to the period, empty-block rule and gas limit at given heights.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitions: Vec<CliqueTransition>,
+}
+
+impl CliqueConfig {
+    /// Clique with `period` and `epoch` and no transitions.
+    pub fn new(period: u64, epoch: u64) -> Self {
+        Self { period, epoch, transitions: Vec::new() }
+    }
+
+    /// The period in force at block `number`.
+    pub fn period_at(&self, number: u64) -> u64 {
+        transitions::period_at(self.period, &self.transitions, number)
+    }
+
+    /// Whether the chain says to seal empty blocks at `number` (`None`: each board decides).
+    pub fn empty_blocks_at(&self, number: u64) -> Option<bool> {
+        transitions::empty_blocks_at(&self.transitions, number)
+    }
+
+    /// The gas limit a transition sets at exactly block `number`.
+    pub fn gas_limit_at(&self, number: u64) -> Option<u64> {
+        transitions::gas_limit_at(&self.transitions, number)
+    }
 }
 
 /// A genesis file's `config` object (fields geth knows; unknown ones are ignored).
@@ -27,6 +53,13 @@ pub struct ChainConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub homestead_block: Option<u64>,
+    /// Only counted in fork ids: Daisee does not run the DAO fork's state change.
+    #[serde(
+        default,
+        deserialize_with = "quantity::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dao_fork_block: Option<u64>,
     #[serde(
         default,
         deserialize_with = "quantity::opt_u64",
@@ -125,6 +158,7 @@ impl ChainConfig {
         Self {
             chain_id,
             homestead_block: Some(0),
+            dao_fork_block: None,
             eip150_block: Some(0),
             eip155_block: Some(0),
             eip158_block: Some(0),

@@ -2,11 +2,17 @@
 //! writing them, and deriving the genesis header and state exactly as geth does.
 
 mod config;
+mod fork_id;
 mod quantity;
+mod transitions;
+mod upgrade;
 #[cfg(test)]
 mod vector_tests;
 
 pub use config::{ChainConfig, CliqueConfig};
+pub use fork_id::{fork_is_time, ForkAgreement, ForkFilter, ForkId, ForkMismatch};
+pub use transitions::{CliqueTransition, TransitionError, MAX_TRANSITIONS};
+pub use upgrade::{UpgradeError, UpgradePlan};
 
 use crate::primitives::{
     keccak256,
@@ -30,6 +36,9 @@ pub enum GenesisError {
     /// The file is not valid JSON of the expected shape.
     #[error("invalid genesis file: {0}")]
     Json(#[from] serde_json::Error),
+    /// The Clique transitions are malformed.
+    #[error("invalid genesis file: {0}")]
+    Transitions(#[from] TransitionError),
 }
 
 /// One pre-funded or predeployed account.
@@ -122,7 +131,11 @@ pub struct Genesis {
 impl Genesis {
     /// Parses a genesis file's text.
     pub fn from_json(text: &str) -> Result<Self, GenesisError> {
-        Ok(serde_json::from_str(text)?)
+        let genesis: Self = serde_json::from_str(text)?;
+        if let Some(clique) = &genesis.config.clique {
+            transitions::check(&clique.transitions)?;
+        }
+        Ok(genesis)
     }
 
     /// Root of the genesis state.

@@ -227,6 +227,7 @@ impl Net {
             total_difficulty: td.to_string(),
             signer: self.proof.clone(),
             time: Some(crate::node::unix_now()),
+            fork_id: Some(self.node.fork_id()),
         }
     }
 }

@@ -70,6 +70,13 @@ impl Net {
             Err(ImportError::Consensus(crate::consensus::ConsensusError::FutureBlock {
                 ..
             })) => Judged::Ignore,
+            Err(ImportError::Consensus(
+                e @ crate::consensus::ConsensusError::UnscheduledFork { .. },
+            )) => {
+                self.node.stop_for_upgrade(e.to_string());
+                self.node.warn_about_upgrade();
+                Judged::Ignore
+            }
             Err(ImportError::Store(e)) => {
                 tracing::error!(target: "daisee::net", "store: {e}");
                 Judged::Ignore

@@ -69,6 +69,10 @@ pub enum SyncResponse {
         /// The board's clock (unix s) when it answered, so peers can tell whose clock is off.
         #[serde(default)]
         time: Option<u64>,
+        /// The board's fork id (EIP-2124): the forks it passed and the next it schedules, so
+        /// a board that lacks an upgrade learns it before the upgrade.
+        #[serde(default)]
+        fork_id: Option<crate::genesis::ForkId>,
     },
     /// RLP-encoded blocks, hex.
     Blocks(Vec<String>),

@@ -46,6 +46,7 @@ impl Net {
                 total_difficulty,
                 signer,
                 time,
+                fork_id,
                 ..
             } => {
                 let ours = self.node.store().genesis_hash().unwrap_or_default();
@@ -59,6 +60,14 @@ impl Net {
                     return;
                 }
                 self.on_peer_time(peer, time);
+                // Another fork schedule: neither can follow the other's blocks past the fork.
+                // Nobody's bad faith: disconnect without a ban (the node says what to do).
+                if let Some(id) = fork_id {
+                    if self.node.check_peer_fork(&peer.to_string(), id).is_err() {
+                        let _ = self.swarm.disconnect_peer_id(peer);
+                        return;
+                    }
+                }
                 let signer = self.proven_signer(&peer, signer.as_ref());
                 self.on_verified(peer, head, signer);
                 let theirs: U256 = total_difficulty.parse().unwrap_or_default();
@@ -99,6 +108,12 @@ impl Net {
                         // Our clock is behind theirs: nobody's fault but ours, try again later.
                         Err(ImportError::Consensus(ConsensusError::FutureBlock { .. })) => {
                             self.node.warn_about_clock();
+                            break;
+                        }
+                        // The community upgraded and this board did not: its fault, not theirs.
+                        Err(ImportError::Consensus(e @ ConsensusError::UnscheduledFork { .. })) => {
+                            self.node.stop_for_upgrade(e.to_string());
+                            self.node.warn_about_upgrade();
                             break;
                         }
                         Err(e) => return self.ban(peer, &format!("invalid block in sync: {e}")),

@@ -3,6 +3,7 @@
 //! through it.
 
 use crate::chain::{Chain, ChainError, ImportError, Inserted};
+use crate::genesis::ForkFilter;
 use crate::primitives::{Address, Block, Header, PrivateKey, SignedTransaction, B256, U256};
 use crate::sealer::BuildError;
 use crate::state::{Store, StoreError};
@@ -12,10 +13,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, watch, Notify};
 
 mod clock;
+mod upgrades;
 mod peers;
 mod sealing;
 
 pub use clock::{ClockReport, AHEAD_TOLERANCE, EARLIEST_PLAUSIBLE};
+pub use upgrades::UpgradeReport;
 pub use peers::{NodeInfo, PeerInfo, PeerTable, MAX_QUEUED_PEERS};
 pub use sealing::run_sealer;
 
@@ -75,6 +78,8 @@ struct Inner {
     peer_table: peers::PeerTable,
     /// This board's clock against its peers' and the chain's.
     clock: clock::Clock,
+    /// Forks this board schedules, and what peers said of theirs.
+    upgrades: upgrades::Upgrades,
     /// Services that write beside the chain (the meters) hold it for reading while they write;
     /// a backup holds it for writing, so its copy is consistent.
     write_gate: std::sync::RwLock<()>,
@@ -113,6 +118,8 @@ impl Node {
     pub fn new(store: Store, config: NodeConfig) -> Result<Self, ChainError> {
         let chain = Chain::open(store.clone())?;
         let chain_id = chain.config().chain_id;
+        let genesis_time = store.header_by_number(0)?.map_or(0, |h| h.timestamp);
+        let filter = ForkFilter::new(chain.config(), store.genesis_hash()?, genesis_time);
         let (heads, _) = watch::channel(chain.head().clone());
         let own = config.accounts.iter().chain(config.signer.iter()).map(PrivateKey::address);
         let pool = TxPool::with_own(config.pool.clone(), own);
@@ -133,6 +140,7 @@ impl Node {
                 peers: Mutex::new(None),
                 peer_table: Default::default(),
                 clock: Default::default(),
+                upgrades: upgrades::Upgrades::new(filter),
                 write_gate: Default::default(),
             }),
         };
@@ -268,7 +276,7 @@ impl Node {
                 let head = chain.head();
                 crate::execution::BlockContext {
                     number: head.number + 1,
-                    timestamp: unix_now().max(head.timestamp + chain.clique().period),
+                    timestamp: unix_now().max(head.timestamp + chain.clique().period_at(head.number + 1)),
                     fee_recipient,
                     gas_limit: head.gas_limit,
                     base_fee: crate::consensus::next_base_fee(chain.config(), head),

@@ -18,9 +18,9 @@ impl Node {
     pub fn seal_delay(&self) -> Option<Duration> {
         self.inner.config.signer.as_ref()?;
         let head = self.head();
-        let period = lock(&self.inner.chain).clique().period;
+        let (period, seal_empty) = self.sealing_rules(head.number + 1);
         // Only ready transactions are work: a queued one waits for its nonce gap to close.
-        let has_work = self.inner.config.seal_empty || self.pool_counts().0 > 0;
+        let has_work = seal_empty || self.pool_counts().0 > 0;
         if period == 0 {
             return has_work.then_some(Duration::ZERO);
         }
@@ -45,12 +45,18 @@ impl Node {
         {
             return Ok(None);
         }
-        let timestamp = now.max(head.timestamp + chain.clique().period);
+        let (period, seal_empty) = self.rules_in(&chain, number);
+        let timestamp = now.max(head.timestamp + period);
         if timestamp > now {
             if head.timestamp > now {
                 drop(chain);
                 self.warn_about_clock();
             }
+            return Ok(None);
+        }
+        if self.upgrade_forbids_sealing(number, timestamp) {
+            drop(chain);
+            self.warn_about_upgrade();
             return Ok(None);
         }
         if !self.inner.clock.report(now, head.timestamp).may_seal() {
@@ -78,7 +84,7 @@ impl Node {
             pool.best(&self.inner.store, crate::consensus::next_base_fee(chain.config(), &head))
         };
         if candidates.is_empty()
-            && !self.inner.config.seal_empty
+            && !seal_empty
             && lock(&self.inner.proposals).is_empty()
         {
             return Ok(None);
@@ -88,7 +94,7 @@ impl Node {
         for (hash, reason) in &built.invalid {
             tracing::debug!(target: "daisee::sealer", %hash, "left out: {reason}");
         }
-        if built.block.transactions.is_empty() && !self.inner.config.seal_empty {
+        if built.block.transactions.is_empty() && !seal_empty {
             self.drop_invalid(&built.invalid)?;
             return Ok(None);
         }
@@ -99,6 +105,18 @@ impl Node {
         self.after_new_head(&new_head)?;
         self.drop_invalid(&built.invalid)?;
         Ok(Some(new_head))
+    }
+
+    /// The period and empty-block rule for block `number` (the chain's transitions win over
+    /// this board's `--seal-empty`).
+    fn sealing_rules(&self, number: u64) -> (u64, bool) {
+        self.rules_in(&lock(&self.inner.chain), number)
+    }
+
+    fn rules_in(&self, chain: &Chain, number: u64) -> (u64, bool) {
+        let clique = chain.clique();
+        let empty = clique.empty_blocks_at(number).unwrap_or(self.inner.config.seal_empty);
+        (clique.period_at(number), empty)
     }
 
     /// A proposal that still makes sense on the head (geth picks one at random; we rotate).

@@ -60,6 +60,8 @@ pub(super) fn register(
             "headHash": head.hash(),
             "peers": node.peer_count(),
             "clock": node.clock(),
+            "forkId": node.fork_id(),
+            "upgrade": node.upgrades(),
         }))
     })?;
     method(m, "daisee_peers", |_, node| {

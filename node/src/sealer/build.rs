@@ -93,7 +93,7 @@ fn template(
         parent_hash: parent.hash(),
         ommers_hash: EMPTY_OMMERS_HASH,
         number,
-        gas_limit: parent.gas_limit,
+        gas_limit: chain.clique().gas_limit_at(parent.number + 1).unwrap_or(parent.gas_limit),
         timestamp,
         extra_data: extra.into(),
         difficulty: U256::from(difficulty),

@@ -234,6 +234,14 @@ impl Store {
         serde_json::from_slice(&raw).map_err(|e| corrupt("config", e))
     }
 
+    /// Replaces the stored chain configuration (`daisee init --upgrade`, after
+    /// [`crate::genesis::UpgradePlan::check`]); durable when it returns.
+    pub fn set_chain_config(&self, config: &ChainConfig) -> Result<(), StoreError> {
+        let raw = serde_json::to_vec(config).map_err(|e| corrupt("config", e))?;
+        self.tree.insert(keys::meta("config"), raw)?;
+        self.flush()
+    }
+
     /// The genesis block's hash.
     pub fn genesis_hash(&self) -> Result<B256, StoreError> {
         let raw = self.get(&keys::meta("genesis"))?.ok_or(StoreError::NotInitialized)?;
