@@ -58,10 +58,7 @@ pub struct CommunitySpec {
 
 /// Builds the genesis: every fork up to Prague from block 0.
 pub fn community_genesis(spec: &CommunitySpec) -> Result<Genesis, ExecError> {
-    let config = ChainConfig::all_forks(
-        spec.chain_id,
-        CliqueConfig::new(spec.period, spec.epoch),
-    );
+    let config = ChainConfig::all_forks(spec.chain_id, CliqueConfig::new(spec.period, spec.epoch));
     let mut signers = spec.signers.clone();
     signers.sort();
     signers.dedup();

@@ -46,7 +46,14 @@ impl Chain {
             .header(&block.header.parent_hash)?
             .ok_or(ImportError::UnknownParent(block.header.parent_hash))?;
         let snapshot = self.snapshot_after(&parent)?;
-        validate_header(&self.config, self.clique.period_at(block.header.number), &block.header, &parent, &snapshot, now)?;
+        validate_header(
+            &self.config,
+            self.clique.period_at(block.header.number),
+            &block.header,
+            &parent,
+            &snapshot,
+            now,
+        )?;
         self.store.put_side_block(block)?;
         let td = self.store.total_difficulty(&hash)?.unwrap_or_default();
         let head_td = self.store.total_difficulty(&self.head.hash())?.unwrap_or_default();

@@ -188,7 +188,8 @@ pub fn validate_header(
 fn check_fork_fields(config: &ChainConfig, h: &Header) -> Result<(), ConsensusError> {
     let t = h.timestamp;
     // Fields of a fork this board does not schedule: the others upgraded, this board did not.
-    let unscheduled = |fields| ConsensusError::UnscheduledFork { number: h.number, time: t, fields };
+    let unscheduled =
+        |fields| ConsensusError::UnscheduledFork { number: h.number, time: t, fields };
     if h.requests_hash.is_some() && !config.is_prague(t) {
         return Err(unscheduled("a requests hash (Prague)"));
     }

@@ -29,7 +29,9 @@ pub struct ForkId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ForkMismatch {
     /// The peer passed a fork this board does not know of, or is on another schedule.
-    #[error("this board's chain config lacks a fork its peers have passed, or the schedules differ")]
+    #[error(
+        "this board's chain config lacks a fork its peers have passed, or the schedules differ"
+    )]
     LocalIncompatibleOrStale,
     /// The peer has not scheduled a fork this board already passed.
     #[error("the peer has not scheduled a fork this board has passed: it needs the upgrade")]
@@ -126,8 +128,7 @@ impl ForkFilter {
         if self.sums[i] == id.hash {
             // Same forks passed: a fork the peer schedules that this board already passed
             // without knowing of it means this board is on the wrong side of it.
-            if id.next > 0 && (head >= id.next || (fork_is_time(id.next) && time >= id.next))
-            {
+            if id.next > 0 && (head >= id.next || (fork_is_time(id.next) && time >= id.next)) {
                 return Err(ForkMismatch::LocalIncompatibleOrStale);
             }
             return Ok(match (id.next, ours) {

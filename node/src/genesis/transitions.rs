@@ -125,8 +125,7 @@ mod tests {
     #[test]
     fn reads_besu_like_json_and_refuses_unknown_keys() {
         let t: CliqueTransition =
-            serde_json::from_str(r#"{"block": "0x10", "period": 3, "emptyBlocks": true}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"block": "0x10", "period": 3, "emptyBlocks": true}"#).unwrap();
         assert_eq!(t, CliqueTransition { period: Some(3), empty_blocks: Some(true), ..at(16) });
         assert!(serde_json::from_str::<CliqueTransition>(r#"{"block": 1, "perod": 3}"#).is_err());
     }

@@ -165,7 +165,12 @@ mod tests {
     }
 
     fn with_prague(t: u64) -> ChainConfig {
-        ChainConfig { shanghai_time: Some(t), cancun_time: Some(t), prague_time: Some(t), ..london() }
+        ChainConfig {
+            shanghai_time: Some(t),
+            cancun_time: Some(t),
+            prague_time: Some(t),
+            ..london()
+        }
     }
 
     #[test]
@@ -187,7 +192,10 @@ mod tests {
         let berlin = ChainConfig { berlin_block: Some(10), ..london() };
         assert!(UpgradePlan::check(&london(), &berlin, 50, 1_000).is_err());
         let other = ChainConfig { chain_id: 70, ..london() };
-        assert_eq!(UpgradePlan::check(&london(), &other, 0, 0), Err(UpgradeError::Fixed("chainId")));
+        assert_eq!(
+            UpgradePlan::check(&london(), &other, 0, 0),
+            Err(UpgradeError::Fixed("chainId"))
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Catching up: the blocks a board serves to a peer that asks (canonical, by number, bounded),
 //! and what it does with a peer's answers — a status on another chain gets the peer banned, a
 //! heavier head starts a sync, blocks are imported in order and a peer sending invalid ones is
-//! banned (blocks that are only "in the future" for this board's clock are fetched again later).
+//! banned (blocks that are only "in the future" for this board's clock are fetched again later);
+//! a peer on another fork schedule (EIP-2124 fork ids) is disconnected for a minute, not banned.
 
 use super::protocol::{SyncRequest, SyncResponse, MAX_BLOCKS_PER_REQUEST, MAX_RESPONSE_BYTES};
 use super::{import, Net, SYNC_REWIND};
@@ -9,6 +10,9 @@ use crate::chain::ImportError;
 use crate::consensus::ConsensusError;
 use crate::primitives::{Block, U256};
 use libp2p::PeerId;
+
+/// How long a board on another fork schedule stays disconnected before it is asked again.
+const FORK_HOLD: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Net {
     pub(super) fn blocks(&self, from: u64, count: u64) -> Vec<String> {
@@ -61,9 +65,11 @@ impl Net {
                 }
                 self.on_peer_time(peer, time);
                 // Another fork schedule: neither can follow the other's blocks past the fork.
-                // Nobody's bad faith: disconnect without a ban (the node says what to do).
+                // Nobody's bad faith (the node says what to do): disconnect, and look again in a
+                // minute, in case an operator upgraded either board.
                 if let Some(id) = fork_id {
                     if self.node.check_peer_fork(&peer.to_string(), id).is_err() {
+                        self.gate.ban(peer, None, std::time::Instant::now() + FORK_HOLD);
                         let _ = self.swarm.disconnect_peer_id(peer);
                         return;
                     }

@@ -13,14 +13,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, watch, Notify};
 
 mod clock;
-mod upgrades;
 mod peers;
 mod sealing;
+mod upgrades;
 
 pub use clock::{ClockReport, AHEAD_TOLERANCE, EARLIEST_PLAUSIBLE};
-pub use upgrades::UpgradeReport;
 pub use peers::{NodeInfo, PeerInfo, PeerTable, MAX_QUEUED_PEERS};
 pub use sealing::run_sealer;
+pub use upgrades::UpgradeReport;
 
 /// How the node runs.
 #[derive(Debug, Clone, Default)]
@@ -276,7 +276,8 @@ impl Node {
                 let head = chain.head();
                 crate::execution::BlockContext {
                     number: head.number + 1,
-                    timestamp: unix_now().max(head.timestamp + chain.clique().period_at(head.number + 1)),
+                    timestamp: unix_now()
+                        .max(head.timestamp + chain.clique().period_at(head.number + 1)),
                     fee_recipient,
                     gas_limit: head.gas_limit,
                     base_fee: crate::consensus::next_base_fee(chain.config(), head),

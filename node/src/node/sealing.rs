@@ -83,10 +83,7 @@ impl Node {
             let pool = lock(&self.inner.pool);
             pool.best(&self.inner.store, crate::consensus::next_base_fee(chain.config(), &head))
         };
-        if candidates.is_empty()
-            && !seal_empty
-            && lock(&self.inner.proposals).is_empty()
-        {
+        if candidates.is_empty() && !seal_empty && lock(&self.inner.proposals).is_empty() {
             return Ok(None);
         }
         let vote = self.pick_vote(&chain);

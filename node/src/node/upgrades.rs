@@ -124,7 +124,8 @@ impl Node {
 
 fn describe(fork: u64) -> String {
     if fork_is_time(fork) {
-        let at = jiff::Timestamp::from_second(fork as i64).map_or(fork.to_string(), |t| t.to_string());
+        let at =
+            jiff::Timestamp::from_second(fork as i64).map_or(fork.to_string(), |t| t.to_string());
         format!("time {fork} ({at})")
     } else {
         format!("block {fork}")

@@ -28,3 +28,4 @@ mod servers;
 mod settlement;
 mod support;
 mod sync;
+mod upgrade;
