@@ -3,7 +3,7 @@
 
 use super::keys;
 use super::merkle::MerkleTrie;
-use super::tries::StateTries;
+use super::tries::{slot_value, StateTries};
 use super::{AccountRecord, Store, StoreError};
 use crate::primitives::{
     rlp_ext::{address_at, append_u256, list, u256_at},
@@ -121,6 +121,7 @@ impl Store {
                 for (slot, value) in &wiped_slots {
                     changeset.storage.push((*address, *slot, *value));
                     writes.push((keys::storage(address, slot), None));
+                    writes.push((keys::hashed_storage(address, slot), None));
                 }
             }
             let prior_root = prior.map_or(EMPTY_ROOT_HASH, |p| p.storage_root);
@@ -140,9 +141,11 @@ impl Store {
                     if let Some(before) = before {
                         changeset.storage.push((*address, *slot, before));
                     }
-                    trie = StateTries::write_slot(&trie, slot, value);
+                    trie = StateTries::write_slot(self, address, &trie, slot, value)?;
                     let key = keys::storage(address, slot);
                     writes.push((key, (!value.is_zero()).then(|| value.to_be_bytes_trimmed_vec())));
+                    let hashed = keys::hashed_storage(address, slot);
+                    writes.push((hashed, (!value.is_zero()).then(|| slot_value(value))));
                 }
                 storage = Some(trie);
             }
@@ -153,7 +156,7 @@ impl Store {
                 storage_root: storage.as_ref().map_or(prior_root, MerkleTrie::root_hash),
             });
             writes.push((keys::account(address), record.map(|r| r.encoded())));
-            tries.set_account(address, record.as_ref(), storage);
+            tries.set_account(address, record.as_ref(), storage)?;
         }
         let state_root = tries.finish();
         Ok(PreparedState { state_root, writes, changeset: changeset.encoded(), tries: Some(tries) })

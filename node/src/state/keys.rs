@@ -17,6 +17,9 @@ pub(crate) const POOL_JOURNAL: u8 = b'p';
 pub(crate) const TOTAL_DIFFICULTY: u8 = b'T';
 pub(crate) const CLIQUE_SNAPSHOT: u8 = b'S';
 pub(crate) const SENDERS: u8 = b'f';
+/// The head state's storage by hashed slot (address ‖ keccak(slot) → the trie's value), kept
+/// beside `STORAGE` so that a storage trie's subtree can be loaded by its key prefix.
+pub(crate) const HASHED_STORAGE: u8 = b'H';
 
 pub(crate) fn account(a: &Address) -> Vec<u8> {
     [&[ACCOUNT][..], a.as_slice()].concat()
@@ -28,6 +31,15 @@ pub(crate) fn storage_prefix(a: &Address) -> Vec<u8> {
 
 pub(crate) fn storage(a: &Address, slot: &U256) -> Vec<u8> {
     [&[STORAGE][..], a.as_slice(), &slot.to_be_bytes::<32>()].concat()
+}
+
+pub(crate) fn hashed_storage_prefix(a: &Address) -> Vec<u8> {
+    [&[HASHED_STORAGE][..], a.as_slice()].concat()
+}
+
+pub(crate) fn hashed_storage(a: &Address, slot: &U256) -> Vec<u8> {
+    let hashed = crate::primitives::keccak256(slot.to_be_bytes::<32>());
+    [&[HASHED_STORAGE][..], a.as_slice(), hashed.as_slice()].concat()
 }
 
 pub(crate) fn code(hash: &B256) -> Vec<u8> {

@@ -7,10 +7,20 @@
 //! are keccak hashes), so no key is a prefix of another and branch nodes never hold values.
 //! Encoding follows the Yellow Paper (appendix D); the roots are tested against alloy-trie.
 
+use super::StoreError;
 use crate::primitives::{keccak256, B256};
 use alloy_trie::EMPTY_ROOT_HASH;
 use rlp::RlpStream;
 use std::sync::{Arc, OnceLock};
+
+/// Loads the entries (full key, value) whose key starts with a nibble prefix: how a subtree
+/// kept only by its hash ([`MerkleTrie::collapse`]) comes back into memory.
+pub(crate) type Load<'a> = dyn FnMut(&[u8]) -> Result<Vec<(B256, Vec<u8>)>, StoreError> + 'a;
+
+/// For tries that are never collapsed: nothing to load.
+fn nothing_stored(_: &[u8]) -> Result<Vec<(B256, Vec<u8>)>, StoreError> {
+    Err(StoreError::Corrupt("a trie node is not in memory and this trie has no store".into()))
+}
 
 /// A persistent Merkle-Patricia trie over fixed-length keys (cheap to clone).
 #[derive(Clone, Default)]
@@ -26,13 +36,27 @@ struct Node {
 }
 
 enum Kind {
-    Leaf { path: Box<[u8]>, value: Box<[u8]> },
-    Extension { path: Box<[u8]>, child: Arc<Node> },
-    Branch { children: [Option<Arc<Node>>; 16] },
+    Leaf {
+        path: Box<[u8]>,
+        value: Box<[u8]>,
+    },
+    Extension {
+        path: Box<[u8]>,
+        child: Arc<Node>,
+    },
+    Branch {
+        children: Box<[Option<Arc<Node>>; 16]>,
+    },
+    /// A subtree known only by its reference; its entries are in the store.
+    Stored,
 }
 
 fn node(kind: Kind) -> Arc<Node> {
     Arc::new(Node { kind, reference: OnceLock::new() })
+}
+
+fn stored(reference: Vec<u8>) -> Arc<Node> {
+    Arc::new(Node { kind: Kind::Stored, reference: OnceLock::from(reference) })
 }
 
 fn nibbles(key: &B256) -> [u8; 64] {
@@ -51,26 +75,57 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 impl MerkleTrie {
     /// The trie holding `entries` (key, value); later duplicates win.
     pub(crate) fn from_entries(entries: impl IntoIterator<Item = (B256, Vec<u8>)>) -> Self {
-        let mut trie = Self::default();
+        let mut root = None;
         for (key, value) in entries {
-            trie = trie.insert(&key, value);
+            // A fresh trie has no stored subtree, so nothing is ever loaded.
+            if let Ok(r) =
+                insert(root.as_ref(), &nibbles(&key), 0, value.into(), &mut nothing_stored)
+            {
+                root = Some(r);
+            }
         }
-        trie
+        Self { root }
     }
 
-    /// A trie where `key` maps to `value` (which must not be empty).
-    pub(crate) fn insert(&self, key: &B256, value: Vec<u8>) -> Self {
-        let path = nibbles(key);
-        Self { root: Some(insert(self.root.as_ref(), &path, value.into_boxed_slice())) }
+    /// A trie where `key` maps to `value` (which must not be empty); fails only when a stored
+    /// subtree on the way cannot be loaded.
+    pub(crate) fn insert(&self, key: &B256, value: Vec<u8>) -> Result<Self, StoreError> {
+        self.insert_loading(key, value, &mut nothing_stored)
+    }
+
+    /// [`Self::insert`], loading stored subtrees on the way with `load`.
+    pub(crate) fn insert_loading(
+        &self,
+        key: &B256,
+        value: Vec<u8>,
+        load: &mut Load<'_>,
+    ) -> Result<Self, StoreError> {
+        let full = nibbles(key);
+        Ok(Self { root: Some(insert(self.root.as_ref(), &full, 0, value.into(), load)?) })
     }
 
     /// A trie without `key`.
-    pub(crate) fn remove(&self, key: &B256) -> Self {
-        let path = nibbles(key);
+    pub(crate) fn remove(&self, key: &B256) -> Result<Self, StoreError> {
+        self.remove_loading(key, &mut nothing_stored)
+    }
+
+    /// [`Self::remove`], loading stored subtrees on the way with `load`.
+    pub(crate) fn remove_loading(
+        &self,
+        key: &B256,
+        load: &mut Load<'_>,
+    ) -> Result<Self, StoreError> {
         match &self.root {
-            None => Self::default(),
-            Some(root) => Self { root: remove(root, &path) },
+            None => Ok(Self::default()),
+            Some(root) => Ok(Self { root: remove(root, &nibbles(key), 0, load)? }),
         }
+    }
+
+    /// The same trie with every subtree that starts `depth` nibbles or more below the root kept
+    /// only by its hash, so memory holds the top of the trie whatever its size. Subtrees come
+    /// back through the loader when an update reaches them.
+    pub(crate) fn collapse(&self, depth: usize) -> Self {
+        Self { root: self.root.as_ref().map(|r| collapse(r, 0, depth)) }
     }
 
     /// The root hash (the empty-trie root when there are no entries).
@@ -102,7 +157,8 @@ fn behind(path: &[u8], child: Arc<Node>) -> Arc<Node> {
     }
 }
 
-/// Joins `prefix` onto the front of `child` (after a branch collapsed to one child).
+/// Joins `prefix` onto the front of `child` (after a branch collapsed to one child), which
+/// must be in memory.
 fn join(prefix: &[u8], child: &Arc<Node>) -> Arc<Node> {
     let glue = |path: &[u8]| -> Box<[u8]> { [prefix, path].concat().into_boxed_slice() };
     match &child.kind {
@@ -110,24 +166,61 @@ fn join(prefix: &[u8], child: &Arc<Node>) -> Arc<Node> {
         Kind::Extension { path, child } => {
             node(Kind::Extension { path: glue(path), child: child.clone() })
         }
-        Kind::Branch { .. } => behind(prefix, child.clone()),
+        Kind::Branch { .. } | Kind::Stored => behind(prefix, child.clone()),
     }
 }
 
 fn branch_of_two(a: (u8, Arc<Node>), b: (u8, Arc<Node>)) -> Arc<Node> {
-    let mut children: [Option<Arc<Node>>; 16] = Default::default();
+    let mut children: Box<[Option<Arc<Node>>; 16]> = Box::default();
     children[a.0 as usize] = Some(a.1);
     children[b.0 as usize] = Some(b.1);
     node(Kind::Branch { children })
 }
 
-fn insert(at: Option<&Arc<Node>>, path: &[u8], value: Box<[u8]>) -> Arc<Node> {
-    let Some(current) = at else { return leaf(path, value) };
-    match &current.kind {
+/// Brings a stored subtree at nibble `prefix` back into memory, checking it against its hash.
+fn expand(
+    current: &Arc<Node>,
+    prefix: &[u8],
+    load: &mut Load<'_>,
+) -> Result<Arc<Node>, StoreError> {
+    if !matches!(current.kind, Kind::Stored) {
+        return Ok(current.clone());
+    }
+    let mut sub: Option<Arc<Node>> = None;
+    for (key, value) in load(prefix)? {
+        let full = nibbles(&key);
+        if !full.starts_with(prefix) {
+            return Err(StoreError::Corrupt(format!(
+                "stored trie entry {key} outside its subtree"
+            )));
+        }
+        // Insert below the prefix: the subtree's own structure, as the whole trie has it.
+        sub = Some(insert(sub.as_ref(), &full, prefix.len(), value.into(), &mut nothing_stored)?);
+    }
+    match sub {
+        Some(sub) if sub.reference() == current.reference() => Ok(sub),
+        _ => Err(StoreError::Corrupt(format!(
+            "the stored entries under trie prefix {prefix:x?} do not hash to the trie's node"
+        ))),
+    }
+}
+
+/// Inserts the key `full` (nibbles), of which `depth` are consumed above `at`.
+fn insert(
+    at: Option<&Arc<Node>>,
+    full: &[u8; 64],
+    depth: usize,
+    value: Box<[u8]>,
+    load: &mut Load<'_>,
+) -> Result<Arc<Node>, StoreError> {
+    let path = &full[depth..];
+    let Some(current) = at else { return Ok(leaf(path, value)) };
+    let current = expand(current, &full[..depth], load)?;
+    Ok(match &current.kind {
         Kind::Leaf { path: old, value: old_value } => {
             let c = common_prefix(old, path);
             if c == path.len() {
-                return leaf(path, value);
+                return Ok(leaf(path, value));
             }
             let split = branch_of_two(
                 (old[c], leaf(&old[c + 1..], old_value.clone())),
@@ -138,7 +231,8 @@ fn insert(at: Option<&Arc<Node>>, path: &[u8], value: Box<[u8]>) -> Arc<Node> {
         Kind::Extension { path: ext, child } => {
             let c = common_prefix(ext, path);
             if c == ext.len() {
-                return behind(ext, insert(Some(child), &path[c..], value));
+                let below = insert(Some(child), full, depth + c, value, load)?;
+                return Ok(behind(ext, below));
             }
             let split = branch_of_two(
                 (ext[c], behind(&ext[c + 1..], child.clone())),
@@ -149,35 +243,90 @@ fn insert(at: Option<&Arc<Node>>, path: &[u8], value: Box<[u8]>) -> Arc<Node> {
         Kind::Branch { children } => {
             let mut children = children.clone();
             let i = path[0] as usize;
-            children[i] = Some(insert(children[i].as_ref(), &path[1..], value));
+            children[i] = Some(insert(children[i].as_ref(), full, depth + 1, value, load)?);
             node(Kind::Branch { children })
+        }
+        Kind::Stored => unreachable!("expanded above"),
+    })
+}
+
+/// `current` (at `depth` nibbles of `full`) without the key `full`; `None` when nothing is left.
+fn remove(
+    current: &Arc<Node>,
+    full: &[u8; 64],
+    depth: usize,
+    load: &mut Load<'_>,
+) -> Result<Option<Arc<Node>>, StoreError> {
+    let path = &full[depth..];
+    let current = expand(current, &full[..depth], load)?;
+    Ok(match &current.kind {
+        Kind::Leaf { path: old, .. } => (old.as_ref() != path).then(|| current.clone()),
+        Kind::Extension { path: ext, child } => {
+            if !path.starts_with(ext) {
+                return Ok(Some(current.clone()));
+            }
+            remove(child, full, depth + ext.len(), load)?.map(|rest| join(ext, &rest))
+        }
+        Kind::Branch { children } => {
+            let i = path[0] as usize;
+            let Some(slot) = children[i].as_ref() else { return Ok(Some(current.clone())) };
+            let mut children = children.clone();
+            children[i] = remove(slot, full, depth + 1, load)?;
+            let mut left = children.iter().enumerate().filter_map(|(n, c)| Some((n, c.as_ref()?)));
+            match (left.next(), left.next()) {
+                (None, _) => None,
+                (Some((n, only)), None) => {
+                    // The last child moves up into this node's place: it must be in memory.
+                    let prefix = [&full[..depth], &[n as u8]].concat();
+                    Some(join(&[n as u8], &expand(only, &prefix, load)?))
+                }
+                _ => Some(node(Kind::Branch { children })),
+            }
+        }
+        Kind::Stored => unreachable!("expanded above"),
+    })
+}
+
+/// `current`, `depth` nibbles below the root, with subtrees from `limit` on kept by hash.
+fn collapse(current: &Arc<Node>, depth: usize, limit: usize) -> Arc<Node> {
+    if matches!(current.kind, Kind::Stored) {
+        return current.clone();
+    }
+    if depth >= limit {
+        // Inline nodes (under 32 bytes) stay in place: a reference would be no smaller.
+        let reference = current.reference();
+        return if reference.len() == 33 { stored(reference.to_vec()) } else { current.clone() };
+    }
+    match &current.kind {
+        Kind::Leaf { .. } | Kind::Stored => current.clone(),
+        Kind::Extension { path, child } => {
+            let below = collapse(child, depth + path.len(), limit);
+            if Arc::ptr_eq(&below, child) {
+                current.clone()
+            } else {
+                node_with_reference(Kind::Extension { path: path.clone(), child: below }, current)
+            }
+        }
+        Kind::Branch { children } => {
+            let mut changed = false;
+            let mut next: Box<[Option<Arc<Node>>; 16]> = children.clone();
+            for child in next.iter_mut().flatten() {
+                let below = collapse(child, depth + 1, limit);
+                changed |= !Arc::ptr_eq(&below, child);
+                *child = below;
+            }
+            if changed {
+                node_with_reference(Kind::Branch { children: next }, current)
+            } else {
+                current.clone()
+            }
         }
     }
 }
 
-/// `current` without the key at `path`; `None` when nothing is left.
-fn remove(current: &Arc<Node>, path: &[u8]) -> Option<Arc<Node>> {
-    match &current.kind {
-        Kind::Leaf { path: old, .. } => (old.as_ref() != path).then(|| current.clone()),
-        Kind::Extension { path: ext, child } => {
-            if !path.starts_with(ext) {
-                return Some(current.clone());
-            }
-            remove(child, &path[ext.len()..]).map(|rest| join(ext, &rest))
-        }
-        Kind::Branch { children } => {
-            let i = path[0] as usize;
-            let Some(slot) = children[i].as_ref() else { return Some(current.clone()) };
-            let mut children = children.clone();
-            children[i] = remove(slot, &path[1..]);
-            let mut left = children.iter().enumerate().filter_map(|(n, c)| Some((n, c.as_ref()?)));
-            match (left.next(), left.next()) {
-                (None, _) => None,
-                (Some((n, only)), None) => Some(join(&[n as u8], only)),
-                _ => Some(node(Kind::Branch { children })),
-            }
-        }
-    }
+/// A node of `kind` that hashes as `like` (its children were only swapped for references).
+fn node_with_reference(kind: Kind, like: &Node) -> Arc<Node> {
+    Arc::new(Node { kind, reference: OnceLock::from(like.reference().to_vec()) })
 }
 
 /// Hex-prefix encoding of a nibble path (Yellow Paper appendix C).
@@ -226,7 +375,7 @@ impl Node {
             }
             Kind::Branch { children } => {
                 let mut s = RlpStream::new_list(17);
-                for child in children {
+                for child in children.iter() {
                     match child {
                         Some(c) => s.append_raw(c.reference(), 1),
                         None => s.append_empty_data(),
@@ -235,6 +384,8 @@ impl Node {
                 s.append_empty_data();
                 s.out().to_vec()
             }
+            // Its reference is set when it is made: never encoded again.
+            Kind::Stored => Vec::new(),
         }
     }
 }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 mod dump;
 mod group_commit;
+mod hashed_storage;
 mod in_memory;
 mod journal;
 mod service_data;
@@ -110,13 +111,15 @@ impl Store {
 
     fn from_db(db: sled::Db) -> Result<Self, StoreError> {
         let tree = db.open_tree("chain")?;
-        Ok(Self {
+        let store = Self {
             db,
             tree,
             tries: Arc::default(),
             durability: Arc::default(),
             analysed: Arc::default(),
-        })
+        };
+        store.ensure_hashed_storage()?;
+        Ok(store)
     }
 
     /// Writes everything to disk.
@@ -212,11 +215,13 @@ impl Store {
             }
             for (slot, value) in acc.storage.iter().filter(|(_, v)| !v.is_zero()) {
                 batch.insert(keys::storage(address, slot), value.to_be_bytes_trimmed_vec());
+                Self::hashed_storage_write(&mut batch, address, slot, value);
             }
         }
         let config = serde_json::to_vec(&genesis.config).map_err(|e| corrupt("config", e))?;
         batch.insert(keys::meta("config"), config);
         batch.insert(keys::meta("genesis"), hash.as_slice());
+        Self::hashed_storage_built(&mut batch);
         self.put_block(
             &mut batch,
             &Block { header: header.clone(), transactions: vec![] },
@@ -458,6 +463,7 @@ impl Store {
             } else {
                 batch.insert(k, prior.to_be_bytes_trimmed_vec());
             }
+            Self::hashed_storage_write(&mut batch, address, slot, prior);
         }
         let block = self.block(&head.hash())?.ok_or_else(|| corrupt("head block", "missing"))?;
         for tx in &block.transactions {

@@ -1,11 +1,22 @@
 //! The head state's tries, kept in memory between blocks: the account trie and the storage tries
 //! of the contracts touched so far. A block's new roots re-hash only the paths it changed; the
 //! tries are rebuilt from the store when the head moved another way (start-up, a reorg).
+//!
+//! A storage trie keeps only its top [`STORAGE_MEMORY_DEPTH`] nibbles in memory; deeper subtrees
+//! are kept by hash and loaded back from the hashed-storage index when a block writes under
+//! them. A contract whose storage grows for years (every reading of every household) costs the
+//! node a bounded amount of memory, not one node per slot ever written.
 
 use super::merkle::MerkleTrie;
 use super::{AccountRecord, Store, StoreError};
 use crate::primitives::{keccak256, Address, B256, U256};
 use std::collections::HashMap;
+
+/// Nibbles of each storage trie kept in memory: 16^4 subtrees at most below them, each loaded
+/// (a few entries of the index) when a block writes into it.
+pub(crate) const STORAGE_MEMORY_DEPTH: usize = 4;
+/// While a storage trie is built from the index, it is collapsed every this many entries.
+const BUILD_COLLAPSE_EVERY: usize = 4096;
 
 /// The tries of one state, identified by its root.
 #[derive(Clone, Default)]
@@ -23,7 +34,7 @@ impl std::fmt::Debug for StateTries {
 }
 
 /// The trie value of a storage slot: `rlp(value)`.
-fn slot_value(value: &U256) -> Vec<u8> {
+pub(crate) fn slot_value(value: &U256) -> Vec<u8> {
     rlp::encode(&value.to_be_bytes_trimmed_vec().as_slice()).to_vec()
 }
 
@@ -41,7 +52,8 @@ impl StateTries {
         Ok(Self { root: accounts.root_hash(), accounts, storage: HashMap::new() })
     }
 
-    /// The storage trie of `address`, whose root must be `root`: cached, or built from the store.
+    /// The storage trie of `address`, whose root must be `root`: cached, or built from the
+    /// hashed-storage index (its top in memory, the rest by hash).
     pub(crate) fn storage_of(
         &mut self,
         store: &Store,
@@ -51,19 +63,39 @@ impl StateTries {
         if let Some(trie) = self.storage.get(address).filter(|t| t.root_hash() == root) {
             return Ok(trie.clone());
         }
-        let slots = store.storage_slots(address)?;
-        let trie = MerkleTrie::from_entries(
-            slots.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (slot_key(k), slot_value(v))),
-        );
+        let mut trie = MerkleTrie::default();
+        for (n, item) in store.hashed_storage_iter(address).enumerate() {
+            let (hashed, value) = item?;
+            // In key order: a collapsed subtree is never entered again while building.
+            trie = trie.insert(&hashed, value.to_vec())?;
+            if n % BUILD_COLLAPSE_EVERY == BUILD_COLLAPSE_EVERY - 1 {
+                trie = trie.collapse(STORAGE_MEMORY_DEPTH);
+            }
+        }
+        let trie = trie.collapse(STORAGE_MEMORY_DEPTH);
+        if trie.root_hash() != root {
+            return Err(StoreError::Corrupt(format!(
+                "the hashed storage of {address} gives root {}, its account says {root}",
+                trie.root_hash()
+            )));
+        }
         Ok(trie)
     }
 
-    /// Writes `value` to `slot` of a storage trie (zero removes it).
-    pub(crate) fn write_slot(trie: &MerkleTrie, slot: &U256, value: &U256) -> MerkleTrie {
+    /// Writes `value` to `slot` of `address`'s storage trie (zero removes it), loading the
+    /// subtrees on the way from the head state's index.
+    pub(crate) fn write_slot(
+        store: &Store,
+        address: &Address,
+        trie: &MerkleTrie,
+        slot: &U256,
+        value: &U256,
+    ) -> Result<MerkleTrie, StoreError> {
+        let mut load = |prefix: &[u8]| store.hashed_storage_under(address, prefix);
         if value.is_zero() {
-            trie.remove(&slot_key(slot))
+            trie.remove_loading(&slot_key(slot), &mut load)
         } else {
-            trie.insert(&slot_key(slot), slot_value(value))
+            trie.insert_loading(&slot_key(slot), slot_value(value), &mut load)
         }
     }
 
@@ -73,20 +105,21 @@ impl StateTries {
         address: &Address,
         record: Option<&AccountRecord>,
         storage: Option<MerkleTrie>,
-    ) {
+    ) -> Result<(), StoreError> {
         let key = keccak256(address);
         match record {
             Some(r) => {
-                self.accounts = self.accounts.insert(&key, r.encoded());
+                self.accounts = self.accounts.insert(&key, r.encoded())?;
                 if let Some(trie) = storage {
-                    self.storage.insert(*address, trie);
+                    self.storage.insert(*address, trie.collapse(STORAGE_MEMORY_DEPTH));
                 }
             }
             None => {
-                self.accounts = self.accounts.remove(&key);
+                self.accounts = self.accounts.remove(&key)?;
                 self.storage.remove(address);
             }
         }
+        Ok(())
     }
 
     /// Seals the changes: the new state root.

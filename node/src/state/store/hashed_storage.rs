@@ -1,0 +1,175 @@
+//! The hashed-storage index: each contract's storage by `keccak(slot)`, the key its storage trie
+//! uses, so that a subtree of the trie kept only by hash can be loaded back by key prefix. Kept
+//! in the same batches as the plain storage (blocks, reverts, genesis); built once, at opening,
+//! for a database that predates it.
+
+use super::{keys, Store, StoreError};
+use crate::primitives::{Address, B256, U256};
+use crate::state::tries::slot_value;
+
+/// Set once the index covers the whole head state.
+const BUILT: &str = "hashed-storage";
+
+impl Store {
+    /// The index entries of `address` under a nibble `prefix` of the hashed slot: (hashed slot,
+    /// trie value), in key order.
+    pub(crate) fn hashed_storage_under(
+        &self,
+        address: &Address,
+        prefix: &[u8],
+    ) -> Result<Vec<(B256, Vec<u8>)>, StoreError> {
+        let whole: Vec<u8> = prefix.chunks_exact(2).map(|p| (p[0] << 4) | p[1]).collect();
+        let odd = (prefix.len() % 2 == 1).then(|| prefix[prefix.len() - 1]);
+        let scan = [keys::hashed_storage_prefix(address), whole.clone()].concat();
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(scan) {
+            let (key, value) = item?;
+            let Some(hashed) = key.get(21..53).map(B256::from_slice) else {
+                return Err(StoreError::Corrupt(format!("hashed storage key of {address}")));
+            };
+            if odd.is_some_and(|nibble| hashed[whole.len()] >> 4 != nibble) {
+                continue;
+            }
+            out.push((hashed, value.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Every index entry of `address`, in key order, without holding them all in memory.
+    pub(crate) fn hashed_storage_iter(
+        &self,
+        address: &Address,
+    ) -> impl Iterator<Item = Result<(B256, Vec<u8>), StoreError>> + '_ {
+        let address = *address;
+        self.tree.scan_prefix(keys::hashed_storage_prefix(&address)).map(move |item| {
+            let (key, value) = item?;
+            let hashed = key
+                .get(21..53)
+                .map(B256::from_slice)
+                .ok_or_else(|| StoreError::Corrupt(format!("hashed storage key of {address}")))?;
+            Ok((hashed, value.to_vec()))
+        })
+    }
+
+    /// The index writes of one storage slot (`None`: the slot is now zero).
+    pub(crate) fn hashed_storage_write(
+        batch: &mut sled::Batch,
+        address: &Address,
+        slot: &U256,
+        value: &U256,
+    ) {
+        let key = keys::hashed_storage(address, slot);
+        if value.is_zero() {
+            batch.remove(key);
+        } else {
+            batch.insert(key, slot_value(value));
+        }
+    }
+
+    /// Marks the index complete (a new database, filled with its genesis).
+    pub(crate) fn hashed_storage_built(batch: &mut sled::Batch) {
+        batch.insert(keys::meta(BUILT), &[1u8][..]);
+    }
+
+    /// Builds the index of a database that predates it (once; a crash midway starts over).
+    pub(crate) fn ensure_hashed_storage(&self) -> Result<(), StoreError> {
+        if self.tree.get(keys::meta("genesis"))?.is_none()
+            || self.tree.get(keys::meta(BUILT))?.is_some()
+        {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        let mut n = 0u64;
+        for item in self.tree.scan_prefix([keys::STORAGE]) {
+            let (key, value) = item?;
+            if key.len() != 53 || value.len() > 32 {
+                return Err(StoreError::Corrupt("a storage entry has the wrong size".into()));
+            }
+            let address = Address::from_slice(&key[1..21]);
+            let slot = U256::from_be_slice(&key[21..53]);
+            Self::hashed_storage_write(&mut batch, &address, &slot, &U256::from_be_slice(&value));
+            n += 1;
+            if n.is_multiple_of(100_000) {
+                self.tree.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        Self::hashed_storage_built(&mut batch);
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        tracing::info!(target: "daisee::store", slots = n, "built the hashed-storage index");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::community::{community_genesis, CommunitySpec};
+    use crate::state::tries::StateTries;
+    use alloy_trie::EMPTY_ROOT_HASH;
+
+    #[test]
+    fn a_database_from_before_the_index_gets_it_at_opening() {
+        let owner = Address::repeat_byte(1);
+        let spec = CommunitySpec {
+            chain_id: 4242,
+            period: 0,
+            epoch: 30_000,
+            signers: vec![owner],
+            funds: vec![],
+            owner,
+            rate: U256::from(5),
+            meters: vec![Address::repeat_byte(2), Address::repeat_byte(3)],
+            timestamp: 0,
+        };
+        let store = Store::temporary().unwrap();
+        store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
+        let contracts: Vec<_> = store
+            .all_accounts()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, a)| a.storage_root != EMPTY_ROOT_HASH)
+            .collect();
+        assert!(!contracts.is_empty());
+        // As an older node left it: no index, no mark.
+        let old: Vec<_> = store.tree.scan_prefix([keys::HASHED_STORAGE]).keys().collect();
+        for key in old {
+            store.tree.remove(key.unwrap()).unwrap();
+        }
+        store.tree.remove(keys::meta(BUILT)).unwrap();
+        let mut tries = StateTries::default();
+        let (address, account) = &contracts[0];
+        assert!(tries.storage_of(&store, address, account.storage_root).is_err());
+        store.ensure_hashed_storage().unwrap();
+        for (address, account) in &contracts {
+            let trie = tries.storage_of(&store, address, account.storage_root).unwrap();
+            assert_eq!(trie.root_hash(), account.storage_root);
+        }
+    }
+
+    #[test]
+    fn entries_under_odd_and_even_prefixes() {
+        let store = Store::temporary().unwrap();
+        let address = Address::repeat_byte(0xda);
+        let mut batch = sled::Batch::default();
+        let slots: Vec<U256> = (0..64u64).map(U256::from).collect();
+        for slot in &slots {
+            Store::hashed_storage_write(&mut batch, &address, slot, &U256::from(7));
+        }
+        Store::hashed_storage_write(&mut batch, &Address::ZERO, &U256::from(1), &U256::from(7));
+        store.tree.apply_batch(batch).unwrap();
+        let all = store.hashed_storage_under(&address, &[]).unwrap();
+        assert_eq!(all.len(), 64);
+        for prefix in [vec![3u8], vec![3, 0xa], vec![3, 0xa, 1]] {
+            let under = store.hashed_storage_under(&address, &prefix).unwrap();
+            let expected = all
+                .iter()
+                .filter(|(k, _)| {
+                    let n: Vec<u8> = k.iter().flat_map(|b| [b >> 4, b & 15]).collect();
+                    n.starts_with(&prefix)
+                })
+                .count();
+            assert_eq!(under.len(), expected, "{prefix:?}");
+        }
+    }
+}
