@@ -13,6 +13,7 @@ let extra = { blockTime: 0, pending: 0 };
 /** The node's clock against the chain's and its peers' (`daisee_status`). */
 let clockReport = null;
 let upgradeReport = null;
+let storageProblem = null;
 
 export function mount(el) {
   el.innerHTML = `
@@ -54,6 +55,7 @@ export async function update(el, ctx) {
   if (ctx.model.snapshot !== snap) return;
   clockReport = board.result?.clock ?? null;
   upgradeReport = board.result?.upgrade ?? null;
+  storageProblem = board.result?.storage?.problem ?? null;
   const pending = pool.result ? Number(pool.result.pending) : Number(pendingCount.result ?? 0);
   const span = older.result ? snap.timestamp - Number(older.result.timestamp) : 0;
   extra = { blockTime: snap.block > first ? span / (snap.block - first) : 0, pending };
@@ -105,6 +107,11 @@ export function tick(el, ctx) {
     const ahead = (clock.peersOffset ?? 0) < 0;
     const off = ahead ? -clock.peersOffset : Math.max(clock.behindHead, clock.peersOffset ?? 0);
     health.textContent = t(ahead ? 'clock_ahead' : 'clock_behind', { age: age(off) });
+    health.className = 'health stale';
+  }
+  health.dataset.storage = String(Boolean(storageProblem));
+  if (storageProblem) {
+    health.textContent = t('storage_failed');
     health.className = 'health stale';
   }
   // A board that lacks the community's upgrade stops sealing at it: that comes before all else.

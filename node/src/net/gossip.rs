@@ -78,7 +78,7 @@ impl Net {
                 Judged::Ignore
             }
             Err(ImportError::Store(e)) => {
-                tracing::error!(target: "daisee::net", "store: {e}");
+                self.store_failed(&e);
                 Judged::Ignore
             }
             Err(e) => Judged::Reject(format!("invalid block: {e}")),

@@ -15,6 +15,15 @@ use libp2p::PeerId;
 const FORK_HOLD: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Net {
+    /// A peer's block could not be stored: the database's problem, not the peer's.
+    pub(super) fn store_failed(&self, e: &crate::state::StoreError) {
+        if crate::node::is_write_failure(e) {
+            self.node.note_write_failure("a peer's block could not be stored", e);
+        } else {
+            tracing::error!(target: "daisee::net", "store: {e}");
+        }
+    }
+
     pub(super) fn blocks(&self, from: u64, count: u64) -> Vec<String> {
         let store = self.node.store();
         let (mut out, mut size) = (Vec::new(), 0);
@@ -108,7 +117,7 @@ impl Net {
                             break
                         }
                         Err(ImportError::Store(e)) => {
-                            tracing::error!(target: "daisee::net", "store: {e}");
+                            self.store_failed(&e);
                             return;
                         }
                         // Our clock is behind theirs: nobody's fault but ours, try again later.

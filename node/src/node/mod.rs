@@ -16,11 +16,13 @@ mod clock;
 mod peers;
 mod sealing;
 mod upgrades;
+mod write_health;
 
 pub use clock::{ClockReport, AHEAD_TOLERANCE, EARLIEST_PLAUSIBLE};
 pub use peers::{NodeInfo, PeerInfo, PeerTable, MAX_QUEUED_PEERS};
 pub use sealing::run_sealer;
 pub use upgrades::UpgradeReport;
+pub use write_health::{is_write_failure, WRITE_RETRY};
 
 /// How the node runs.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +49,19 @@ pub enum SealError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl SealError {
+    /// The store error underneath, if the database failed (rather than the block).
+    pub fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            Self::Store(e)
+            | Self::Import(ImportError::Store(e))
+            | Self::Build(BuildError::Store(e))
+            | Self::Build(BuildError::Exec(crate::execution::ExecError::Store(e))) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// What chain subscribers see, in the order it happened.
@@ -80,6 +95,8 @@ struct Inner {
     clock: clock::Clock,
     /// Forks this board schedules, and what peers said of theirs.
     upgrades: upgrades::Upgrades,
+    /// Whether the database still takes writes.
+    write_health: write_health::WriteHealth,
     /// Services that write beside the chain (the meters) hold it for reading while they write;
     /// a backup holds it for writing, so its copy is consistent.
     write_gate: std::sync::RwLock<()>,
@@ -141,6 +158,7 @@ impl Node {
                 peer_table: Default::default(),
                 clock: Default::default(),
                 upgrades: upgrades::Upgrades::new(filter),
+                write_health: Default::default(),
                 write_gate: Default::default(),
             }),
         };
@@ -327,6 +345,10 @@ impl Node {
             Ok(ticket) => ticket,
             Err(e) => {
                 pool.remove(&added.hash);
+                drop(pool);
+                if is_write_failure(&e) {
+                    self.note_write_failure("a transaction could not be journaled", &e);
+                }
                 return Err(journal(e));
             }
         };

@@ -181,11 +181,26 @@ pub async fn run_sealer(node: Node, mut shutdown: watch::Receiver<bool>) {
         let outcome = tokio::task::spawn_blocking(move || sealing.seal_if_due()).await;
         idle = matches!(outcome, Ok(Ok(None)));
         match outcome {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::error!(target: "daisee::sealer", "sealing failed: {e}");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+            Ok(Ok(Some(_))) => node.clear_write_failure(),
+            Ok(Ok(None)) => {}
+            // The database refuses writes (full disk): no block it cannot store; say so once a
+            // minute and try again later, rather than every second.
+            Ok(Err(e)) => match e.store_error().filter(|s| super::is_write_failure(s)) {
+                Some(store) => {
+                    node.note_write_failure(
+                        "sealing stopped, the block could not be stored",
+                        store,
+                    );
+                    tokio::select! {
+                        _ = shutdown.changed() => break,
+                        _ = tokio::time::sleep(super::WRITE_RETRY) => {}
+                    }
+                }
+                None => {
+                    tracing::error!(target: "daisee::sealer", "sealing failed: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            },
             Err(e) => tracing::error!(target: "daisee::sealer", "sealing task panicked: {e}"),
         }
     }

@@ -62,6 +62,7 @@ pub(super) fn register(
             "clock": node.clock(),
             "forkId": node.fork_id(),
             "upgrade": node.upgrades(),
+            "storage": { "problem": node.write_failure() },
         }))
     })?;
     method(m, "daisee_peers", |_, node| {

@@ -2,6 +2,7 @@
 //! files and the journal, JSON logs on request, Prometheus metrics scraped by a real Prometheus.
 
 use crate::support::*;
+use daisee_node::primitives::{Bytes, U256};
 use std::time::Duration;
 
 #[test]
@@ -270,6 +271,16 @@ fn a_full_disk_keeps_readings_in_memory_says_so_once_a_minute_and_keeps_answerin
     // has hit the full disk: its error is sticky), and the log is not flooded.
     let _ = node.call("eth_getBlockByNumber", serde_json::json!(["latest", false]));
     assert!(node.call("daisee_meters", serde_json::json!([])).is_ok());
+    // A transaction is refused with a clear error (it could not be kept across a restart), and
+    // the board's status says what is wrong and what to do.
+    let tx =
+        signed(&dev_key(5), 31337, 0, dev_key(6).address(), U256::from(1), Bytes::new(), 21_000);
+    let refused = node.call("eth_sendRawTransaction", serde_json::json!([raw(&tx)]));
+    let said = format!("{refused:?}");
+    assert!(said.contains("cannot journal the transaction"), "{said}");
+    let status = node.ok("daisee_status", serde_json::json!([]));
+    let problem = status["storage"]["problem"].as_str().unwrap_or_default().to_string();
+    assert!(problem.contains("free space") && problem.contains("restart"), "{status}");
     let lines = node.lines().iter().filter(|l| l.contains("cannot store readings")).count();
     assert!(lines <= 3, "{lines} lines: once a minute, not on every tick");
     let _ = std::fs::remove_file(&filler);
