@@ -164,7 +164,9 @@ pub async fn spawn(store: Store, config: ServiceConfig) -> Result<NodeHandle, Se
     let meters = if config.meters.is_empty() {
         None
     } else {
-        let thread = crate::meter::spawn(node.clone(), config.meters, board, stop_meters.clone());
+        let spill = config.datadir.as_ref().map(|d| d.join("daisee"));
+        let thread =
+            crate::meter::spawn(node.clone(), config.meters, board, stop_meters.clone(), spill);
         Some(thread.map_err(io("starting the meters".into()))?)
     };
     Ok(NodeHandle {

@@ -12,6 +12,7 @@ mod market;
 mod outbox;
 mod remote;
 mod sender;
+mod spill;
 
 pub use interval::{MeterState, Reading, SensorState};
 pub use ledger::{Ledger, LedgerError, LocalLedger, Refused, TxStatus};
@@ -141,13 +142,22 @@ struct Running {
     /// Readings closed but not yet stored (the store failed: a full disk), kept to store with
     /// the next; bounded by [`MAX_UNSAVED`], the oldest dropped beyond (and said).
     unsaved: Vec<interval::Reading>,
+    /// Readings taken back from the last stop's spill file end here: intervals the restarted
+    /// meter closes again up to it are the same ones, measured with fewer samples, so dropped.
+    spilled_until: Option<u64>,
+    /// Where unsaved readings go at a stop (the datadir's `daisee/`), if anywhere.
+    spill_dir: Option<std::path::PathBuf>,
 }
 
 /// Readings kept in memory while the store cannot take them: a week at one-minute intervals.
 const MAX_UNSAVED: usize = 10_080;
 
 impl Running {
-    fn start(node: &Node, mut spec: MeterSpec) -> Result<Self, crate::state::StoreError> {
+    fn start(
+        node: &Node,
+        mut spec: MeterSpec,
+        spill_dir: Option<std::path::PathBuf>,
+    ) -> Result<Self, crate::state::StoreError> {
         let address = spec.key.address();
         let outbox = Outbox::new(node.store().clone(), address);
         let state = outbox.state()?;
@@ -175,7 +185,44 @@ impl Running {
             (Some(m), Abi::V2) => Some(MarketAgent::new(m.clone(), spec.interval_s)),
             _ => None,
         };
-        Ok(Self { spec, directions, state, outbox, sender, market, battery, unsaved: Vec::new() })
+        let mut unsaved = Vec::new();
+        if let Some(dir) = &spill_dir {
+            match spill::read(dir, &address, MAX_UNSAVED) {
+                Ok(readings) if !readings.is_empty() => {
+                    tracing::warn!(target: "daisee::meter", name = %spec.name, readings = readings.len(), "taking back the readings the last run could not store");
+                    unsaved = readings;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(target: "daisee::meter", name = %spec.name, "{e}"),
+            }
+        }
+        let spilled_until = unsaved.iter().map(|r| r.interval_end).max();
+        Ok(Self {
+            spec,
+            directions,
+            state,
+            outbox,
+            sender,
+            market,
+            battery,
+            unsaved,
+            spilled_until,
+            spill_dir,
+        })
+    }
+
+    /// At a stop: readings still unsaved go to the spill file, to be taken back at the start.
+    fn spill(&self) {
+        let (Some(dir), false) = (&self.spill_dir, self.unsaved.is_empty()) else { return };
+        let meter = self.spec.key.address();
+        match spill::write(dir, &meter, &self.unsaved) {
+            Ok(path) => {
+                tracing::warn!(target: "daisee::meter", name = %self.spec.name, readings = self.unsaved.len(), "readings the database could not store are in {}; the next start takes them back", path.display())
+            }
+            Err(e) => {
+                tracing::error!(target: "daisee::meter", name = %self.spec.name, readings = self.unsaved.len(), "readings lost at this stop: {e}")
+            }
+        }
     }
 
     fn tick(&mut self) -> Result<(), crate::state::StoreError> {
@@ -198,12 +245,9 @@ impl Running {
         let got = polled.iter().any(|p| !p.is_empty());
         let before = self.state.open_end_ms;
         let mut closed = std::mem::take(&mut self.unsaved);
-        closed.extend(self.state.advance(
-            self.spec.interval_s * 1000,
-            &self.directions,
-            polled,
-            now,
-        ));
+        let fresh = self.state.advance(self.spec.interval_s * 1000, &self.directions, polled, now);
+        let until = self.spilled_until;
+        closed.extend(fresh.into_iter().filter(|r| until.is_none_or(|u| r.interval_end > u)));
         for (saved, sensor) in self.state.sensors.iter_mut().zip(&self.spec.sensors) {
             saved.timer = sensor.source.timer_rule();
         }
@@ -216,6 +260,14 @@ impl Running {
                 }
                 self.unsaved = closed;
                 return Err(e);
+            }
+            // Taken back and stored: the spill file has done its job.
+            if let (Some(dir), Some(_)) = (&self.spill_dir, self.spilled_until) {
+                if closed.iter().any(|r| Some(r.interval_end) <= self.spilled_until) {
+                    if let Err(e) = spill::remove(dir, &self.spec.key.address()) {
+                        tracing::error!(target: "daisee::meter", "{e}");
+                    }
+                }
             }
         }
         for r in &closed {
@@ -262,16 +314,19 @@ impl Running {
 }
 
 /// Runs the meters on their own thread (sources block on devices) until `stop` is set.
+/// `spill_dir` (the datadir's `daisee/`) keeps readings the database could not store across a
+/// stop.
 pub fn spawn(
     node: Node,
     meters: Vec<MeterSpec>,
     board: StatusBoard,
     stop: Arc<AtomicBool>,
+    spill_dir: Option<std::path::PathBuf>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("daisee-meters".into()).spawn(move || {
         let mut running = Vec::new();
         for spec in meters {
-            match Running::start(&node, spec) {
+            match Running::start(&node, spec, spill_dir.clone()) {
                 Ok(r) => running.push(r),
                 Err(e) => tracing::error!(target: "daisee::meter", "cannot start a meter: {e}"),
             }
@@ -299,6 +354,9 @@ pub fn spawn(
             }
             drop(writing);
             std::thread::sleep(POLL_EVERY);
+        }
+        for meter in &running {
+            meter.spill();
         }
         let _ = node.store().flush();
     })

@@ -283,7 +283,64 @@ fn a_full_disk_keeps_readings_in_memory_says_so_once_a_minute_and_keeps_answerin
     assert!(problem.contains("free space") && problem.contains("restart"), "{status}");
     let lines = node.lines().iter().filter(|l| l.contains("cannot store readings")).count();
     assert!(lines <= 3, "{lines} lines: once a minute, not on every tick");
+    // As the message says: free space, then restart. The readings held in memory go to a file
+    // at the stop (the database of that process still refuses) and come back at the start.
     let _ = std::fs::remove_file(&filler);
+    let held = outbox();
+    // It exits with an error status (its final flush fails too): systemd restarts it.
+    let _ = node.terminate();
+    let spilled: Vec<_> = std::fs::read_dir(std::path::Path::new(datadir).join("daisee"))
+        .expect("datadir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("unsaved-readings-"))
+        .collect();
+    assert!(!spilled.is_empty(), "the unsaved readings were written at the stop");
+    let spilled_ends: Vec<(String, Vec<u64>)> = spilled
+        .iter()
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let meter = name.trim_start_matches("unsaved-readings-").trim_end_matches(".json");
+            let list: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(e.path()).expect("read")).expect("json");
+            let ends = list.as_array().expect("list").iter();
+            (meter.to_string(), ends.map(|r| r["interval_end"].as_u64().expect("end")).collect())
+        })
+        .collect();
+    let spilled_readings: usize = spilled_ends.iter().map(|(_, e)| e.len()).sum();
+    assert!(
+        spilled_readings > 0 && spilled_readings as u64 <= held,
+        "{spilled_readings} of {held}"
+    );
+    let node = NodeProcess::start(&["dev", "--datadir", datadir, "--dev.meter-speed", "300"]);
+    node.logged("taking back the readings", Duration::from_secs(30));
+    wait_for("the spill files taken back", Duration::from_secs(30), || {
+        spilled.iter().all(|e| !e.path().exists())
+    });
+    // Every one of them is on chain now, each interval once: the daybook lists them.
+    for (meter, ends) in &spilled_ends {
+        let (first, last) = (ends.iter().min().unwrap(), ends.iter().max().unwrap());
+        let day = |t: u64| {
+            let d = jiff::Timestamp::from_second(t as i64 - 1)
+                .unwrap()
+                .to_zoned(jiff::tz::TimeZone::UTC);
+            d.date().to_string()
+        };
+        wait_for("the taken-back readings on chain", Duration::from_secs(60), || {
+            let page = node.ok(
+                "daisee_records",
+                serde_json::json!([{ "meter": meter, "from": day(*first), "to": day(*last) }]),
+            );
+            let on_chain: Vec<u64> = page["records"]
+                .as_array()
+                .expect("records")
+                .iter()
+                .filter(|r| r["type"] == "reading")
+                .filter_map(|r| r["time"].as_u64())
+                .collect();
+            ends.iter().all(|end| on_chain.iter().filter(|t| *t == end).count() == 1)
+        });
+    }
+    assert!(node.terminate());
 }
 
 #[test]
