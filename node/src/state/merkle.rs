@@ -128,6 +128,19 @@ impl MerkleTrie {
         Self { root: self.root.as_ref().map(|r| collapse(r, 0, depth)) }
     }
 
+    /// How many nodes this trie holds in memory (a stored subtree counts as one).
+    #[cfg(test)]
+    pub(crate) fn nodes_in_memory(&self) -> usize {
+        fn count(n: &Node) -> usize {
+            1 + match &n.kind {
+                Kind::Leaf { .. } | Kind::Stored => 0,
+                Kind::Extension { child, .. } => count(child),
+                Kind::Branch { children } => children.iter().flatten().map(|c| count(c)).sum(),
+            }
+        }
+        self.root.as_deref().map_or(0, count)
+    }
+
     /// The root hash (the empty-trie root when there are no entries).
     pub(crate) fn root_hash(&self) -> B256 {
         match &self.root {

@@ -15,6 +15,9 @@ use std::collections::HashMap;
 /// Nibbles of each storage trie kept in memory: 16^4 subtrees at most below them, each loaded
 /// (a few entries of the index) when a block writes into it.
 pub(crate) const STORAGE_MEMORY_DEPTH: usize = 4;
+/// Storage tries kept between blocks; beyond, one is dropped and rebuilt from the index when a
+/// block touches its contract again (a community chain runs a handful of contracts).
+const CACHED_STORAGE_TRIES: usize = 64;
 /// While a storage trie is built from the index, it is collapsed every this many entries.
 const BUILD_COLLAPSE_EVERY: usize = 4096;
 
@@ -64,13 +67,19 @@ impl StateTries {
             return Ok(trie.clone());
         }
         let mut trie = MerkleTrie::default();
-        for (n, item) in store.hashed_storage_iter(address).enumerate() {
+        let (mut since, mut group) = (0, None);
+        for item in store.hashed_storage_iter(address) {
             let (hashed, value) = item?;
-            // In key order: a collapsed subtree is never entered again while building.
-            trie = trie.insert(&hashed, value.to_vec())?;
-            if n % BUILD_COLLAPSE_EVERY == BUILD_COLLAPSE_EVERY - 1 {
+            // In key order, collapsing only between groups of the first two bytes (4 nibbles,
+            // the memory depth): a collapsed subtree is then never entered again while building.
+            let this = (hashed[0], hashed[1]);
+            if since >= BUILD_COLLAPSE_EVERY && group != Some(this) {
                 trie = trie.collapse(STORAGE_MEMORY_DEPTH);
+                since = 0;
             }
+            group = Some(this);
+            trie = trie.insert(&hashed, value)?;
+            since += 1;
         }
         let trie = trie.collapse(STORAGE_MEMORY_DEPTH);
         if trie.root_hash() != root {
@@ -112,6 +121,12 @@ impl StateTries {
                 self.accounts = self.accounts.insert(&key, r.encoded())?;
                 if let Some(trie) = storage {
                     self.storage.insert(*address, trie.collapse(STORAGE_MEMORY_DEPTH));
+                    if self.storage.len() > CACHED_STORAGE_TRIES {
+                        let other = self.storage.keys().find(|a| *a != address).copied();
+                        if let Some(other) = other {
+                            self.storage.remove(&other);
+                        }
+                    }
                 }
             }
             None => {
@@ -126,5 +141,39 @@ impl StateTries {
     pub(crate) fn finish(&mut self) -> B256 {
         self.root = self.accounts.root_hash();
         self.root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_storage_trie_keeps_only_its_top_in_memory() {
+        let store = Store::temporary().expect("store");
+        let address = Address::repeat_byte(0xda);
+        let slots = 150_000u64;
+        let mut batch = sled::Batch::default();
+        let mut entries = Vec::new();
+        for i in 0..slots {
+            let (slot, value) = (U256::from(i), U256::from(i + 1));
+            Store::hashed_storage_write(&mut batch, &address, &slot, &value);
+            entries.push((slot_key(&slot), slot_value(&value)));
+        }
+        store.apply_for_tests(batch);
+        let full = MerkleTrie::from_entries(entries);
+        let mut tries = StateTries::default();
+        let trie = tries.storage_of(&store, &address, full.root_hash()).expect("built");
+        assert_eq!(trie.root_hash(), full.root_hash());
+        let (whole, kept) = (full.nodes_in_memory(), trie.nodes_in_memory());
+        assert!(whole > slots as usize, "{whole}");
+        // 1 + 16 + 256 + 4096 branches above at most 65,536 subtrees kept by hash.
+        assert!(kept <= 69_905, "{kept} nodes in memory for {slots} slots");
+        // A write loads one subtree, hashes the same as a trie held whole, and leaves the top.
+        let (slot, value) = (U256::from(slots + 7), U256::from(3));
+        let written = StateTries::write_slot(&store, &address, &trie, &slot, &value).expect("w");
+        let expected = full.insert(&slot_key(&slot), slot_value(&value)).expect("insert");
+        assert_eq!(written.root_hash(), expected.root_hash());
+        assert!(written.collapse(STORAGE_MEMORY_DEPTH).nodes_in_memory() <= kept + 1);
     }
 }

@@ -66,6 +66,12 @@ impl Store {
         }
     }
 
+    /// Applies a batch straight to the database (tests that set up the index by hand).
+    #[cfg(test)]
+    pub(crate) fn apply_for_tests(&self, batch: sled::Batch) {
+        self.tree.apply_batch(batch).expect("apply");
+    }
+
     /// Marks the index complete (a new database, filled with its genesis).
     pub(crate) fn hashed_storage_built(batch: &mut sled::Batch) {
         batch.insert(keys::meta(BUILT), &[1u8][..]);
