@@ -191,12 +191,17 @@ impl Daybook {
     /// Follows the chain until `stop`: catches up after each new head (and every few seconds).
     pub async fn follow(self, node: Node, mut stop: watch::Receiver<bool>) {
         let mut heads = node.subscribe_heads();
+        // A failing store (a full disk) fails every round: said once a minute.
+        let mut said: Option<std::time::Instant> = None;
         loop {
             let this = self.clone();
             let more = match tokio::task::spawn_blocking(move || this.catch_up()).await {
                 Ok(Ok(more)) => more,
                 Ok(Err(e)) => {
-                    tracing::error!(target: "daisee::daybook", "indexing stopped for a while: {e}");
+                    if said.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(60)) {
+                        said = Some(std::time::Instant::now());
+                        tracing::error!(target: "daisee::daybook", "indexing stopped for a while: {e}");
+                    }
                     false
                 }
                 Err(e) => {

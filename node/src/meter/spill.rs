@@ -106,6 +106,7 @@ mod tests {
         remove(&d, &meter).unwrap();
         assert!(read(&d, &meter, 10).unwrap().is_empty());
         remove(&d, &meter).unwrap();
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
@@ -123,5 +124,6 @@ mod tests {
             (0..11).map(|i| Reading { interval_end: i, produced_wh: 0, consumed_wh: 0 }).collect();
         write(&d, &meter, &many).unwrap();
         assert!(read(&d, &meter, 10).is_err(), "more readings than a node keeps");
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -14,6 +14,7 @@ mod crash;
 mod dashboard;
 mod dev;
 mod discovery;
+mod full_disk;
 mod gossip_attack;
 mod history;
 mod inspect;
