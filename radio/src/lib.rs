@@ -8,6 +8,7 @@ pub mod frame;
 pub mod nrf24;
 pub mod serial;
 pub mod source;
+pub mod tic;
 pub mod timer;
 
 pub use energy::{compat_sum_watts, Bridge, Gap, Integrator};
