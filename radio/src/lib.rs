@@ -1,8 +1,10 @@
 //! Daisee's meter hardware and its data, independent of any chain: the nRF24L01+ driver
 //! (embedded-hal 1.0, with a simulated chip), CitizenWatt frames (AES-128, checks, the timer
 //! rule), the 2016 Arduino serial bridge with resynchronisation, simulated households, recorded
-//! replays, and the power → energy integration. Data flows: source → [`Sample`] → [`Integrator`].
+//! replays, the power → energy integration, and the meters households own: Linky TIC ([`tic`])
+//! and DSMR P1 ([`dsmr`]) decoders. Data flows: source → [`Sample`] → [`Integrator`].
 
+pub mod dsmr;
 pub mod energy;
 pub mod frame;
 pub mod nrf24;
