@@ -8,6 +8,7 @@ pub mod dsmr;
 pub mod energy;
 pub mod frame;
 pub mod nrf24;
+pub mod registers;
 pub mod serial;
 pub mod source;
 pub mod tic;
