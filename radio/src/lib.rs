@@ -16,7 +16,8 @@ pub mod timer;
 
 pub use energy::{compat_sum_watts, Bridge, Gap, Integrator};
 pub use frame::{FrameError, Measurement, SensorKey};
-pub use source::{Sample, Source, SourceError, SourceStats};
+pub use registers::{Rebase, RegisterIntegrator};
+pub use source::{Registers, Sample, Source, SourceError, SourceStats};
 pub use timer::{TimerRule, TimerVerdict};
 
 /// A delay for real hardware (std sleeps).

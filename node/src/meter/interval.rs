@@ -4,7 +4,7 @@
 //! delivered anything is not reported (a gap, counted) and the next reading covers it.
 
 use super::Direction;
-use daisee_radio::{Integrator, Sample, TimerRule};
+use daisee_radio::{Integrator, RegisterIntegrator, Sample, TimerRule};
 use serde::{Deserialize, Serialize};
 
 /// One sensor's running state.
@@ -21,6 +21,9 @@ pub struct SensorState {
     /// The same for the last closed interval.
     #[serde(default)]
     pub last_compat_sum_w: u64,
+    /// A meter with energy registers: drawn and returned (once it sent them).
+    #[serde(default)]
+    pub registers: Option<(RegisterIntegrator, RegisterIntegrator)>,
 }
 
 /// A meter's state between samples: everything needed to lose nothing across a restart.
@@ -36,6 +39,9 @@ pub struct MeterState {
     pub gaps: u64,
     /// Long silences of a sensor that were not interpolated.
     pub sensor_gaps: u64,
+    /// Register readings taken as a new baseline (a meter change, a counter reset, a jump).
+    #[serde(default)]
+    pub rebases: u64,
     /// Samples newer than what every sensor has delivered: held until the others catch up, so
     /// an interval never closes while a slower sensor may still deliver into it. Not persisted:
     /// a restart resumes each source after its last integrated sample.
@@ -81,11 +87,25 @@ impl MeterState {
             if self.open_end_ms == 0 {
                 self.open_end_ms = sample.at_ms.div_ceil(interval_ms).max(1) * interval_ms;
             }
+            // Registers first: an interval edge before this reading is interpolated up to it.
+            if let Some(registers) = sample.registers {
+                let (drawn, returned) = self.sensors[sensor].registers.get_or_insert_default();
+                let mut rebased = drawn.add(sample.at_ms, registers.import_wh);
+                if let Some(export) = registers.export_wh {
+                    rebased = rebased.or(returned.add(sample.at_ms, export));
+                }
+                if let Some(rebase) = rebased {
+                    self.rebases += 1;
+                    tracing::warn!(target: "daisee::meter", ?rebase, "energy register taken as a new baseline: a meter change, a counter reset or a misread (nothing counted across it)");
+                }
+            }
             while sample.at_ms > self.open_end_ms {
                 out.extend(self.close(interval_ms, directions));
             }
             let state = &mut self.sensors[sensor];
-            if state.integrator.add(sample.at_ms, sample.power_w).is_some() {
+            if sample.registers.is_none()
+                && state.integrator.add(sample.at_ms, sample.power_w).is_some()
+            {
                 self.sensor_gaps += 1;
             }
             state.compat_sum_w += daisee_radio::compat_sum_watts(
@@ -110,10 +130,17 @@ impl MeterState {
         let mut reading = Reading { interval_end: end / 1000, produced_wh: 0, consumed_wh: 0 };
         for (state, direction) in self.sensors.iter_mut().zip(directions) {
             state.last_compat_sum_w = std::mem::take(&mut state.compat_sum_w);
-            let wh = state.integrator.take_wh();
+            let (wh, returned_wh) = match &mut state.registers {
+                Some((drawn, returned)) => (drawn.take_until(end), returned.take_until(end)),
+                None => (state.integrator.take_wh(), 0),
+            };
             match direction {
                 Direction::Production => reading.produced_wh += wh,
                 Direction::Consumption => reading.consumed_wh += wh,
+                Direction::Grid => {
+                    reading.consumed_wh += wh;
+                    reading.produced_wh += returned_wh;
+                }
             }
         }
         Some(reading)
@@ -131,7 +158,34 @@ mod tests {
     use Direction::*;
 
     fn s(at_ms: u64, power_w: u16) -> Sample {
-        Sample { at_ms, power_w, battery_mv: None }
+        Sample { at_ms, power_w, battery_mv: None, registers: None }
+    }
+
+    fn r(at_ms: u64, import_wh: u64, export_wh: u64) -> Sample {
+        let registers = Some(daisee_radio::Registers { import_wh, export_wh: Some(export_wh) });
+        Sample { at_ms, power_w: 0, battery_mv: None, registers }
+    }
+
+    #[test]
+    fn a_grid_meter_gives_both_directions_from_its_registers() {
+        let mut m = MeterState::default();
+        // Drawing 1 Wh/s and returning 2 Wh/s, a register reading every 10 s from 55 s.
+        let readings: Vec<_> =
+            (0..=13).map(|i| r(55_000 + i * 10_000, 5_000 + i * 10, 9_000 + i * 20)).collect();
+        let out = m.advance(60_000, &[Grid], vec![readings], 185_000);
+        assert_eq!(
+            out,
+            [
+                Reading { interval_end: 60, produced_wh: 0, consumed_wh: 0 },
+                Reading { interval_end: 120, produced_wh: 120, consumed_wh: 60 },
+                Reading { interval_end: 180, produced_wh: 120, consumed_wh: 60 },
+            ]
+        );
+        // A new meter (registers from zero): a baseline, not a negative or huge reading.
+        let out =
+            m.advance(60_000, &[Grid], vec![vec![r(190_000, 7, 3), r(230_000, 47, 83)]], 240_000);
+        assert_eq!(m.rebases, 1);
+        assert_eq!(out, [Reading { interval_end: 240, produced_wh: 10 + 80, consumed_wh: 5 + 40 }]);
     }
 
     #[test]

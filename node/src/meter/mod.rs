@@ -40,6 +40,9 @@ pub enum Direction {
     Production,
     /// The household's consumption.
     Consumption,
+    /// The household's grid connection (the utility's meter): what it draws is consumption,
+    /// what it returns is production.
+    Grid,
 }
 
 /// One sensor of a meter.

@@ -11,7 +11,8 @@ use crate::frame::{FrameError, Measurement, SensorKey};
 use crate::timer::{TimerRule, TimerVerdict};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// One power sample, stamped on reception.
+/// One sample, stamped on reception: a power, and for meters that count energy themselves, their
+/// cumulative registers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sample {
     /// Reception time, ms since the Unix epoch (on the source's clock).
@@ -20,6 +21,18 @@ pub struct Sample {
     pub power_w: u16,
     /// The sensor's battery, mV, when it reports one.
     pub battery_mv: Option<u16>,
+    /// The meter's energy registers, when it has them: energy then comes from their
+    /// differences ([`crate::registers`]), not from integrating the power.
+    pub registers: Option<Registers>,
+}
+
+/// A meter's cumulative energy registers, Wh since its installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registers {
+    /// Drawn from the grid (or, for a production meter, produced).
+    pub import_wh: u64,
+    /// Returned to the grid, when the meter counts it.
+    pub export_wh: Option<u64>,
 }
 
 /// Why a source cannot deliver.
@@ -158,6 +171,6 @@ impl FrameFilter {
             }
         }
         self.stats.accepted += 1;
-        Some(Sample { at_ms, power_w: m.power_w, battery_mv: Some(m.battery_mv) })
+        Some(Sample { at_ms, power_w: m.power_w, battery_mv: Some(m.battery_mv), registers: None })
     }
 }

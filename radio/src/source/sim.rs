@@ -133,7 +133,7 @@ impl Source for SimSensor {
         while self.next_ms <= now && out.len() < MAX_PER_POLL {
             let at_ms = self.next_ms;
             let power_w = self.profile.power_at(self.seed, at_ms);
-            out.push(Sample { at_ms, power_w, battery_mv: Some(3300) });
+            out.push(Sample { at_ms, power_w, battery_mv: Some(3300), registers: None });
             self.next_ms += self.period_after(at_ms);
         }
         self.stats.accepted += out.len() as u64;
