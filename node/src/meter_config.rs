@@ -8,8 +8,8 @@
 //! interval = 60             # seconds
 //!
 //! [[meter.sensor]]
-//! direction = "consumption" # or "production"
-//! source = "spi"            # spi | serial | sim | replay
+//! direction = "consumption" # "production", or "grid" for a utility meter (drawn, returned)
+//! source = "spi"            # spi | serial | sim | replay | tic | p1
 //! backend = "rpi"           # spi: rpi (rppal) or linux (spidev + gpiochip)
 //! ce_gpio = 25              # rpi: BCM pin of CE
 //! key = "…"               # the key the CitizenWatt base shows (16 numbers or 32 hex digits);
@@ -163,6 +163,21 @@ pub enum SourceConfig {
         /// Unix time (s) an accelerated clock starts at (default: now).
         start: Option<u64>,
     },
+    /// A Linky's customer port (TIC) through a USB TIC reader.
+    Tic {
+        /// e.g. `/dev/ttyUSB0`.
+        path: PathBuf,
+        /// `historique` (1200 Bd, the meter's default), `standard` (9600 Bd: producers) or
+        /// `auto` (default: either, at 9600 Bd).
+        mode: Option<String>,
+    },
+    /// A DSMR meter's P1 port through a P1 cable.
+    P1 {
+        /// e.g. `/dev/ttyUSB0`.
+        path: PathBuf,
+        /// 115200 (DSMR 4 and 5, default) or 9600 (DSMR 2.2 and 3, 7E1).
+        baud: Option<u32>,
+    },
     /// A recorded file of frames.
     Replay {
         /// The recording.
@@ -199,6 +214,27 @@ fn key(text: &Option<String>) -> anyhow::Result<SensorKey> {
 /// Opens one sensor's source; relative paths are taken from `base`.
 fn open(source: &SourceConfig, base: &Path) -> anyhow::Result<Box<dyn Source>> {
     Ok(match source {
+        SourceConfig::Tic { path, mode } => {
+            use daisee_radio::tic::TicMode;
+            let mode = match mode.as_deref().unwrap_or("auto") {
+                "historique" => Some(TicMode::Historique),
+                "standard" => Some(TicMode::Standard),
+                "auto" => None,
+                other => bail!("TIC mode {other:?}: historique, standard or auto"),
+            };
+            let path = base.join(path);
+            Box::new(
+                daisee_radio::source::meters::TicSource::open(&path, mode)
+                    .with_context(|| format!("opening {}", path.display()))?,
+            )
+        }
+        SourceConfig::P1 { path, baud } => {
+            let path = base.join(path);
+            Box::new(
+                daisee_radio::source::meters::P1Source::open(&path, baud.unwrap_or(115_200))
+                    .with_context(|| format!("opening {}", path.display()))?,
+            )
+        }
         SourceConfig::Serial { path, key: k } => {
             let path = base.join(path);
             Box::new(

@@ -46,11 +46,35 @@ impl FrameStream {
 /// Opens a serial device raw (no line discipline, no echo) at 57600 8N1, with reads that
 /// return after 100 ms when nothing arrives.
 pub fn open(path: &Path) -> std::io::Result<File> {
-    use nix::sys::termios::{self, BaudRate, SetArg, SpecialCharacterIndices};
+    open_at(path, 57_600, false)
+}
+
+/// Opens a serial device raw at `baud` (1200, 9600, 57600 or 115200), 8N1 or, with
+/// `seven_even`, 7E1 (Linky TIC, DSMR 2.2/3), with reads that return after 100 ms when nothing
+/// arrives.
+pub fn open_at(path: &Path, baud: u32, seven_even: bool) -> std::io::Result<File> {
+    use nix::sys::termios::{self, BaudRate, ControlFlags, SetArg, SpecialCharacterIndices};
+    let speed = match baud {
+        1200 => BaudRate::B1200,
+        9600 => BaudRate::B9600,
+        57_600 => BaudRate::B57600,
+        115_200 => BaudRate::B115200,
+        other => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("unsupported baud rate {other} (1200, 9600, 57600 or 115200)"),
+            ))
+        }
+    };
     let file = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
     let mut t = termios::tcgetattr(&file).map_err(std::io::Error::from)?;
     termios::cfmakeraw(&mut t);
-    termios::cfsetspeed(&mut t, BaudRate::B57600).map_err(std::io::Error::from)?;
+    if seven_even {
+        t.control_flags.remove(ControlFlags::CSIZE);
+        t.control_flags.insert(ControlFlags::CS7 | ControlFlags::PARENB);
+        t.control_flags.remove(ControlFlags::PARODD);
+    }
+    termios::cfsetspeed(&mut t, speed).map_err(std::io::Error::from)?;
     t.control_chars[SpecialCharacterIndices::VMIN as usize] = 0;
     t.control_chars[SpecialCharacterIndices::VTIME as usize] = 1;
     termios::tcsetattr(&file, SetArg::TCSANOW, &t).map_err(std::io::Error::from)?;

@@ -24,6 +24,7 @@ mod mdns;
 mod meters;
 mod network;
 mod operations;
+mod owned_meters;
 mod partition;
 mod servers;
 mod settlement;

@@ -42,7 +42,7 @@ fn households() -> [Address; 3] {
 
 /// A board's folder: `genesis.json` written by `daisee genesis <args>`, a datadir `data` holding
 /// it and `keys` in its keystore (password `pw` in `pw.txt`), and `board.toml` with `config`.
-fn board(
+pub fn board(
     dir: &TempDir,
     genesis_args: &[&str],
     keys: &[&daisee_node::primitives::PrivateKey],
@@ -138,7 +138,7 @@ fn expected_readings(start_s: u64, interval_s: u64, until_s: u64) -> [Vec<Readin
     })
 }
 
-fn reported(node: &NodeProcess, meter: Address) -> Vec<Reading> {
+pub fn reported(node: &NodeProcess, meter: Address) -> Vec<Reading> {
     let topic = Daisee::Reading::SIGNATURE_HASH;
     let logs = node.ok(
         "eth_getLogs",

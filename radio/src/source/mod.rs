@@ -1,7 +1,9 @@
 //! Where samples come from, behind one trait: the radio on SPI ([`radio`]), the 2016 Arduino
-//! serial bridge ([`serial`]), simulated households ([`sim`]) and recorded files ([`replay`]).
+//! serial bridge ([`serial`]), simulated households ([`sim`]), recorded files ([`replay`]) and
+//! the meters households own ([`meters`]: Linky TIC, DSMR P1).
 //! Frame sources share [`FrameFilter`]: decryption, checks and the timer rule, with counters.
 
+pub mod meters;
 pub mod radio;
 pub mod replay;
 pub mod serial;

@@ -1,0 +1,96 @@
+//! The meters households own, end to end: a Linky in standard mode (a producer: drawn `EAST`
+//! and injected `EAIT`) on a pseudo-terminal standing in for its TIC reader, with corrupted
+//! frames among the good ones; the node reports `reportReading`s whose Wh are the registers'
+//! growth, both directions, and counts what it dropped.
+
+use crate::meters::{board, reported};
+use crate::support::*;
+use serde_json::json;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// A standard-mode data set with its checksum (the checksum sums label through the last TAB).
+fn data_set(label: &str, value: &str) -> Vec<u8> {
+    let covered = format!("{label}\t{value}\t");
+    let sum: u32 = covered.bytes().map(u32::from).sum();
+    let mut out = vec![0x0a];
+    out.extend_from_slice(covered.as_bytes());
+    out.push((sum & 0x3f) as u8 + 0x20);
+    out.push(0x0d);
+    out
+}
+
+fn frame(east: u64, eait: u64, corrupt: bool) -> Vec<u8> {
+    let mut out = vec![0x02];
+    out.extend(data_set("ADSC", "041776199277"));
+    let mut east_set = data_set("EAST", &format!("{east:09}"));
+    if corrupt {
+        east_set[8] ^= 0x01; // one bit of a digit: the checksum no longer matches
+    }
+    out.extend(east_set);
+    out.extend(data_set("EAIT", &format!("{eait:09}")));
+    out.extend(data_set("SINSTS", "01163"));
+    out.push(0x03);
+    out
+}
+
+#[test]
+fn a_linky_reports_its_registers_growth_in_both_directions() {
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let slave = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))
+        .expect("the pty's path");
+    let dir = TempDir::new("linky");
+    let (owner, meter) = (dev_key(0), dev_key(5));
+    let fund =
+        |k: &daisee_node::primitives::PrivateKey| format!("{}=1000000000000000000000", k.address());
+    let (owner_s, meter_s) = (owner.address().to_string(), meter.address().to_string());
+    let config = board(
+        &dir,
+        &["--networkid", "4848", "--period", "0", "--signer", &owner_s, "--fund", &fund(&owner),
+          "--fund", &fund(&meter), "--meter", &meter_s],
+        &[&owner, &meter],
+        &format!(
+            "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\
+             [meter]\naccount = \"{}\"\ninterval = 10\n\n\
+             [[meter.sensor]]\ndirection = \"grid\"\nsource = \"tic\"\nmode = \"standard\"\npath = \"{}\"\n",
+            owner.address(),
+            meter.address(),
+            meter.address(),
+            slave.display()
+        ),
+    );
+    let node = NodeProcess::start(&["run", "--config", config.to_str().unwrap(), "--http"]);
+    // The meter: 3 Wh drawn and 1 Wh injected per second, a frame every second, one in five
+    // corrupted on the way.
+    let mut port = std::fs::File::from(pty.master);
+    let start = Instant::now();
+    let (east0, eait0) = (6_231_973u64, 350_847u64);
+    let mut sent = 0u64;
+    while start.elapsed() < Duration::from_secs(45) {
+        let s = start.elapsed().as_secs();
+        port.write_all(&frame(east0 + 3 * s, eait0 + s, sent % 5 == 4)).unwrap();
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+    let got = reported(&node, meter.address());
+    assert!(got.len() >= 2, "{got:?}");
+    // The first reading sets the baseline; the next ones are whole 10 s intervals: 30 Wh drawn and
+    // 10 Wh injected each, give or take the second a frame stands for.
+    for r in &got[1..] {
+        assert!((27..=33).contains(&r.consumed_wh), "{r:?} of {got:?}");
+        assert!((9..=11).contains(&r.produced_wh), "{r:?} of {got:?}");
+    }
+    let ends: Vec<u64> = got.iter().map(|r| r.interval_end).collect();
+    assert!(ends.windows(2).all(|w| w[1] == w[0] + 10), "every interval once: {ends:?}");
+    // Totals are exact: what the readings add up to is what the registers grew between edges.
+    let drawn: u64 = got[1..].iter().map(|r| r.consumed_wh).sum();
+    let span = (got.len() as u64 - 1) * 10;
+    assert!(drawn.abs_diff(3 * span) <= 3, "{drawn} Wh over {span} s");
+    let status = node.ok("daisee_meters", json!([]))[0].clone();
+    let stats = &status["sensors"][0]["stats"];
+    assert!(stats["corrupt"].as_u64().unwrap() >= sent / 5 - 1, "{status}");
+    assert!(stats["accepted"].as_u64().unwrap() >= sent * 4 / 5 - 2, "{status}");
+    assert!(node.terminate());
+    drop(pty.slave);
+}
