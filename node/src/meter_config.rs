@@ -5,7 +5,7 @@
 //! ```toml
 //! [meter]
 //! account = "0x…"           # a keystore account given to `unlock`, registered in the contract
-//! interval = 60             # seconds
+//! interval = 900            # seconds (default: 15 minutes)
 //!
 //! [[meter.sensor]]
 //! direction = "consumption" # "production", or "grid" for a utility meter (drawn, returned)
@@ -105,8 +105,10 @@ impl MarketConfig {
     }
 }
 
+/// Fifteen minutes: the EU's electricity settlement period since 2025, and what a ledger every
+/// neighbour holds should show of a household (a reading a minute reveals what it does).
 fn default_interval() -> u64 {
-    60
+    900
 }
 
 /// One `[[meter.sensor]]`.
@@ -380,7 +382,28 @@ pub fn dev_households(
 
 #[cfg(test)]
 mod tests {
-    use super::key;
+    use super::{key, open, MeterConfig, SourceConfig};
+    use std::path::Path;
+
+    #[test]
+    fn utility_meters_are_configured_in_a_few_lines_and_bad_settings_refused() {
+        let config: MeterConfig = toml::from_str(
+            "account = \"0x14dc79964da2c08b23698b3d3cc7ca32193d9955\"\n\
+             [[sensor]]\ndirection = \"grid\"\nsource = \"tic\"\npath = \"/dev/null\"\nmode = \"weird\"\n\
+             [[sensor]]\ndirection = \"grid\"\nsource = \"p1\"\npath = \"/nonexistent/tty\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.interval, 900, "15 minutes by default");
+        assert!(matches!(config.sensors[1].source, SourceConfig::P1 { baud: None, .. }));
+        let mode = open(&config.sensors[0].source, Path::new("/")).err().unwrap().to_string();
+        assert!(mode.contains("historique, standard or auto"), "{mode}");
+        let missing =
+            format!("{:#}", open(&config.sensors[1].source, Path::new("/")).err().unwrap());
+        assert!(missing.contains("/nonexistent/tty"), "{missing}");
+        let baud = SourceConfig::P1 { path: "/dev/null".into(), baud: Some(4800) };
+        let said = format!("{:#}", open(&baud, Path::new("/")).err().unwrap());
+        assert!(said.contains("unsupported baud rate 4800"), "{said}");
+    }
 
     #[test]
     fn a_sensor_key_must_be_given_and_the_factory_key_named() {
