@@ -103,6 +103,9 @@ pub struct MeterStatus {
     pub outbox: usize,
     /// Intervals without samples.
     pub gaps: u64,
+    /// Energy register readings taken as a new baseline (a meter change, a counter reset, a
+    /// misread jump): nothing was counted across them.
+    pub rebases: u64,
     /// The sender's counters.
     #[serde(flatten)]
     pub sender: SenderCounters,
@@ -291,6 +294,7 @@ impl Running {
             interval: self.spec.interval_s,
             outbox: self.outbox.entries().map(|e| e.len()).unwrap_or(0) + self.unsaved.len(),
             gaps: self.state.gaps,
+            rebases: self.state.rebases,
             sender: self.sender.counters.clone(),
             sensors: self
                 .spec

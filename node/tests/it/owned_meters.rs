@@ -91,6 +91,7 @@ fn a_linky_reports_its_registers_growth_in_both_directions() {
     let stats = &status["sensors"][0]["stats"];
     assert!(stats["corrupt"].as_u64().unwrap() >= sent / 5 - 1, "{status}");
     assert!(stats["accepted"].as_u64().unwrap() >= sent * 4 / 5 - 2, "{status}");
+    assert_eq!(status["rebases"], 0, "{status}");
     assert!(node.terminate());
     drop(pty.slave);
 }
