@@ -238,4 +238,4 @@ fn parse(body: &[u8], crc_checked: bool) -> Option<Telegram> {
 
 #[cfg(test)]
 #[path = "dsmr_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -252,4 +252,4 @@ fn decode_group(line: &[u8]) -> Result<(TicMode, TicGroup), GroupError> {
 
 #[cfg(test)]
 #[path = "tic_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -4,7 +4,7 @@
 use super::*;
 
 /// A frame from data-set lines as the meter sends them (checksums included).
-fn frame(lines: &[&str]) -> Vec<u8> {
+pub(crate) fn frame(lines: &[&str]) -> Vec<u8> {
     let mut out = vec![STX];
     for line in lines {
         out.push(LF);
@@ -16,7 +16,7 @@ fn frame(lines: &[&str]) -> Vec<u8> {
 }
 
 /// Recorded from a Linky in historique mode, HC/HP tariff.
-const HCHP: [&str; 11] = [
+pub(crate) const HCHP: [&str; 11] = [
     "ADCO 021528603314 :",
     "OPTARIF HC.. <",
     "ISOUSC 15 <",

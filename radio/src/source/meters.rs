@@ -162,3 +162,49 @@ impl Source for P1Source {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Polls `source` until it delivers a sample (each poll waits up to 100 ms for bytes).
+    fn first_sample(source: &mut dyn Source) -> Sample {
+        for _ in 0..20 {
+            if let Some(s) = source.poll().unwrap().into_iter().next() {
+                return s;
+            }
+        }
+        panic!("no sample: {:?}", source.stats());
+    }
+
+    #[test]
+    fn a_dsmr5_telegram_through_a_pseudo_terminal_is_a_sample_with_its_registers() {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let path = nix::unistd::ttyname(&pty.slave).unwrap();
+        let mut source = P1Source::open(&path, 115_200).unwrap();
+        let mut master = File::from(pty.master);
+        // Noise and a telegram cut short, then the one recorded from an Iskra AM550.
+        master.write_all(b"\x00\x7f/ISK5\\2M550T-1012\r\n1-0:1.8.1(0").unwrap();
+        master.write_all(crate::dsmr::tests::DSMR5.as_bytes()).unwrap();
+        let sample = first_sample(&mut source);
+        let registers = Registers { import_wh: 3_432_829 + 3_224_632, export_wh: Some(0) };
+        assert_eq!(sample.registers, Some(registers));
+        assert_eq!(sample.power_w, 433);
+        let stats = source.stats();
+        assert_eq!((stats.accepted, stats.overruns), (1, 3), "{stats:?}");
+    }
+
+    #[test]
+    fn a_historique_linky_through_a_pseudo_terminal_is_a_sample_with_its_index() {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let path = nix::unistd::ttyname(&pty.slave).unwrap();
+        let mut source = TicSource::open(&path, Some(TicMode::Historique)).unwrap();
+        let mut master = File::from(pty.master);
+        master.write_all(&crate::tic::tests::frame(&crate::tic::tests::HCHP)).unwrap();
+        let sample = first_sample(&mut source);
+        let registers = Registers { import_wh: 1_096_011 + 2_784_502, export_wh: None };
+        assert_eq!(sample.registers, Some(registers));
+        assert_eq!(sample.power_w, 180);
+    }
+}
