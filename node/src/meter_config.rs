@@ -170,7 +170,7 @@ pub enum SourceConfig {
         /// e.g. `/dev/ttyUSB0`.
         path: PathBuf,
         /// `historique` (1200 Bd, the meter's default), `standard` (9600 Bd: producers) or
-        /// `auto` (default: either, at 9600 Bd).
+        /// `auto` (default: 9600 Bd, then 1200 Bd when nothing decodes).
         mode: Option<String>,
     },
     /// A DSMR meter's P1 port through a P1 cable.

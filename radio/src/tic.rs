@@ -127,6 +127,8 @@ pub struct TicStats {
     pub partial_frames: u64,
     /// Bytes outside any frame.
     pub noise_bytes: u64,
+    /// Speed changes in auto mode (nothing decoded at the other speed).
+    pub baud_switches: u64,
 }
 
 /// Decodes a TIC byte stream, fed in pieces of any size.

@@ -31,26 +31,58 @@ fn watts(w: u64) -> u16 {
     u16::try_from(w).unwrap_or(u16::MAX)
 }
 
+/// Undecodable bytes after which `auto` tries the other speed (~2 s at 9600 Bd, ~17 s at 1200).
+const AUTO_SWITCH_BYTES: usize = 2048;
+
 /// A Linky (or older Enedis electronic meter) on a TIC reader.
 #[derive(Debug)]
 pub struct TicSource {
     port: File,
+    path: std::path::PathBuf,
     decoder: TicDecoder,
+    /// Auto mode: the speed is found by trying 9600 then 1200 Bd.
+    auto: bool,
+    baud: u32,
+    /// Bytes read since the last decoded frame.
+    since_frame: usize,
     accepted: u64,
     without_energy: u64,
 }
 
 impl TicSource {
-    /// Opens `path` for `mode` (`None`: auto; standard's 9600 Bd is tried, historique is 1200 Bd
-    /// and needs the mode set).
+    /// Opens `path` for `mode` (`None`: auto — 9600 Bd (standard) first, 1200 Bd (historique)
+    /// when nothing decodes, and back).
     pub fn open(path: &Path, mode: Option<TicMode>) -> Result<Self, SourceError> {
         let baud = if mode == Some(TicMode::Historique) { 1200 } else { 9600 };
         Ok(Self {
             port: open_at(path, baud, true)?,
+            path: path.to_path_buf(),
             decoder: TicDecoder::new(mode),
+            auto: mode.is_none(),
+            baud,
+            since_frame: 0,
             accepted: 0,
             without_energy: 0,
         })
+    }
+
+    /// The speed the port is read at.
+    pub fn baud(&self) -> u32 {
+        self.baud
+    }
+
+    /// Auto mode: a stream that decodes into nothing is the wrong speed; try the other one.
+    fn maybe_switch(&mut self, bytes: usize, frames: usize) -> Result<(), SourceError> {
+        self.since_frame = if frames > 0 { 0 } else { self.since_frame + bytes };
+        if self.auto && self.since_frame >= AUTO_SWITCH_BYTES {
+            let other = if self.baud == 9600 { 1200 } else { 9600 };
+            tracing::info!(target: "daisee::meter", path = %self.path.display(), "TIC: nothing decodes at {} Bd, trying {other} Bd", self.baud);
+            self.port = open_at(&self.path, other, true)?;
+            self.baud = other;
+            self.since_frame = 0;
+            self.decoder.stats.baud_switches += 1;
+        }
+        Ok(())
     }
 }
 
@@ -59,7 +91,9 @@ impl Source for TicSource {
         let bytes = read_some(&mut self.port)?;
         let at_ms = wall_ms();
         let mut out = Vec::new();
-        for frame in self.decoder.push(&bytes) {
+        let frames = self.decoder.push(&bytes);
+        self.maybe_switch(bytes.len(), frames.len())?;
+        for frame in frames {
             let Some(energy) = frame.energy() else {
                 self.without_energy += 1;
                 continue;
@@ -193,6 +227,24 @@ mod tests {
         assert_eq!(sample.power_w, 433);
         let stats = source.stats();
         assert_eq!((stats.accepted, stats.overruns), (1, 3), "{stats:?}");
+    }
+
+    #[test]
+    fn auto_mode_tries_the_other_speed_when_nothing_decodes() {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let path = nix::unistd::ttyname(&pty.slave).unwrap();
+        let mut source = TicSource::open(&path, None).unwrap();
+        let mut master = File::from(pty.master);
+        assert_eq!(source.baud(), 9600);
+        // What a 1200 Bd meter looks like read at 9600 Bd: bytes that never make a frame.
+        master.write_all(&vec![0x7e; AUTO_SWITCH_BYTES + 10]).unwrap();
+        for _ in 0..10 {
+            source.poll().unwrap();
+        }
+        assert_eq!(source.baud(), 1200);
+        master.write_all(&crate::tic::tests::frame(&crate::tic::tests::HCHP)).unwrap();
+        assert!(first_sample(&mut source).registers.is_some());
+        assert_eq!(source.baud(), 1200, "a speed that decodes is kept");
     }
 
     #[test]

@@ -84,6 +84,7 @@ impl Store {
         {
             return Ok(());
         }
+        tracing::info!(target: "daisee::store", "building the hashed-storage index (once, for a database from before it)");
         let mut batch = sled::Batch::default();
         let mut n = 0u64;
         for item in self.tree.scan_prefix([keys::STORAGE]) {
