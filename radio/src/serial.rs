@@ -69,15 +69,25 @@ pub fn open_at(path: &Path, baud: u32, seven_even: bool) -> std::io::Result<File
     let file = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
     let mut t = termios::tcgetattr(&file).map_err(std::io::Error::from)?;
     termios::cfmakeraw(&mut t);
+    termios::cfsetspeed(&mut t, speed).map_err(std::io::Error::from)?;
+    t.control_chars[SpecialCharacterIndices::VMIN as usize] = 0;
+    t.control_chars[SpecialCharacterIndices::VTIME as usize] = 1;
+    let raw = t.clone();
     if seven_even {
         t.control_flags.remove(ControlFlags::CSIZE);
         t.control_flags.insert(ControlFlags::CS7 | ControlFlags::PARENB);
         t.control_flags.remove(ControlFlags::PARODD);
     }
-    termios::cfsetspeed(&mut t, speed).map_err(std::io::Error::from)?;
-    t.control_chars[SpecialCharacterIndices::VMIN as usize] = 0;
-    t.control_chars[SpecialCharacterIndices::VTIME as usize] = 1;
-    termios::tcsetattr(&file, SetArg::TCSANOW, &t).map_err(std::io::Error::from)?;
+    match termios::tcsetattr(&file, SetArg::TCSANOW, &t) {
+        Ok(()) => {}
+        // A device that cannot do 7E1 (a pseudo-terminal, some adapters) refuses when nothing
+        // else changed: read it 8N1, the decoders drop the parity bit themselves.
+        Err(nix::errno::Errno::EINVAL) if seven_even => {
+            tracing::debug!(target: "daisee::meter", path = %path.display(), "7E1 refused, reading 8N1");
+            termios::tcsetattr(&file, SetArg::TCSANOW, &raw).map_err(std::io::Error::from)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(file)
 }
 
@@ -129,6 +139,16 @@ mod tests {
             assert_eq!(timers, [8617, 8629, 8603], "seed {seed}");
             assert_eq!(decoder.skipped, 3);
         }
+    }
+
+    #[test]
+    fn a_seven_bit_port_opens_again_after_a_restart() {
+        // A pseudo-terminal cannot do 7E1; the second opening (a board restarting) used to fail.
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let path = nix::unistd::ttyname(&pty.slave).unwrap();
+        drop(open_at(&path, 1200, true).unwrap());
+        drop(open_at(&path, 1200, true).unwrap());
+        assert!(open_at(&path, 4800, true).is_err());
     }
 
     #[test]
