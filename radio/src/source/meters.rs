@@ -26,9 +26,35 @@ fn read_some(port: &mut File) -> Result<Vec<u8>, SourceError> {
     Ok(buf)
 }
 
-/// Power as a sample carries it (W, saturating).
-fn watts(w: u64) -> u16 {
-    u16::try_from(w).unwrap_or(u16::MAX)
+/// Frames read with their registers, and frames without them.
+#[derive(Debug, Default)]
+struct Counted {
+    accepted: u64,
+    without_energy: u64,
+}
+
+impl Counted {
+    /// A sample of a frame's `registers` (counted as without energy if it has none) and power.
+    fn sample(&mut self, at_ms: u64, registers: Option<Registers>, power_w: u64) -> Option<Sample> {
+        let Some(registers) = registers else {
+            self.without_energy += 1;
+            return None;
+        };
+        self.accepted += 1;
+        let power_w = u16::try_from(power_w).unwrap_or(u16::MAX);
+        Some(Sample { at_ms, power_w, battery_mv: None, registers: Some(registers) })
+    }
+
+    /// The source's stats from these counts and the decoder's.
+    fn stats(&self, corrupt: u64, overruns: u64) -> SourceStats {
+        SourceStats {
+            accepted: self.accepted,
+            corrupt,
+            implausible: self.without_energy,
+            overruns,
+            ..Default::default()
+        }
+    }
 }
 
 /// Undecodable bytes after which `auto` tries the other speed (~2 s at 9600 Bd, ~17 s at 1200).
@@ -45,8 +71,7 @@ pub struct TicSource {
     baud: u32,
     /// Bytes read since the last decoded frame.
     since_frame: usize,
-    accepted: u64,
-    without_energy: u64,
+    counted: Counted,
 }
 
 impl TicSource {
@@ -61,8 +86,7 @@ impl TicSource {
             auto: mode.is_none(),
             baud,
             since_frame: 0,
-            accepted: 0,
-            without_energy: 0,
+            counted: Counted::default(),
         })
     }
 
@@ -90,27 +114,18 @@ impl Source for TicSource {
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let bytes = read_some(&mut self.port)?;
         let at_ms = wall_ms();
-        let mut out = Vec::new();
         let frames = self.decoder.push(&bytes);
         self.maybe_switch(bytes.len(), frames.len())?;
-        for frame in frames {
-            let Some(energy) = frame.energy() else {
-                self.without_energy += 1;
-                continue;
-            };
-            self.accepted += 1;
-            out.push(Sample {
-                at_ms,
+        Ok(frames
+            .into_iter()
+            .filter_map(|frame| {
+                let registers = frame
+                    .energy()
+                    .map(|e| Registers { import_wh: e.imported_wh, export_wh: e.exported_wh });
                 // Apparent power (VA) stands for power: shown, never integrated.
-                power_w: watts(frame.power_va().unwrap_or(0)),
-                battery_mv: None,
-                registers: Some(Registers {
-                    import_wh: energy.imported_wh,
-                    export_wh: energy.exported_wh,
-                }),
-            });
-        }
-        Ok(out)
+                self.counted.sample(at_ms, registers, frame.power_va().unwrap_or(0))
+            })
+            .collect())
     }
 
     fn now_ms(&self) -> u64 {
@@ -119,13 +134,7 @@ impl Source for TicSource {
 
     fn stats(&self) -> SourceStats {
         let s = self.decoder.stats;
-        SourceStats {
-            accepted: self.accepted,
-            corrupt: s.bad_checksums + s.malformed,
-            implausible: self.without_energy,
-            overruns: s.partial_frames + s.noise_bytes,
-            ..Default::default()
-        }
+        self.counted.stats(s.bad_checksums + s.malformed, s.partial_frames + s.noise_bytes)
     }
 }
 
@@ -134,8 +143,7 @@ impl Source for TicSource {
 pub struct P1Source {
     port: File,
     decoder: P1Decoder,
-    accepted: u64,
-    without_energy: u64,
+    counted: Counted,
 }
 
 impl P1Source {
@@ -144,8 +152,7 @@ impl P1Source {
         Ok(Self {
             port: open_at(path, baud, baud == 9600)?,
             decoder: P1Decoder::default(),
-            accepted: 0,
-            without_energy: 0,
+            counted: Counted::default(),
         })
     }
 }
@@ -154,31 +161,21 @@ impl Source for P1Source {
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let bytes = read_some(&mut self.port)?;
         let at_ms = wall_ms();
-        let mut out = Vec::new();
-        for telegram in self.decoder.push(&bytes) {
-            let Some(energy) = telegram.energy() else {
-                self.without_energy += 1;
-                continue;
-            };
-            self.accepted += 1;
-            let kw = |obis: &str| {
-                telegram.objects.get(obis).and_then(|v| v.first()).and_then(|v| {
-                    let number = v.strip_suffix("*kW")?;
-                    crate::dsmr::parse_wh(&format!("{number}*kWh"))
-                })
-            };
-            let drawn_w = kw("1-0:1.7.0").unwrap_or(0);
-            out.push(Sample {
-                at_ms,
-                power_w: watts(drawn_w),
-                battery_mv: None,
-                registers: Some(Registers {
-                    import_wh: energy.imported_wh,
-                    export_wh: energy.exported_wh,
-                }),
-            });
-        }
-        Ok(out)
+        let telegrams = self.decoder.push(&bytes);
+        Ok(telegrams
+            .into_iter()
+            .filter_map(|telegram| {
+                let registers = telegram
+                    .energy()
+                    .map(|e| Registers { import_wh: e.imported_wh, export_wh: e.exported_wh });
+                // Power drawn (1-0:1.7.0, kW): shown, never integrated.
+                let drawn_w =
+                    telegram.objects.get("1-0:1.7.0").and_then(|v| v.first()).and_then(|v| {
+                        crate::dsmr::parse_wh(&format!("{}*kWh", v.strip_suffix("*kW")?))
+                    });
+                self.counted.sample(at_ms, registers, drawn_w.unwrap_or(0))
+            })
+            .collect())
     }
 
     fn now_ms(&self) -> u64 {
@@ -187,13 +184,7 @@ impl Source for P1Source {
 
     fn stats(&self) -> SourceStats {
         let s = self.decoder.stats;
-        SourceStats {
-            accepted: self.accepted,
-            corrupt: s.bad_crc + s.malformed,
-            implausible: self.without_energy,
-            overruns: s.partial + s.noise_bytes,
-            ..Default::default()
-        }
+        self.counted.stats(s.bad_crc + s.malformed, s.partial + s.noise_bytes)
     }
 }
 
