@@ -2,7 +2,8 @@
 //! and injected `EAIT`) on a pseudo-terminal standing in for its TIC reader, with corrupted
 //! frames among the good ones and a kill -9 in the middle; the node reports `reportReading`s
 //! whose Wh are the registers' growth, both directions, every interval once, and counts what it
-//! dropped.
+//! dropped. The same for a DSMR 5 meter on a P1 cable: both tariffs, both directions, telegrams
+//! with a wrong CRC dropped.
 
 use crate::meters::{board, reported};
 use crate::support::*;
@@ -100,6 +101,97 @@ fn a_linky_reports_its_registers_growth_in_both_directions_across_a_kill_9() {
     assert!(stats["corrupt"].as_u64().unwrap() >= 3, "{status}");
     assert!(stats["accepted"].as_u64().unwrap() >= 15, "{status}");
     assert_eq!(status["rebases"], 0, "the register went on across the restart: {status}");
+    assert!(node.terminate());
+    drop(pty.slave);
+}
+
+/// CRC-16/ARC (polynomial 0xA001 reflected, initial 0), as DSMR 4 and 5 close a telegram.
+fn crc16(data: &[u8]) -> u16 {
+    let mut crc = 0u16;
+    for byte in data {
+        crc ^= u16::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xA001 } else { crc >> 1 };
+        }
+    }
+    crc
+}
+
+/// A DSMR 5 telegram with both tariffs' registers (Wh), its CRC computed, or broken.
+fn telegram(drawn: [u64; 2], returned: [u64; 2], corrupt: bool) -> Vec<u8> {
+    let kwh = |wh: u64| format!("{:06}.{:03}*kWh", wh / 1000, wh % 1000);
+    let body = format!(
+        "/ISK5\\2M550T-1012\r\n\r\n1-3:0.2.8(50)\r\n0-0:96.1.1(4530303434303037313331363530363138)\r\n\
+         1-0:1.8.1({})\r\n1-0:1.8.2({})\r\n1-0:2.8.1({})\r\n1-0:2.8.2({})\r\n1-0:1.7.0(00.433*kW)\r\n!",
+        kwh(drawn[0]),
+        kwh(drawn[1]),
+        kwh(returned[0]),
+        kwh(returned[1])
+    );
+    let crc = crc16(body.as_bytes()) ^ u16::from(corrupt);
+    format!("{body}{crc:04X}\r\n").into_bytes()
+}
+
+#[test]
+fn a_dsmr_meter_reports_both_tariffs_and_both_directions() {
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let slave = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))
+        .expect("the pty's path");
+    let dir = TempDir::new("p1");
+    let (owner, meter) = (dev_key(0), dev_key(6));
+    let fund =
+        |k: &daisee_node::primitives::PrivateKey| format!("{}=1000000000000000000000", k.address());
+    let (owner_s, meter_s) = (owner.address().to_string(), meter.address().to_string());
+    let config = board(
+        &dir,
+        &[
+            "--networkid",
+            "4949",
+            "--period",
+            "0",
+            "--signer",
+            &owner_s,
+            "--fund",
+            &fund(&owner),
+            "--fund",
+            &fund(&meter),
+            "--meter",
+            &meter_s,
+        ],
+        &[&owner, &meter],
+        &format!(
+            "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\
+             [meter]\naccount = \"{}\"\ninterval = 10\n\n\
+             [[meter.sensor]]\ndirection = \"grid\"\nsource = \"p1\"\npath = \"{}\"\n",
+            owner.address(),
+            meter.address(),
+            meter.address(),
+            slave.display()
+        ),
+    );
+    let node = NodeProcess::start(&["run", "--config", config.to_str().unwrap(), "--http"]);
+    // Tariff 1 draws 2 Wh/s, tariff 2 1 Wh/s; 4 Wh/s go back on tariff 1: a telegram a second,
+    // one in five with a CRC that does not match.
+    let mut port = std::fs::File::from(pty.master);
+    let start = Instant::now();
+    let mut sent = 0u64;
+    while start.elapsed() < Duration::from_secs(35) {
+        let s = start.elapsed().as_secs();
+        let t = telegram([3_432_829 + 2 * s, 3_224_632 + s], [1_000 + 4 * s, 7], sent % 5 == 4);
+        port.write_all(&t).unwrap();
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+    let got = reported(&node, meter.address());
+    assert!(got.len() >= 3, "{got:?}");
+    for r in &got[1..] {
+        assert!((27..=33).contains(&r.consumed_wh), "{r:?} of {got:?}");
+        assert!((36..=44).contains(&r.produced_wh), "{r:?} of {got:?}");
+    }
+    let status = node.ok("daisee_meters", json!([]))[0].clone();
+    let stats = &status["sensors"][0]["stats"];
+    assert!(stats["corrupt"].as_u64().unwrap() >= sent / 5 - 1, "{status}");
+    assert_eq!(status["rebases"], 0, "{status}");
     assert!(node.terminate());
     drop(pty.slave);
 }
