@@ -84,10 +84,11 @@ fn a_linky_reports_its_registers_growth_in_both_directions_across_a_kill_9() {
     let got = reported(&node, meter.address());
     assert!(got.len() >= 4, "{got:?}");
     // The first reading sets the baseline; the next ones are whole 10 s intervals: 30 Wh drawn and
-    // 10 Wh injected each, give or take the second a frame stands for.
+    // 10 Wh injected each, give or take the few seconds of frames a loaded machine delivers late
+    // (an edge is interpolated on reception time); the total below is exact.
     for r in &got[1..] {
-        assert!((27..=33).contains(&r.consumed_wh), "{r:?} of {got:?}");
-        assert!((9..=11).contains(&r.produced_wh), "{r:?} of {got:?}");
+        assert!((21..=39).contains(&r.consumed_wh), "{r:?} of {got:?}");
+        assert!((7..=13).contains(&r.produced_wh), "{r:?} of {got:?}");
     }
     let ends: Vec<u64> = got.iter().map(|r| r.interval_end).collect();
     assert!(ends.windows(2).all(|w| w[1] == w[0] + 10), "every interval once: {ends:?}");
@@ -184,10 +185,14 @@ fn a_dsmr_meter_reports_both_tariffs_and_both_directions() {
     }
     let got = reported(&node, meter.address());
     assert!(got.len() >= 3, "{got:?}");
+    // Give or take the few seconds of telegrams a loaded machine delivers late.
     for r in &got[1..] {
-        assert!((27..=33).contains(&r.consumed_wh), "{r:?} of {got:?}");
-        assert!((36..=44).contains(&r.produced_wh), "{r:?} of {got:?}");
+        assert!((21..=39).contains(&r.consumed_wh), "{r:?} of {got:?}");
+        assert!((28..=52).contains(&r.produced_wh), "{r:?} of {got:?}");
     }
+    let drawn: u64 = got[1..].iter().map(|r| r.consumed_wh).sum();
+    let span = (got.len() as u64 - 1) * 10;
+    assert!(drawn.abs_diff(3 * span) <= 3, "{drawn} Wh over {span} s");
     let status = node.ok("daisee_meters", json!([]))[0].clone();
     let stats = &status["sensors"][0]["stats"];
     assert!(stats["corrupt"].as_u64().unwrap() >= sent / 5 - 1, "{status}");
