@@ -152,7 +152,6 @@ pub fn validate_header(
             got: header.base_fee_per_gas,
         });
     }
-    check_fork_fields(config, header)?;
     if header.mix_hash != B256::ZERO {
         return Err(ConsensusError::InvalidMixHash);
     }
@@ -175,6 +174,9 @@ pub fn validate_header(
 
     let signer = recover_signer(header)?;
     let after = snap.apply(header)?;
+    // After the seal: only an authorized signer's block may say "the chain has upgraded" (an
+    // unsigned header with a later fork's fields would otherwise stop this board's sealer).
+    check_fork_fields(config, header)?;
     if checkpoint && listed != after.signers.iter().copied().collect::<Vec<_>>() {
         return Err(ConsensusError::InvalidCheckpointSigners);
     }

@@ -73,17 +73,17 @@ impl Net {
                     return;
                 }
                 self.on_peer_time(peer, time);
+                let signer = self.proven_signer(&peer, signer.as_ref());
                 // Another fork schedule: neither can follow the other's blocks past the fork.
                 // Nobody's bad faith (the node says what to do): disconnect, and look again in a
                 // minute, in case an operator upgraded either board.
                 if let Some(id) = fork_id {
-                    if self.node.check_peer_fork(&peer.to_string(), id).is_err() {
+                    if self.node.check_peer_fork(&peer.to_string(), id, signer.is_some()).is_err() {
                         self.gate.ban(peer, None, std::time::Instant::now() + FORK_HOLD);
                         let _ = self.swarm.disconnect_peer_id(peer);
                         return;
                     }
                 }
-                let signer = self.proven_signer(&peer, signer.as_ref());
                 self.on_verified(peer, head, signer);
                 let theirs: U256 = total_difficulty.parse().unwrap_or_default();
                 let our_head = self.node.head();

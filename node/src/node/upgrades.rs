@@ -64,9 +64,22 @@ impl Node {
 
     /// Checks a peer's fork id (the network calls this on each status). `Err` means the peer
     /// cannot follow this chain or this board cannot follow the peer's: disconnect, ban nobody.
-    pub fn check_peer_fork(&self, peer: &str, id: ForkId) -> Result<(), ForkMismatch> {
+    /// Only a peer that proved it runs a signer (`signer`) can make this board stop sealing: any
+    /// LAN neighbour can claim a fork schedule.
+    pub fn check_peer_fork(
+        &self,
+        peer: &str,
+        id: ForkId,
+        signer: bool,
+    ) -> Result<(), ForkMismatch> {
         let head = self.head();
         let verdict = self.inner.upgrades.filter.check(head.number, head.timestamp, id);
+        if !signer {
+            if verdict != Ok(ForkAgreement::Same) {
+                tracing::debug!(target: "daisee::net", %peer, "a peer that proved no signer announces another fork schedule: ignored");
+            }
+            return verdict.map(|_| ());
+        }
         match verdict {
             Ok(ForkAgreement::Same) => {}
             Ok(ForkAgreement::PeerSchedules(fork)) => {
