@@ -359,17 +359,21 @@ impl TxPool {
         next
     }
 
-    /// Counts of `(pending, queued)` transactions.
+    /// Counts of `(pending, queued)` transactions. Transactions whose nonce the state has already
+    /// passed (included in a block that [`Self::prune`] has not seen yet) are neither.
     pub fn counts(&self, state: &impl AccountState) -> (usize, usize) {
-        let mut pending = 0;
-        for sender in self.senders.keys() {
+        let (mut pending, mut queued) = (0, 0);
+        for (sender, queue) in &self.senders {
             let (nonce, _) = state.nonce_and_balance(sender);
-            pending += (self.pending_nonce(sender, nonce) - nonce) as usize;
+            let ready = (self.pending_nonce(sender, nonce) - nonce) as usize;
+            pending += ready;
+            queued += queue.range(nonce..).count() - ready;
         }
-        (pending, self.len() - pending)
+        (pending, queued)
     }
 
-    /// Every pooled transaction split into `(pending, queued)`, by sender and nonce.
+    /// Every pooled transaction split into `(pending, queued)`, by sender and nonce (those the
+    /// state has passed left out, as in [`Self::counts`]).
     #[allow(clippy::type_complexity)]
     pub fn content(
         &self,
@@ -379,7 +383,7 @@ impl TxPool {
         for (sender, queue) in &self.senders {
             let (nonce, _) = state.nonce_and_balance(sender);
             let ready = self.pending_nonce(sender, nonce);
-            for (n, p) in queue {
+            for (n, p) in queue.range(nonce..) {
                 let side = if *n < ready { &mut pending } else { &mut queued };
                 side.entry(*sender).or_insert_with(BTreeMap::new).insert(*n, p.clone());
             }

@@ -124,6 +124,22 @@ fn prune_drops_included_nonces() {
 }
 
 #[test]
+fn an_included_transaction_not_yet_pruned_is_neither_pending_nor_queued() {
+    // Between a block's commit and the pool's prune, the state has passed nonce 0.
+    let a = key(1);
+    let mut state = funded(&[&a]);
+    let mut pool = TxPool::new(PoolConfig::default());
+    pool.add(tx(&a, 0, 10), a.address(), true, &state).unwrap();
+    pool.add(tx(&a, 2, 10), a.address(), true, &state).unwrap();
+    assert_eq!(pool.counts(&state), (1, 1));
+    state.0.get_mut(&a.address()).unwrap().0 = 1;
+    assert_eq!(pool.counts(&state), (0, 1));
+    let (pending, queued) = pool.content(&state);
+    assert!(pending.is_empty());
+    assert_eq!(queued[&a.address()].keys().copied().collect::<Vec<_>>(), vec![2]);
+}
+
+#[test]
 fn accounts_are_held_to_their_ready_and_waiting_limits() {
     let (a, b) = (key(1), key(2));
     let state = funded(&[&a, &b]);
