@@ -329,6 +329,11 @@ pub struct DevArgs {
     /// is up).
     #[arg(long = "dev.meter-start")]
     pub meter_start: Option<u64>,
+    /// The households' meters: `sim` (power samples, as CitizenWatt sensors send), or a
+    /// utility meter's frames read through the real decoders: `tic` (a Linky in standard mode)
+    /// or `p1` (DSMR 5 telegrams).
+    #[arg(long = "dev.meter-source", default_value = "sim", value_parser = ["sim", "tic", "p1"])]
+    pub meter_source: String,
     /// JSON-RPC flags (HTTP is on by default in dev).
     #[command(flatten)]
     pub http: HttpArgs,

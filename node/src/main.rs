@@ -9,6 +9,7 @@ mod config;
 mod launch;
 mod limit_args;
 mod meter_config;
+mod meter_sources;
 
 use clap::Parser;
 use cli::{AccountCommand, Cli, Command, DbCommand};

@@ -2,11 +2,13 @@
 //! (embedded-hal 1.0, with a simulated chip), CitizenWatt frames (AES-128, checks, the timer
 //! rule), the 2016 Arduino serial bridge with resynchronisation, simulated households, recorded
 //! replays, the power → energy integration, and the meters households own: Linky TIC ([`tic`])
-//! and DSMR P1 ([`dsmr`]) decoders. Data flows: source → [`Sample`] → [`Integrator`].
+//! and DSMR P1 ([`dsmr`]) decoders, Modbus RTU ([`modbus`]) for DIN-rail meters. Data flows:
+//! source → [`Sample`] → [`Integrator`].
 
 pub mod dsmr;
 pub mod energy;
 pub mod frame;
+pub mod modbus;
 pub mod nrf24;
 pub mod registers;
 pub mod serial;

@@ -85,6 +85,11 @@ impl RegisterIntegrator {
         rebase
     }
 
+    /// The meter's own (raw) register at the last reading.
+    pub fn last_raw(&self) -> Option<u64> {
+        self.last.map(|(_, v)| continuous(v, -self.offset))
+    }
+
     /// The continuous register at `edge_ms`, interpolated, if a reading is at or before it.
     fn at(&self, edge_ms: u64) -> Option<u64> {
         match (self.previous, self.last) {

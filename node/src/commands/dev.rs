@@ -37,14 +37,21 @@ pub fn dev(args: DevArgs) -> anyhow::Result<()> {
     };
     if !args.no_meters && keys.len() >= 4 {
         let start = args.meter_start.unwrap_or_else(|| unix_now() - unix_now() % 86_400 + 7 * 3600);
+        use daisee_radio::source::emulated::Emulated;
+        let (meter, seen) = match args.meter_source.as_str() {
+            "tic" => (Some(Emulated::Tic), ", seen through a Linky's TIC frames"),
+            "p1" => (Some(Emulated::P1), ", seen through DSMR 5 telegrams"),
+            _ => (None, ""),
+        };
         plan.meters = meter_config::dev_households(
             &keys,
             args.meter_interval.max(1),
             args.meter_speed,
             start,
+            meter,
         );
         super::say(&format!(
-            "Meters: producer {}, consumer {}, prosumer {} (simulated, {}x real time, a reading every {} simulated s)",
+            "Meters: producer {}, consumer {}, prosumer {} (simulated{seen}, {}x real time, a reading every {} simulated s)",
             plan.meters[0].key.address(), plan.meters[1].key.address(), plan.meters[2].key.address(), args.meter_speed, args.meter_interval
         ))?;
     }

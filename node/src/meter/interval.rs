@@ -103,9 +103,13 @@ impl MeterState {
                 out.extend(self.close(interval_ms, directions));
             }
             let state = &mut self.sensors[sensor];
-            if sample.registers.is_none()
-                && state.integrator.add(sample.at_ms, sample.power_w).is_some()
-            {
+            if sample.registers.is_some() {
+                // Energy comes from the registers; the last sample is kept for the status and
+                // for a restart (where the source resumes).
+                if state.integrator.last.is_none_or(|(t, _)| sample.at_ms > t) {
+                    state.integrator.last = Some((sample.at_ms, sample.power_w));
+                }
+            } else if state.integrator.add(sample.at_ms, sample.power_w).is_some() {
                 self.sensor_gaps += 1;
             }
             state.compat_sum_w += daisee_radio::compat_sum_watts(

@@ -172,7 +172,13 @@ impl Running {
                 sensor.source.restore_timer_rule(rule);
             }
             if let Some((last, _)) = saved.integrator.last {
-                sensor.source.resume_after(last);
+                let registers = saved.registers.as_ref().and_then(|(drawn, returned)| {
+                    Some(daisee_radio::Registers {
+                        import_wh: drawn.last_raw()?,
+                        export_wh: returned.last_raw(),
+                    })
+                });
+                sensor.source.resume_after(last, registers);
             }
         }
         let waiting = outbox.entries()?.len();

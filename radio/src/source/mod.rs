@@ -1,12 +1,17 @@
 //! Where samples come from, behind one trait: the radio on SPI ([`radio`]), the 2016 Arduino
 //! serial bridge ([`serial`]), simulated households ([`sim`]), recorded files ([`replay`]) and
-//! the meters households own ([`meters`]: Linky TIC, DSMR P1).
+//! the meters households own ([`meters`]: Linky TIC, DSMR P1; [`modbus`]: DIN-rail meters;
+//! [`shelly`]: Shelly meters and plugs on the LAN; [`mqtt`]: meters publishing on a broker).
 //! Frame sources share [`FrameFilter`]: decryption, checks and the timer rule, with counters.
 
+pub mod emulated;
 pub mod meters;
+pub mod modbus;
+pub mod mqtt;
 pub mod radio;
 pub mod replay;
 pub mod serial;
+pub mod shelly;
 pub mod sim;
 
 use crate::frame::{FrameError, Measurement, SensorKey};
@@ -71,6 +76,12 @@ pub struct SourceStats {
     pub reboots: u64,
     /// Radio FIFO overflows (frames possibly lost) and bytes skipped on a serial line.
     pub overruns: u64,
+    /// Requests a polled meter (Modbus, Shelly) did not answer in time, and silences of a
+    /// broker's topic.
+    pub timeouts: u64,
+    /// Requests a polled meter answered with an error (a Modbus exception, an HTTP error), and
+    /// connections a broker refused.
+    pub refused: u64,
 }
 
 /// A sensor's samples.
@@ -101,9 +112,10 @@ pub trait Source: Send {
             f.timer = rule;
         }
     }
-    /// After a restart: the sample at `last_ms` was already counted (simulated sources continue
-    /// from there; live ones have nothing to do).
-    fn resume_after(&mut self, _last_ms: u64) {}
+    /// After a restart: the sample at `last_ms` was already counted, with `registers` (the
+    /// meter's raw registers then, for register meters); simulated sources continue from there,
+    /// live ones have nothing to do.
+    fn resume_after(&mut self, _last_ms: u64, _registers: Option<Registers>) {}
 }
 
 /// Milliseconds since the Unix epoch on the wall clock.

@@ -150,7 +150,7 @@ impl Source for SimSensor {
     }
 
     /// Continues after the sample counted at `last_ms`; an accelerated clock restarts there.
-    fn resume_after(&mut self, last_ms: u64) {
+    fn resume_after(&mut self, last_ms: u64, _registers: Option<super::Registers>) {
         if self.clock.speed != 1.0 {
             self.clock = SimClock::accelerated(last_ms, self.clock.speed);
         }
@@ -186,7 +186,7 @@ mod tests {
         assert!(a.len() > 100);
         let last = a.last().unwrap().at_ms;
         let mut again = SimSensor::new(profile, 9, SimClock::accelerated(NOON, 1.0e6));
-        again.resume_after(last);
+        again.resume_after(last, None);
         std::thread::sleep(std::time::Duration::from_millis(1));
         let b = again.poll().unwrap();
         assert!(b[0].at_ms > last && b[0].at_ms - last < 9_000);
