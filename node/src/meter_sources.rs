@@ -95,6 +95,8 @@ pub enum SourceConfig {
         path: PathBuf,
         /// 115200 (DSMR 4 and 5, default) or 9600 (DSMR 2.2 and 3, 7E1).
         baud: Option<u32>,
+        /// Luxembourg's Smarty: the meter's decryption key (32 hex digits, from the supplier).
+        key: Option<String>,
     },
     /// A DIN-rail meter on an RS485 adapter, over Modbus RTU.
     Modbus {
@@ -193,13 +195,19 @@ pub fn open(source: &SourceConfig, base: &Path) -> anyhow::Result<Box<dyn Source
                     .with_context(|| format!("opening {}", path.display()))?,
             )
         }
-        SourceConfig::P1 { path, baud } => {
+        SourceConfig::P1 { path, baud, key } => {
+            let key = match key {
+                Some(text) => Some(daisee_radio::smarty::parse_key(text).context(
+                    "a Smarty key is the 32 hex digits the supplier gives for the meter",
+                )?),
+                None => None,
+            };
             if !matches!(baud, None | Some(9600 | 115_200)) {
                 bail!("P1 baud {baud:?}: 115200 (DSMR 4 and 5) or 9600 (DSMR 2.2 and 3)");
             }
             let path = base.join(path);
             Box::new(
-                daisee_radio::source::meters::P1Source::open(&path, baud.unwrap_or(115_200))
+                daisee_radio::source::meters::P1Source::open(&path, baud.unwrap_or(115_200), key)
                     .with_context(|| format!("opening {}", path.display()))?,
             )
         }
@@ -385,7 +393,7 @@ mod tests {
         let missing =
             format!("{:#}", open(&config.sensors[1].source, Path::new("/")).err().unwrap());
         assert!(missing.contains("/nonexistent/tty"), "{missing}");
-        let baud = SourceConfig::P1 { path: "/dev/null".into(), baud: Some(4800) };
+        let baud = SourceConfig::P1 { path: "/dev/null".into(), baud: Some(4800), key: None };
         let said = format!("{:#}", open(&baud, Path::new("/")).err().unwrap());
         assert!(said.contains("115200 (DSMR 4 and 5)"), "{said}");
     }
@@ -420,6 +428,8 @@ mod tests {
         assert!(refused(&unit).contains("Wh or kWh"));
         let port = "source = \"mqtt\"\nbroker = \"h:port\"\ntopic = \"t\"";
         assert!(refused(port).contains("port"));
+        let smarty = "source = \"p1\"\npath = \"/dev/null\"\nkey = \"00112233\"";
+        assert!(refused(smarty).contains("32 hex digits"));
     }
 
     #[test]

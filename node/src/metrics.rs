@@ -104,6 +104,8 @@ pub fn sample(node: &Node, board: &StatusBoard, datadir: Option<&Path>) {
                 ("implausible", s.stats.implausible),
                 ("duplicate", s.stats.duplicates),
                 ("overrun", s.stats.overruns),
+                ("timeout", s.stats.timeouts),
+                ("refused", s.stats.refused),
             ];
             for (kind, n) in frames {
                 let labels = [

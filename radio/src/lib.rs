@@ -12,6 +12,7 @@ pub mod modbus;
 pub mod nrf24;
 pub mod registers;
 pub mod serial;
+pub mod smarty;
 pub mod source;
 pub mod tic;
 pub mod timer;

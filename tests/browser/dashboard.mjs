@@ -127,6 +127,12 @@ async function checkHome(household) {
   assert.equal(shown['sold-wei'], sum(sales, 'paid'), 'received');
   assert.equal(shown['bought-wh'], sum(purchases, 'energy'), 'bought');
   assert.equal(shown['bought-wei'], sum(purchases, 'paid'), 'paid');
+  // The board's sensors of this household: where each reads from and what it read.
+  const own = (await rpc('daisee_meters')).find((m) => m.address.toLowerCase() === household);
+  const rows = await page.evaluate(() => [...document.querySelectorAll('[data-testid="sources"] tbody tr')]
+    .map((r) => ({ source: r.dataset.source, accepted: Number(r.querySelector('[data-kind="accepted"]').textContent) })));
+  assert.deepEqual(rows.map((r) => r.source), own.sensors.map((s) => s.source), 'the sensors’ sources');
+  assert.ok(rows.every((r) => r.accepted > 0), `every sensor read something: ${JSON.stringify(rows)}`);
   return shown;
 }
 

@@ -262,12 +262,21 @@ try {
       corrupt: kinds(meter({ sensors: [sensor({ stats: { accepted: 100, corrupt: 40 } })] })),
       fewCorrupt: kinds(meter({ sensors: [sensor({ stats: { accepted: 1000, corrupt: 40 } })] })),
       outbox: sensorNotices(meter({ outbox: 5, lastError: 'nonce too low' })).map((n) => n.text),
+      unreachable: sensorNotices(meter({ sensors: [sensor({ source: 'modbus', batteryMv: null, stats: { accepted: 2, timeouts: 5, refused: 1 } })] })).map((n) => n.text),
+      meterCorrupt: sensorNotices(meter({ sensors: [sensor({ source: 'tic', batteryMv: null, stats: { accepted: 10, corrupt: 30 } })] })).map((n) => n.text),
+      meterSilent: sensorNotices(meter({ sensors: [sensor({ source: 'p1', batteryMv: null, lastSampleAgeMs: 1_000_000 })] })).map((n) => n.text),
+      fewFailures: kinds(meter({ sensors: [sensor({ source: 'shelly', stats: { accepted: 100, timeouts: 4 } })] })),
+      rebased: kinds(meter({ rebases: 2 })),
     };
   });
   assert.deepEqual([notices.healthy, notices.none, notices.starting, notices.fewCorrupt], [[], [], [], []], 'nothing to say');
   assert.match(notices.silent[0], /production sensor has been silent for 17 min: check its battery/);
   assert.deepEqual([notices.neverHeard, notices.battery, notices.corrupt], [['silent'], ['battery'], ['corrupt']]);
   assert.match(notices.outbox[0], /5 readings are waiting to be sent \(nonce too low\)/);
+  assert.match(notices.unreachable[0], /production meter \(modbus\) failed to answer 6 times/);
+  assert.match(notices.meterCorrupt[0], /30 frames or answers from the production meter \(tic\) could not be read/);
+  assert.match(notices.meterSilent[0], /production meter \(p1\) has been silent for 17 min: check its cable/);
+  assert.deepEqual([notices.fewFailures, notices.rebased], [[], ['rebased']]);
 
   report.weight = await page.evaluate(() => {
     const entries = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]

@@ -26,6 +26,10 @@ export function mount(el, ctx) {
       <div id="home-chart" class="chart" data-testid="home-chart"></div>
       <p class="empty" id="home-empty" hidden>${t('no_readings')}</p>
     </section>
+    <section class="panel" id="sources-panel" hidden>
+      <h2>${t('meter_sources')}</h2>
+      <div class="scroll"><table data-testid="sources"><thead><tr><th>${t('sensor_source')}</th><th>${t('sensor_direction')}</th><th>${t('sensor_read')}</th><th>${t('sensor_unread')}</th><th>${t('last_reading')}</th></tr></thead><tbody></tbody></table></div>
+    </section>
     <div class="cards small">
       <div class="card"><h3>${t('total_produced')}</h3><p data-testid="total-produced"></p></div>
       <div class="card"><h3>${t('total_consumed')}</h3><p data-testid="total-consumed"></p></div>
@@ -77,6 +81,7 @@ export function update(el, ctx) {
   figure(el, 'total-consumed', energy(h.state.consumed), h.state.consumed);
   figure(el, 'escrow', ether(h.state.escrow), h.state.escrow);
   lastReading(el, h);
+  sources(el, h.own);
   const notices = sensorNotices(h.own);
   const list = el.querySelector('#notices');
   list.hidden = notices.length === 0;
@@ -96,6 +101,27 @@ function lastReading(el, h) {
   figure(el, 'battery', battery, batteries.length ? Math.min(...batteries) : '');
 }
 
+/** Counters of what a sensor's source dropped, by kind, that are not zero. */
+function unread(stats = {}) {
+  const kinds = ['corrupt', 'implausible', 'duplicates', 'overruns', 'timeouts', 'refused'];
+  return kinds.filter((k) => stats[k] > 0).map((k) => `${t(`unread_${k}`)} ${stats[k]}`).join(', ') || '—';
+}
+
+/** The board's own sensors: where each reads from, what it read and what it dropped. */
+function sources(el, own) {
+  const panel = el.querySelector('#sources-panel');
+  panel.hidden = !own?.sensors?.length;
+  if (panel.hidden) return;
+  panel.querySelector('tbody').innerHTML = own.sensors
+    .map((s) => `<tr data-source="${esc(s.source)}"><td>${esc(s.source)}</td><td>${t(`${s.direction}_sensor`)}</td>`
+      + `<td data-kind="accepted">${s.stats?.accepted ?? 0}</td><td data-kind="unread">${esc(unread(s.stats))}</td>`
+      + `<td>${s.lastSampleAgeMs == null ? '—' : age(s.lastSampleAgeMs / 1000)}</td></tr>`)
+    .join('');
+}
+
+/** Sources that read a utility meter (wired or on the network) rather than a CitizenWatt sensor. */
+const METER_SOURCES = ['tic', 'p1', 'modbus', 'shelly', 'mqtt'];
+
 /** Battery below this (mV) is low: CitizenWatt boards run 2.8–3.4 V and brown out at 2.7 V. */
 const LOW_BATTERY_MV = 2700;
 /** Silent for this many intervals, a sensor is worth a look. */
@@ -110,20 +136,31 @@ export function sensorNotices(own) {
   const out = [];
   for (const s of own.sensors || []) {
     const direction = t(`${s.direction}_sensor`);
+    // A utility meter has no battery or radio: what to check is its cable, address or network.
+    const meter = METER_SOURCES.includes(s.source);
+    const source = esc(s.source || '');
     const silentMs = SILENT_INTERVALS * own.interval * 1000;
     // Never heard: worth saying once the meter has closed a few intervals without samples.
     const never = s.lastSampleAgeMs == null && own.gaps >= SILENT_INTERVALS;
     if (never || s.lastSampleAgeMs > silentMs) {
       const silent = never ? t('never') : age(s.lastSampleAgeMs / 1000);
-      out.push({ kind: 'silent', text: t('notice_silent', { direction, age: silent }) });
+      out.push({ kind: 'silent', text: t(meter ? 'notice_silent_meter' : 'notice_silent', { direction, source, age: silent }) });
     }
     if (s.batteryMv && s.batteryMv < LOW_BATTERY_MV) {
       out.push({ kind: 'battery', text: t('notice_battery', { direction, volts: (s.batteryMv / 1000).toFixed(2) }) });
     }
-    const { corrupt = 0, accepted = 0 } = s.stats || {};
+    const { corrupt = 0, accepted = 0, timeouts = 0, refused = 0 } = s.stats || {};
     if (corrupt >= 20 && corrupt * 10 > accepted + corrupt) {
-      out.push({ kind: 'corrupt', text: t('notice_corrupt', { direction, n: corrupt }) });
+      out.push({ kind: 'corrupt', text: t(meter ? 'notice_corrupt_meter' : 'notice_corrupt', { direction, source, n: corrupt }) });
     }
+    // A polled meter that mostly fails to answer (or refuses): say so before it goes silent.
+    const failed = timeouts + refused;
+    if (failed >= 3 && failed * 2 > accepted + failed) {
+      out.push({ kind: 'unreachable', text: t('notice_unreachable', { direction, source, n: failed }) });
+    }
+  }
+  if (own.rebases > 0) {
+    out.push({ kind: 'rebased', text: t('notice_rebased', { n: own.rebases }) });
   }
   if (own.outbox > SILENT_INTERVALS) {
     const error = own.lastError ? ` (${own.lastError})` : '';

@@ -121,6 +121,8 @@ pub struct MeterStatus {
 pub struct SensorStatus {
     /// What it measures.
     pub direction: Direction,
+    /// Where its samples come from, as the config names it (`radio`, `tic`, `modbus`…).
+    pub source: &'static str,
     /// Last sample, unix ms.
     pub last_sample_ms: Option<u64>,
     /// How long ago the last sample was taken, ms, on the sensor's clock (the wall clock for a
@@ -310,6 +312,7 @@ impl Running {
                 .zip(&self.battery)
                 .map(|((sensor, state), battery)| SensorStatus {
                     direction: sensor.direction,
+                    source: sensor.source.kind(),
                     last_sample_ms: state.integrator.last.map(|(t, _)| t),
                     last_sample_age_ms: state
                         .integrator

@@ -79,8 +79,10 @@ fn chromium_shows_what_json_rpc_says_and_buys_energy() {
     );
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
     let _ = std::fs::remove_dir_all(&out);
-    // Households report every 2 s of wall time (300 simulated s at 150x).
-    let node = NodeProcess::start(&["dev", "--dev.meter-speed", "150"]);
+    // Households report every 2 s of wall time (300 simulated s at 150x), seen through a
+    // Linky's frames (read by the real TIC decoder), as a household trying the source would.
+    let node =
+        NodeProcess::start(&["dev", "--dev.meter-speed", "150", "--dev.meter-source", "tic"]);
     let output = Command::new("node")
         .arg(dir.join("dashboard.mjs"))
         .arg(format!("http://{}/", node.rpc))

@@ -19,6 +19,7 @@ mod gossip_attack;
 mod history;
 mod inspect;
 mod lab;
+mod lan_meters;
 mod market_model;
 mod mdns;
 mod meters;

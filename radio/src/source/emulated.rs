@@ -116,6 +116,13 @@ impl EmulatedMeter {
 }
 
 impl Source for EmulatedMeter {
+    fn kind(&self) -> &'static str {
+        match self.format {
+            Emulated::Tic => "tic (emulated)",
+            Emulated::P1 => "p1 (emulated)",
+        }
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let samples = self.inner.poll()?;
         Ok(samples.into_iter().filter_map(|s| self.through_meter(s)).collect())

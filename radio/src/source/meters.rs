@@ -6,6 +6,7 @@
 use super::{wall_ms, Registers, Sample, Source, SourceError, SourceStats};
 use crate::dsmr::P1Decoder;
 use crate::serial::open_at;
+use crate::smarty::SmartyDecryptor;
 use crate::tic::{TicDecoder, TicMode};
 use std::fs::File;
 use std::io::Read;
@@ -111,6 +112,10 @@ impl TicSource {
 }
 
 impl Source for TicSource {
+    fn kind(&self) -> &'static str {
+        "tic"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let bytes = read_some(&mut self.port)?;
         let at_ms = wall_ms();
@@ -142,15 +147,19 @@ impl Source for TicSource {
 #[derive(Debug)]
 pub struct P1Source {
     port: File,
+    /// Luxembourg's Smarty: telegrams arrive encrypted with the meter's key.
+    smarty: Option<SmartyDecryptor>,
     decoder: P1Decoder,
     counted: Counted,
 }
 
 impl P1Source {
-    /// Opens `path` at `baud`: 115200 8N1 for DSMR 4 and 5; 9600 7E1 for DSMR 2.2 and 3.
-    pub fn open(path: &Path, baud: u32) -> Result<Self, SourceError> {
+    /// Opens `path` at `baud`: 115200 8N1 for DSMR 4 and 5; 9600 7E1 for DSMR 2.2 and 3; with
+    /// `smarty_key`, telegrams are decrypted first.
+    pub fn open(path: &Path, baud: u32, smarty_key: Option<[u8; 16]>) -> Result<Self, SourceError> {
         Ok(Self {
             port: open_at(path, baud, baud == 9600)?,
+            smarty: smarty_key.as_ref().map(SmartyDecryptor::new),
             decoder: P1Decoder::default(),
             counted: Counted::default(),
         })
@@ -158,10 +167,19 @@ impl P1Source {
 }
 
 impl Source for P1Source {
+    fn kind(&self) -> &'static str {
+        "p1"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let bytes = read_some(&mut self.port)?;
         let at_ms = wall_ms();
-        let telegrams = self.decoder.push(&bytes);
+        let telegrams = match &mut self.smarty {
+            Some(smarty) => {
+                smarty.push(&bytes).iter().flat_map(|plain| self.decoder.push(plain)).collect()
+            }
+            None => self.decoder.push(&bytes),
+        };
         Ok(telegrams
             .into_iter()
             .filter_map(|telegram| {
@@ -184,7 +202,11 @@ impl Source for P1Source {
 
     fn stats(&self) -> SourceStats {
         let s = self.decoder.stats;
-        self.counted.stats(s.bad_crc + s.malformed, s.partial + s.noise_bytes)
+        let e = self.smarty.as_ref().map(|d| d.stats).unwrap_or_default();
+        self.counted.stats(
+            s.bad_crc + s.malformed + e.bad_tags + e.malformed,
+            s.partial + s.noise_bytes + e.noise_bytes,
+        )
     }
 }
 
@@ -207,7 +229,7 @@ mod tests {
     fn a_dsmr5_telegram_through_a_pseudo_terminal_is_a_sample_with_its_registers() {
         let pty = nix::pty::openpty(None, None).unwrap();
         let path = nix::unistd::ttyname(&pty.slave).unwrap();
-        let mut source = P1Source::open(&path, 115_200).unwrap();
+        let mut source = P1Source::open(&path, 115_200, None).unwrap();
         let mut master = File::from(pty.master);
         // Noise and a telegram cut short, then the one recorded from an Iskra AM550.
         master.write_all(b"\x00\x7f/ISK5\\2M550T-1012\r\n1-0:1.8.1(0").unwrap();
@@ -218,6 +240,19 @@ mod tests {
         assert_eq!(sample.power_w, 433);
         let stats = source.stats();
         assert_eq!((stats.accepted, stats.overruns), (1, 3), "{stats:?}");
+    }
+
+    #[test]
+    fn a_smarty_frame_through_a_pseudo_terminal_is_decrypted_then_read() {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let path = nix::unistd::ttyname(&pty.slave).unwrap();
+        let key = crate::smarty::parse_key(crate::smarty::tests::KEY);
+        let mut source = P1Source::open(&path, 115_200, key).unwrap();
+        let mut master = File::from(pty.master);
+        master.write_all(&crate::smarty::tests::frame()).unwrap();
+        let sample = first_sample(&mut source);
+        let registers = Registers { import_wh: 6_545_766, export_wh: Some(0) };
+        assert_eq!(sample.registers, Some(registers));
     }
 
     #[test]

@@ -88,6 +88,8 @@ pub struct SourceStats {
 pub trait Source: Send {
     /// What arrived since the last call; returns quickly (at most a short device timeout).
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError>;
+    /// What kind of source this is, as the config names it (`radio`, `tic`, `mqtt`…).
+    fn kind(&self) -> &'static str;
     /// The source's clock, ms since the Unix epoch: the wall clock, or simulated time.
     fn now_ms(&self) -> u64;
     /// The frame filter of a frame source (`None` for sources that deliver samples directly).

@@ -156,6 +156,10 @@ impl ModbusSource {
 }
 
 impl Source for ModbusSource {
+    fn kind(&self) -> &'static str {
+        "modbus"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let now = Instant::now();
         if now < self.next_at {

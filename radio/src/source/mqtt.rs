@@ -199,6 +199,10 @@ impl MqttSource {
 }
 
 impl Source for MqttSource {
+    fn kind(&self) -> &'static str {
+        "mqtt"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         if let Some(at) = self.retry_at {
             let now = Instant::now();

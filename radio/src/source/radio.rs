@@ -30,6 +30,10 @@ where
     SPI: SpiDevice + Send,
     CE: OutputPin + Send,
 {
+    fn kind(&self) -> &'static str {
+        "radio"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let frames = self.radio.receive().map_err(|e| SourceError::Radio(e.to_string()))?;
         self.filter.stats.overruns = self.radio.stats().overflows;

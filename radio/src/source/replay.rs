@@ -64,6 +64,10 @@ impl ReplaySource {
 }
 
 impl Source for ReplaySource {
+    fn kind(&self) -> &'static str {
+        "replay"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let now = self.clock.now_ms();
         let mut out = Vec::new();

@@ -27,6 +27,10 @@ impl SerialSource {
 }
 
 impl Source for SerialSource {
+    fn kind(&self) -> &'static str {
+        "serial"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let mut buf = [0u8; 256];
         let n = match self.port.read(&mut buf) {

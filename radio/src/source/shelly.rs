@@ -199,6 +199,10 @@ impl ShellySource {
 }
 
 impl Source for ShellySource {
+    fn kind(&self) -> &'static str {
+        "shelly"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let now = Instant::now();
         if now < self.next_at {

@@ -127,6 +127,10 @@ impl SimSensor {
 }
 
 impl Source for SimSensor {
+    fn kind(&self) -> &'static str {
+        "sim"
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let now = self.clock.now_ms();
         let mut out = Vec::new();
