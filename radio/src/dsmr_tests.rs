@@ -1,5 +1,6 @@
-//! P1 decoding against a telegram recorded from a DSMR 5 meter (its CRC as sent) and a DSMR 2.2
-//! one, split at every byte boundary, with noise, cuts, parity bits and corruption.
+//! P1 decoding against telegrams recorded from DSMR 5, 4.2 and Sagemcom T210-D meters (their CRCs
+//! as sent) and a DSMR 2.2 one, split at every byte boundary, with noise, cuts, parity bits and
+//! corruption.
 
 use super::*;
 
@@ -37,6 +38,50 @@ fn a_recorded_dsmr5_telegram_passes_its_crc_and_gives_its_registers() {
     assert_eq!(t.meter_id(), Some("4530303434303037313331363530363138"));
     assert_eq!(t.objects["1-0:99.97.0"].len(), 4);
     assert_eq!(t.objects["0-0:96.13.0"], vec![String::new()]);
+}
+
+/// DSMR 4.2 from a Kaifa meter (a gas meter on M-Bus, an event log), CRC as sent.
+const DSMR42: &str = "/KFM5KAIFA-METER\r\n\r\n1-3:0.2.8(42)\r\n0-0:1.0.0(161113205757W)\r\n\
+0-0:96.1.1(3960221976967177082151037881335713)\r\n1-0:1.8.1(001581.123*kWh)\r\n\
+1-0:1.8.2(001435.706*kWh)\r\n1-0:2.8.1(000000.000*kWh)\r\n1-0:2.8.2(000000.000*kWh)\r\n\
+0-0:96.14.0(0002)\r\n1-0:1.7.0(02.027*kW)\r\n1-0:2.7.0(00.000*kW)\r\n0-0:96.7.21(00015)\r\n\
+0-0:96.7.9(00007)\r\n1-0:99.97.0(3)(0-0:96.7.19)(000104180320W)(0000237126*s)(000101000001W)\
+(2147583646*s)(000102000003W)(2317482647*s)\r\n1-0:32.32.0(00000)\r\n1-0:52.32.0(00000)\r\n\
+1-0:72.32.0(00000)\r\n1-0:32.36.0(00000)\r\n1-0:52.36.0(00000)\r\n1-0:72.36.0(00000)\r\n\
+0-0:96.13.1()\r\n0-0:96.13.0()\r\n1-0:31.7.0(000*A)\r\n1-0:51.7.0(006*A)\r\n1-0:71.7.0(002*A)\r\n\
+1-0:21.7.0(00.170*kW)\r\n1-0:22.7.0(00.000*kW)\r\n1-0:41.7.0(01.247*kW)\r\n1-0:42.7.0(00.000*kW)\r\n\
+1-0:61.7.0(00.209*kW)\r\n1-0:62.7.0(00.000*kW)\r\n0-1:24.1.0(003)\r\n\
+0-1:96.1.0(4819243993373755377509728609491464)\r\n0-1:24.2.1(161129200000W)(00981.443*m3)\r\n\
+!6796\r\n";
+
+/// DSMR 5 from a Sagemcom T210-D (Luxembourg's Smarty, decrypted): registers in Wh, totals and
+/// both tariffs, reactive energy beside them.
+const T210D: &str = "/EST5\\253710000_A\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(221006155014S)\r\n\
+1-0:1.8.0(006545766*Wh)\r\n1-0:1.8.1(005017120*Wh)\r\n1-0:1.8.2(001528646*Wh)\r\n\
+1-0:1.7.0(000000286*W)\r\n1-0:2.8.0(000000058*Wh)\r\n1-0:2.8.1(000000000*Wh)\r\n\
+1-0:2.8.2(000000058*Wh)\r\n1-0:2.7.0(000000000*W)\r\n1-0:3.8.0(000000747*varh)\r\n\
+1-0:3.8.1(000000000*varh)\r\n1-0:3.8.2(000000747*varh)\r\n1-0:3.7.0(000000000*var)\r\n\
+1-0:4.8.0(003897726*varh)\r\n1-0:4.8.1(002692848*varh)\r\n1-0:4.8.2(001204878*varh)\r\n\
+1-0:4.7.0(000000166*var)\r\n!7EF9\r\n";
+
+#[test]
+fn recorded_dsmr42_and_t210d_telegrams_pass_their_crc_and_give_their_registers() {
+    let mut decoder = P1Decoder::default();
+    let kaifa = decoder.push(DSMR42.as_bytes());
+    assert!(kaifa[0].crc_checked);
+    assert_eq!(
+        kaifa[0].energy(),
+        Some(P1Energy { imported_wh: 1_581_123 + 1_435_706, exported_wh: Some(0) })
+    );
+    assert_eq!(kaifa[0].objects["1-0:99.97.0"].len(), 8, "the event log's values");
+    let sagemcom = decoder.push(T210D.as_bytes());
+    assert!(sagemcom[0].crc_checked);
+    assert_eq!(
+        sagemcom[0].energy(),
+        Some(P1Energy { imported_wh: 6_545_766, exported_wh: Some(58) }),
+        "both tariffs add up to the total register"
+    );
+    assert_eq!(decoder.stats, P1Stats { telegrams: 2, ..Default::default() });
 }
 
 #[test]
