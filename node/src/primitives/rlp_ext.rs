@@ -10,11 +10,6 @@ pub(crate) fn append_u256(s: &mut RlpStream, v: &U256) {
     s.append(&v.to_be_bytes_trimmed_vec());
 }
 
-/// Appends a 128-bit integer (fees).
-pub(crate) fn append_u128(s: &mut RlpStream, v: u128) {
-    append_u256(s, &U256::from(v));
-}
-
 /// Appends raw bytes as an RLP string.
 pub(crate) fn append_bytes(s: &mut RlpStream, v: &[u8]) {
     s.append(&v);
@@ -38,11 +33,6 @@ pub(crate) fn u256_at(r: &Rlp<'_>, i: usize) -> Result<U256, DecoderError> {
         return Err(DecoderError::RlpInvalidIndirection);
     }
     Ok(U256::from_be_slice(data))
-}
-
-/// Reads item `i` as a 128-bit integer.
-pub(crate) fn u128_at(r: &Rlp<'_>, i: usize) -> Result<u128, DecoderError> {
-    u128::try_from(u256_at(r, i)?).map_err(|_| DecoderError::Custom("integer over 128 bits"))
 }
 
 /// Reads item `i` as exactly 32 bytes.

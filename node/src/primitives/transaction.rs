@@ -2,8 +2,7 @@
 //! network encodings (typed envelopes), hashes and sender recovery.
 
 use super::rlp_ext::{
-    address_at, append_bytes, append_kind, append_u128, append_u256, b256_at, bytes_at, kind_at,
-    list, u128_at, u256_at,
+    address_at, append_bytes, append_kind, append_u256, b256_at, bytes_at, kind_at, list, u256_at,
 };
 use super::signature::{PrivateKey, Signature, SignatureError};
 use super::DecodeError;
@@ -54,10 +53,11 @@ pub struct Transaction {
     pub chain_id: Option<u64>,
     /// The sender's nonce.
     pub nonce: u64,
-    /// Tip per gas for the block's signer (EIP-1559); the gas price otherwise.
-    pub max_priority_fee_per_gas: u128,
-    /// Fee cap per gas (EIP-1559); the gas price otherwise.
-    pub max_fee_per_gas: u128,
+    /// Tip per gas for the block's signer (EIP-1559); the gas price otherwise. A 256-bit
+    /// integer, as Ethereum encodes it: one above 2^128 can never pay, but it is well-formed.
+    pub max_priority_fee_per_gas: U256,
+    /// Fee cap per gas (EIP-1559); the gas price otherwise (256 bits, as the tip).
+    pub max_fee_per_gas: U256,
     /// Gas limit.
     pub gas_limit: u64,
     /// Destination, or contract creation.
@@ -99,14 +99,25 @@ impl Transaction {
     }
 
     /// The price per gas actually paid at `base_fee`: the gas price for older types,
-    /// `min(max_fee, base_fee + tip)` for EIP-1559.
+    /// `min(max_fee, base_fee + tip)` for EIP-1559; saturating at 2^128 - 1 (no balance pays
+    /// that much per gas, and the EVM's gas price is 128 bits).
     pub fn effective_gas_price(&self, base_fee: Option<u64>) -> u128 {
         match (self.tx_type, base_fee) {
-            (TxType::Eip1559, Some(base)) => self
-                .max_fee_per_gas
-                .min(u128::from(base).saturating_add(self.max_priority_fee_per_gas)),
-            _ => self.max_fee_per_gas,
+            (TxType::Eip1559, Some(base)) => {
+                self.fee_cap().min(u128::from(base).saturating_add(self.tip_cap()))
+            }
+            _ => self.fee_cap(),
         }
+    }
+
+    /// The fee cap per gas (the gas price for older types), saturating at 2^128 - 1.
+    pub fn fee_cap(&self) -> u128 {
+        self.max_fee_per_gas.saturating_to()
+    }
+
+    /// The tip cap per gas (the gas price for older types), saturating at 2^128 - 1.
+    pub fn tip_cap(&self) -> u128 {
+        self.max_priority_fee_per_gas.saturating_to()
     }
 
     fn typed_field_count(&self) -> usize {
@@ -119,7 +130,7 @@ impl Transaction {
 
     fn append_legacy_fields(&self, s: &mut RlpStream) {
         s.append(&self.nonce);
-        append_u128(s, self.max_fee_per_gas);
+        append_u256(s, &self.max_fee_per_gas);
         s.append(&self.gas_limit);
         append_kind(s, &self.to);
         append_u256(s, &self.value);
@@ -130,9 +141,9 @@ impl Transaction {
         s.append(&self.chain_id.unwrap_or_default());
         s.append(&self.nonce);
         if self.tx_type == TxType::Eip1559 {
-            append_u128(s, self.max_priority_fee_per_gas);
+            append_u256(s, &self.max_priority_fee_per_gas);
         }
-        append_u128(s, self.max_fee_per_gas);
+        append_u256(s, &self.max_fee_per_gas);
         s.append(&self.gas_limit);
         append_kind(s, &self.to);
         append_u256(s, &self.value);
@@ -253,7 +264,7 @@ fn decode_legacy(bytes: &[u8]) -> Result<SignedTransaction, TxError> {
             v if v >= 35 => (Some((v - 35) / 2), (v - 35) % 2 == 1),
             _ => return Err(DecoderError::Custom("invalid v")),
         };
-        let gas_price = u128_at(&r, 1)?;
+        let gas_price = u256_at(&r, 1)?;
         let tx = Transaction {
             tx_type: TxType::Legacy,
             chain_id,
@@ -282,8 +293,8 @@ fn decode_typed(tx_type: TxType, bytes: &[u8]) -> Result<SignedTransaction, TxEr
     }
     let fields = || -> Result<_, DecoderError> {
         let o = usize::from(dynamic);
-        let max_fee = u128_at(&r, 2 + o)?;
-        let tip = if dynamic { u128_at(&r, 2)? } else { max_fee };
+        let max_fee = u256_at(&r, 2 + o)?;
+        let tip = if dynamic { u256_at(&r, 2)? } else { max_fee };
         let tx = Transaction {
             tx_type,
             chain_id: Some(r.val_at(0)?),
@@ -341,8 +352,8 @@ mod tests {
             tx_type: TxType::Legacy,
             chain_id: Some(1),
             nonce: 9,
-            max_priority_fee_per_gas: 20_000_000_000,
-            max_fee_per_gas: 20_000_000_000,
+            max_priority_fee_per_gas: U256::from(20_000_000_000u64),
+            max_fee_per_gas: U256::from(20_000_000_000u64),
             gas_limit: 21000,
             to: TxKind::Call(address!("3535353535353535353535353535353535353535")),
             value: U256::from(10u64).pow(U256::from(18)),
@@ -368,8 +379,12 @@ mod tests {
             tx_type,
             chain_id: Some(31337),
             nonce: 3,
-            max_priority_fee_per_gas: if tx_type == TxType::Eip1559 { 2 } else { 1_000_000_000 },
-            max_fee_per_gas: 1_000_000_000,
+            max_priority_fee_per_gas: U256::from(if tx_type == TxType::Eip1559 {
+                2
+            } else {
+                1_000_000_000
+            }),
+            max_fee_per_gas: U256::from(1_000_000_000),
             gas_limit: 100_000,
             to: TxKind::Create,
             value: U256::from(5),

@@ -8,7 +8,7 @@ use super::request::TxRequest;
 use super::{method, RpcError};
 use crate::node::Node;
 use crate::primitives::{
-    keccak256, AccessListItem, Address, Bytes, PrivateKey, Transaction, TxKind, TxType,
+    keccak256, AccessListItem, Address, Bytes, PrivateKey, Transaction, TxKind, TxType, U256,
 };
 use jsonrpsee::RpcModule;
 use serde_json::json;
@@ -116,8 +116,8 @@ fn fill(node: &Node, req: &TxRequest) -> Result<(Transaction, PrivateKey), RpcEr
         tx_type,
         chain_id: Some(chain_id),
         nonce,
-        max_priority_fee_per_gas: tip,
-        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: U256::from(tip),
+        max_fee_per_gas: U256::from(max_fee),
         gas_limit: gas,
         to: req.to.map_or(TxKind::Create, TxKind::Call),
         value: req.value.unwrap_or_default(),

@@ -12,7 +12,7 @@
 
 mod validate;
 
-pub use validate::{check_stateless, intrinsic_gas, max_cost, PoolError, MAX_TX_SIZE};
+pub use validate::{check_stateless, check_valid, intrinsic_gas, max_cost, PoolError, MAX_TX_SIZE};
 
 use crate::primitives::{Address, SignedTransaction, B256, U256};
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
@@ -170,9 +170,7 @@ impl TxPool {
         if let Some(old) = replacing {
             let bump = |old: u128| old.saturating_mul(100 + self.config.price_bump_percent) / 100;
             let o = &old.tx.tx;
-            if tx.tx.max_fee_per_gas < bump(o.max_fee_per_gas)
-                || tx.tx.max_priority_fee_per_gas < bump(o.max_priority_fee_per_gas)
-            {
+            if tx.tx.fee_cap() < bump(o.fee_cap()) || tx.tx.tip_cap() < bump(o.tip_cap()) {
                 return Err(PoolError::ReplacementUnderpriced);
             }
         }
@@ -236,8 +234,8 @@ impl TxPool {
         // if the newcomer pays more (or is the node's own).
         let victim = self.oldest_waiting(state).or_else(|| {
             let cheapest = self.cheapest_tail()?;
-            let fee = self.get(&cheapest).map_or(0, |p| p.tx.tx.max_fee_per_gas);
-            (own || tx.tx.max_fee_per_gas > fee).then_some(cheapest)
+            let fee = self.get(&cheapest).map_or(0, |p| p.tx.tx.fee_cap());
+            (own || tx.tx.fee_cap() > fee).then_some(cheapest)
         });
         let victim = victim.ok_or(PoolError::Full)?;
         self.remove(&victim);
@@ -282,7 +280,7 @@ impl TxPool {
             .iter()
             .filter(|(a, _)| !self.own.contains(*a))
             .filter_map(|(_, q)| q.last_key_value().map(|(_, p)| p))
-            .min_by_key(|p| p.tx.tx.max_fee_per_gas)
+            .min_by_key(|p| p.tx.tx.fee_cap())
             .map(|p| p.tx.hash())
     }
 
@@ -400,7 +398,7 @@ impl TxPool {
             let (mut next, _) = state.nonce_and_balance(sender);
             let mut run = Vec::new();
             while let Some(p) = queue.get(&next) {
-                if base_fee.is_some_and(|b| p.tx.tx.max_fee_per_gas < u128::from(b)) {
+                if base_fee.is_some_and(|b| p.tx.tx.fee_cap() < u128::from(b)) {
                     break;
                 }
                 run.push(p);
@@ -435,3 +433,5 @@ impl TxPool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vector_tests;

@@ -22,8 +22,8 @@ fn tx(k: &PrivateKey, nonce: u64, fee: u128) -> SignedTransaction {
         tx_type: TxType::Eip1559,
         chain_id: Some(31337),
         nonce,
-        max_priority_fee_per_gas: fee,
-        max_fee_per_gas: fee,
+        max_priority_fee_per_gas: U256::from(fee),
+        max_fee_per_gas: U256::from(fee),
         gas_limit: 21_000,
         to: TxKind::Call(Address::repeat_byte(9)),
         value: U256::from(1),
@@ -236,4 +236,24 @@ fn a_value_that_overflows_the_cost_is_refused() {
     t.value = U256::MAX;
     let refused = pool.add(t.sign(&a), a.address(), true, &state);
     assert!(matches!(refused, Err(PoolError::InsufficientFunds { .. })), "{refused:?}");
+}
+
+#[test]
+fn a_fee_beyond_128_bits_is_well_formed_and_refused_for_its_funds() {
+    // Ethereum's fee fields are 256-bit: such a transaction decodes (a block from another client
+    // may carry one), round-trips byte for byte, and can never pay.
+    let a = key(1);
+    let mut t = tx(&a, 0, 1).tx;
+    t.max_fee_per_gas = U256::from(1) << 200;
+    t.max_priority_fee_per_gas = U256::from(1) << 199;
+    let signed = t.sign(&a);
+    let back = SignedTransaction::decode(&signed.encoded()).unwrap();
+    assert_eq!(back, signed);
+    assert_eq!(back.tx.fee_cap(), u128::MAX, "the EVM sees a saturated price");
+    let mut pool = TxPool::new(PoolConfig::default());
+    let refused = pool.add(signed, a.address(), true, &funded(&[&a])).unwrap_err();
+    assert!(matches!(refused, PoolError::InsufficientFunds { .. }), "{refused}");
+    // A nonce at 2^64 - 1 is refused (EIP-2681).
+    let max = tx(&a, u64::MAX, 10);
+    assert_eq!(check_stateless(&max, 31337, 30_000_000, 1), Err(PoolError::NonceMax));
 }

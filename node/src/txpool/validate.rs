@@ -46,6 +46,10 @@ pub enum PoolError {
     AccountLimit(usize),
     #[error("cannot journal the transaction: {0}")]
     Journal(String),
+    #[error("nonce has max value")]
+    NonceMax,
+    #[error("gas * gas fee cap overflows 256 bits")]
+    FeeOverflow,
 }
 
 /// Gas a transaction costs before executing anything (Istanbul calldata pricing, EIP-2930 access
@@ -63,6 +67,36 @@ pub fn intrinsic_gas(tx: &SignedTransaction) -> (u64, u64) {
     }
     let floor = 21_000 + 10 * (zeros + 4 * nonzeros);
     (gas, floor)
+}
+
+/// What makes a transaction invalid in any block (Cancun rules), whatever a pool's policy: a
+/// chain id not this chain's, a nonce at 2^64 - 1 (EIP-2681), init code over the EIP-3860
+/// limit, a tip above the fee cap, gas × fee cap beyond 256 bits, a gas limit below the
+/// intrinsic gas, a signature that does not recover (EIP-2's low `s` included). Ethereum's
+/// TransactionTests check exactly these (`vector_tests.rs`).
+pub fn check_valid(tx: &SignedTransaction, chain_id: u64) -> Result<(), PoolError> {
+    let t = &tx.tx;
+    if let Some(id) = t.chain_id.filter(|id| *id != chain_id) {
+        return Err(PoolError::WrongChainId { have: Some(id), want: chain_id });
+    }
+    if t.nonce == u64::MAX {
+        return Err(PoolError::NonceMax);
+    }
+    if t.to == TxKind::Create && t.input.len() > MAX_INITCODE_SIZE {
+        return Err(PoolError::InitCodeTooLarge { size: t.input.len(), limit: MAX_INITCODE_SIZE });
+    }
+    if t.max_priority_fee_per_gas > t.max_fee_per_gas {
+        return Err(PoolError::TipAboveFeeCap);
+    }
+    if U256::from(t.gas_limit).checked_mul(t.max_fee_per_gas).is_none() {
+        return Err(PoolError::FeeOverflow);
+    }
+    let (gas, _) = intrinsic_gas(tx);
+    if t.gas_limit < gas {
+        return Err(PoolError::IntrinsicGasTooLow { gas: t.gas_limit, needed: gas });
+    }
+    tx.recover_sender().map_err(|e| PoolError::InvalidSender(e.to_string()))?;
+    Ok(())
 }
 
 /// Checks that need no state: chain id, size, fee fields, intrinsic gas, block gas limit.
@@ -90,11 +124,14 @@ pub fn check_stateless(
     if t.gas_limit > block_gas_limit {
         return Err(PoolError::GasLimitExceeded);
     }
+    if t.nonce == u64::MAX {
+        return Err(PoolError::NonceMax);
+    }
     if t.max_priority_fee_per_gas > t.max_fee_per_gas {
         return Err(PoolError::TipAboveFeeCap);
     }
-    if t.max_fee_per_gas < min_gas_price {
-        return Err(PoolError::Underpriced { price: t.max_fee_per_gas, minimum: min_gas_price });
+    if t.fee_cap() < min_gas_price {
+        return Err(PoolError::Underpriced { price: t.fee_cap(), minimum: min_gas_price });
     }
     let (gas, floor) = intrinsic_gas(tx);
     let needed = gas.max(floor);
@@ -108,7 +145,7 @@ pub fn check_stateless(
 /// (which no balance reaches, so an overflowing transaction is refused for its funds).
 pub fn max_cost(tx: &SignedTransaction) -> U256 {
     let t = &tx.tx;
-    U256::from(t.gas_limit).saturating_mul(U256::from(t.max_fee_per_gas)).saturating_add(t.value)
+    U256::from(t.gas_limit).saturating_mul(t.max_fee_per_gas).saturating_add(t.value)
 }
 
 #[cfg(test)]
@@ -121,8 +158,8 @@ mod tests {
             tx_type: TxType::Eip1559,
             chain_id: Some(1),
             nonce: 0,
-            max_priority_fee_per_gas: 1,
-            max_fee_per_gas: 10,
+            max_priority_fee_per_gas: U256::from(1),
+            max_fee_per_gas: U256::from(10),
             gas_limit: 100_000,
             to,
             value: U256::ZERO,
