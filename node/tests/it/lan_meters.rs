@@ -152,7 +152,7 @@ fn a_tasmota_plug_on_a_real_broker_reports_its_totals_growth() {
     let start = Instant::now();
     while reported(&node, meter).len() < 4 {
         assert!(start.elapsed() < Duration::from_secs(90), "{:?}", reported(&node, meter));
-        let wh = 1_234_567 + 3 * start.elapsed().as_secs();
+        let wh = 1_234_567 + 3 * start.elapsed().as_millis() as u64 / 1000;
         let message = format!(
             r#"{{"Time":"2026-12-02T10:00:00","ENERGY":{{"Total":{}.{:03},"Power":10800}}}}"#,
             wh / 1000,

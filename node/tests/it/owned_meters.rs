@@ -71,10 +71,12 @@ fn a_linky_reports_its_registers_growth_in_both_directions_across_a_kill_9() {
     let (east0, eait0) = (6_231_973u64, 350_847u64);
     let (mut sent, mut killed) = (0u64, false);
     while start.elapsed() < Duration::from_secs(55) {
-        let s = start.elapsed().as_secs();
-        port.write_all(&frame(east0 + 3 * s, eait0 + s, sent % 5 == 4)).unwrap();
+        // The registers as the meter counts them at this instant (not a staircase of whole
+        // seconds: the test's own sleep drifts).
+        let ms = start.elapsed().as_millis() as u64;
+        port.write_all(&frame(east0 + 3 * ms / 1000, eait0 + ms / 1000, sent % 5 == 4)).unwrap();
         sent += 1;
-        if !killed && s >= 25 {
+        if !killed && ms >= 25_000 {
             node.kill();
             node = run();
             killed = true;
@@ -92,10 +94,11 @@ fn a_linky_reports_its_registers_growth_in_both_directions_across_a_kill_9() {
     }
     let ends: Vec<u64> = got.iter().map(|r| r.interval_end).collect();
     assert!(ends.windows(2).all(|w| w[1] == w[0] + 10), "every interval once: {ends:?}");
-    // Totals are exact: what the readings add up to is what the registers grew between edges.
+    // Totals are what the registers grew between the first and the last edge: exact, give or
+    // take a frame read up to a second late at either edge (3 Wh a second).
     let drawn: u64 = got[1..].iter().map(|r| r.consumed_wh).sum();
     let span = (got.len() as u64 - 1) * 10;
-    assert!(drawn.abs_diff(3 * span) <= 3, "{drawn} Wh over {span} s");
+    assert!(drawn.abs_diff(3 * span) <= 6, "{drawn} Wh over {span} s");
     let status = node.ok("daisee_meters", json!([]))[0].clone();
     let stats = &status["sensors"][0]["stats"];
     // Counters since the restart: the corrupt frames were dropped, the good ones read.
@@ -177,8 +180,9 @@ fn a_dsmr_meter_reports_both_tariffs_and_both_directions() {
     let start = Instant::now();
     let mut sent = 0u64;
     while start.elapsed() < Duration::from_secs(35) {
-        let s = start.elapsed().as_secs();
-        let t = telegram([3_432_829 + 2 * s, 3_224_632 + s], [1_000 + 4 * s, 7], sent % 5 == 4);
+        let ms = start.elapsed().as_millis() as u64;
+        let (two, one, four) = (2 * ms / 1000, ms / 1000, 4 * ms / 1000);
+        let t = telegram([3_432_829 + two, 3_224_632 + one], [1_000 + four, 7], sent % 5 == 4);
         port.write_all(&t).unwrap();
         sent += 1;
         std::thread::sleep(Duration::from_millis(1000));
@@ -192,7 +196,7 @@ fn a_dsmr_meter_reports_both_tariffs_and_both_directions() {
     }
     let drawn: u64 = got[1..].iter().map(|r| r.consumed_wh).sum();
     let span = (got.len() as u64 - 1) * 10;
-    assert!(drawn.abs_diff(3 * span) <= 3, "{drawn} Wh over {span} s");
+    assert!(drawn.abs_diff(3 * span) <= 6, "{drawn} Wh over {span} s");
     let status = node.ok("daisee_meters", json!([]))[0].clone();
     let stats = &status["sensors"][0]["stats"];
     assert!(stats["corrupt"].as_u64().unwrap() >= sent / 5 - 1, "{status}");
