@@ -4,6 +4,7 @@
 
 mod attach;
 mod cli;
+mod cli_tools;
 mod commands;
 mod config;
 mod launch;

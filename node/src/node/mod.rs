@@ -4,10 +4,10 @@
 
 use crate::chain::{Chain, ChainError, ImportError, Inserted};
 use crate::genesis::ForkFilter;
-use crate::primitives::{Address, Block, Header, PrivateKey, SignedTransaction, B256, U256};
+use crate::primitives::{Address, Block, Header, PrivateKey, B256, U256};
 use crate::sealer::BuildError;
 use crate::state::{Store, StoreError};
-use crate::txpool::{check_stateless, AccountState, PoolConfig, PoolError, TxPool};
+use crate::txpool::{AccountState, PoolConfig, TxPool};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, watch, Notify};
@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, watch, Notify};
 mod clock;
 mod peers;
 mod sealing;
+mod submit;
 mod upgrades;
 mod write_health;
 
@@ -166,32 +167,6 @@ impl Node {
         Ok(node)
     }
 
-    fn restore_journal(&self) -> Result<(), StoreError> {
-        let store = &self.inner.store;
-        let journaled = store.journal_all()?;
-        let mut pool = lock(&self.inner.pool);
-        let (mut kept, mut dropped) = (0, 0);
-        for tx in journaled {
-            let hash = tx.hash();
-            let added = tx
-                .recover_sender()
-                .map_err(|e| PoolError::InvalidSender(e.to_string()))
-                .and_then(|sender| pool.add(tx, sender, true, store));
-            match added {
-                Ok(_) => kept += 1,
-                Err(e) => {
-                    tracing::debug!(target: "daisee::txpool", %hash, "journal entry dropped: {e}");
-                    store.journal_remove(&hash)?;
-                    dropped += 1;
-                }
-            }
-        }
-        if kept + dropped > 0 {
-            tracing::info!(target: "daisee::txpool", kept, dropped, "restored local transactions");
-        }
-        Ok(())
-    }
-
     /// The store (for reads).
     pub fn store(&self) -> &Store {
         &self.inner.store
@@ -237,17 +212,6 @@ impl Node {
     /// The key of an unlocked account.
     pub fn unlocked_key(&self, address: &Address) -> Option<PrivateKey> {
         self.inner.config.accounts.iter().find(|k| k.address() == *address).cloned()
-    }
-
-    /// Pool contents: `(pending, queued)` by sender and nonce.
-    #[allow(clippy::type_complexity)]
-    pub fn pool_content(
-        &self,
-    ) -> (
-        std::collections::BTreeMap<Address, std::collections::BTreeMap<u64, crate::txpool::PoolTx>>,
-        std::collections::BTreeMap<Address, std::collections::BTreeMap<u64, crate::txpool::PoolTx>>,
-    ) {
-        lock(&self.inner.pool).content(&self.inner.store)
     }
 
     /// The Clique snapshot after the canonical block `header` (the head's when `None`).
@@ -309,79 +273,6 @@ impl Node {
     /// Resolves when the pool gained a transaction since the last call.
     pub async fn pool_changed(&self) {
         self.inner.pool_notify.notified().await
-    }
-
-    /// Validates and pools a transaction given in its canonical encoding.
-    pub fn submit_raw(&self, bytes: &[u8]) -> Result<B256, PoolError> {
-        let tx = SignedTransaction::decode(bytes).map_err(|e| PoolError::Decode(e.to_string()))?;
-        self.submit(tx)
-    }
-
-    /// The checks that need no pool: chain id, size, fees, gas; returns the sender.
-    fn admit(&self, tx: &SignedTransaction) -> Result<Address, PoolError> {
-        let head = self.head();
-        let min_price = self.inner.config.pool.min_gas_price;
-        check_stateless(tx, self.inner.chain_id, head.gas_limit, min_price)?;
-        tx.recover_sender().map_err(|e| PoolError::InvalidSender(e.to_string()))
-    }
-
-    /// Pools a transaction heard from a peer (not journaled: its sender's node keeps it).
-    pub fn submit_remote(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
-        let sender = self.admit(&tx)?;
-        let added = lock(&self.inner.pool).add(tx, sender, false, &self.inner.store)?;
-        self.inner.pool_notify.notify_one();
-        Ok(added.hash)
-    }
-
-    /// Validates, journals and pools a local transaction; returns its hash once it is durable.
-    pub fn submit(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
-        let sender = self.admit(&tx)?;
-        let store = &self.inner.store;
-        let mut pool = lock(&self.inner.pool);
-        let journal_copy = tx.clone();
-        let added = pool.add(tx, sender, true, store)?;
-        let journal = |e: StoreError| PoolError::Journal(e.to_string());
-        let ticket = match store.journal_insert(&journal_copy) {
-            Ok(ticket) => ticket,
-            Err(e) => {
-                pool.remove(&added.hash);
-                drop(pool);
-                if is_write_failure(&e) {
-                    self.note_write_failure("a transaction could not be journaled", &e);
-                }
-                return Err(journal(e));
-            }
-        };
-        for old in added.replaced.iter().chain(added.evicted.iter()) {
-            store.journal_remove(old).map_err(journal)?;
-        }
-        drop(pool);
-        // Durable before the caller hears the hash; concurrent submissions share the flush.
-        if let Err(e) = store.wait_durable(ticket) {
-            lock(&self.inner.pool).remove(&added.hash);
-            let _ = store.journal_remove(&added.hash);
-            return Err(journal(e));
-        }
-        self.inner.pool_notify.notify_one();
-        let _ = self.inner.new_txs.send(added.hash);
-        tracing::debug!(target: "daisee::txpool", hash = %added.hash, %sender, "pooled transaction");
-        Ok(added.hash)
-    }
-
-    /// The next nonce for `address`, counting its ready pooled transactions.
-    pub fn pending_nonce(&self, address: &Address) -> Result<u64, StoreError> {
-        let nonce = self.inner.store.account(address)?.map_or(0, |a| a.nonce);
-        Ok(lock(&self.inner.pool).pending_nonce(address, nonce))
-    }
-
-    /// A pooled transaction by hash.
-    pub fn pooled(&self, hash: &B256) -> Option<(SignedTransaction, Address)> {
-        lock(&self.inner.pool).get(hash).map(|p| ((*p.tx).clone(), p.sender))
-    }
-
-    /// `(pending, queued)` pool counts.
-    pub fn pool_counts(&self) -> (usize, usize) {
-        lock(&self.inner.pool).counts(&self.inner.store)
     }
 
     pub(super) fn after_new_head(&self, head: &Header) -> Result<(), StoreError> {
