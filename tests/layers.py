@@ -29,7 +29,7 @@ LAYERS = [
     ["bench"],
 ]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
-BINARY = {"main", "cli", "cli_tools", "config", "launch", "meter_config", "meter_sources", "attach", "limit_args", "commands"}
+BINARY = {"main", "cli", "cli_tools", "config", "launch", "meter_config", "meter_sources", "meter_sources_tests", "attach", "limit_args", "commands"}
 REF = re.compile(r"\b(crate|super)((?:::[a-z_][a-z0-9_]*)+)")
 
 
