@@ -12,8 +12,9 @@ use std::path::PathBuf;
 #[command(name = "daisee", version, about, long_about = None)]
 pub struct Cli {
     /// Log level: 0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (RUST_LOG overrides).
-    #[arg(long, global = true, default_value_t = 3, env = "DAISEE_VERBOSITY")]
-    pub verbosity: u8,
+    /// Default 3; 2 for `bench`, whose table is the output (its nodes' block lines are not).
+    #[arg(long, global = true, env = "DAISEE_VERBOSITY")]
+    pub verbosity: Option<u8>,
     /// Log lines as `text` (colours only on a terminal; NO_COLOR turns them off) or `json` (one
     /// object per line, for journald and log shippers).
     #[arg(long = "log.format", global = true, default_value = "text", value_parser = ["text", "json"], env = "DAISEE_LOG_FORMAT")]

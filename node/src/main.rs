@@ -17,7 +17,8 @@ use cli::{AccountCommand, Cli, Command, DbCommand};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    commands::init_logging(cli.verbosity, &cli.log_format);
+    let quiet = matches!(cli.command, Command::Bench(_));
+    commands::init_logging(cli.verbosity.unwrap_or(if quiet { 2 } else { 3 }), &cli.log_format);
     launch::set_cache_mib(cli.cache);
     match cli.command {
         Command::Init { genesis, datadir, upgrade } => commands::init(&genesis, &datadir, upgrade),

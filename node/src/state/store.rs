@@ -29,6 +29,9 @@ mod corruption_tests;
 use group_commit::GroupCommit;
 pub use group_commit::JournalTicket;
 
+/// Genesis accounts written per batch.
+const GENESIS_SLICE: usize = 4_096;
+
 /// Why the store cannot do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -202,8 +205,15 @@ impl Store {
                 Err(StoreError::GenesisMismatch { stored, given: hash })
             };
         }
+        // A large allocation is written in slices, each flushed: sled holds a batch's pages in
+        // memory until it is on disk (100,000 accounts in one batch peaked near 900 MiB). The
+        // genesis marker goes in the last batch, so an interrupted initialisation is redone.
         let mut batch = sled::Batch::default();
-        for (address, acc) in &genesis.alloc {
+        for (i, (address, acc)) in genesis.alloc.iter().enumerate() {
+            if i > 0 && i % GENESIS_SLICE == 0 {
+                self.tree.apply_batch(std::mem::take(&mut batch))?;
+                self.flush()?;
+            }
             let trie = acc.trie_account();
             let record = AccountRecord {
                 nonce: trie.nonce,

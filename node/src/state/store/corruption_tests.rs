@@ -1,5 +1,6 @@
 //! Damaged values in the database are reported as corruption naming what and where, never a
-//! panic: each kind of stored value is overwritten with bytes that do not decode.
+//! panic: each kind of stored value is overwritten with bytes that do not decode. And a genesis
+//! too large for one batch is written whole.
 
 use super::*;
 
@@ -40,4 +41,27 @@ fn every_kind_of_damaged_value_is_reported_with_its_key() {
     short_key.extend([1u8; 5]);
     let store = damaged(short_key, b"");
     assert_corrupt(store.all_accounts(), "not an address");
+}
+
+#[test]
+fn a_genesis_larger_than_one_slice_is_written_whole() {
+    // Written in several batches: every account is there and the state root is the header's.
+    let accounts = 2 * GENESIS_SLICE + 17;
+    let alloc: serde_json::Map<String, serde_json::Value> = (0..accounts as u64)
+        .map(|i| {
+            let address = Address::from_slice(&crate::primitives::keccak256(i.to_be_bytes())[12..]);
+            (address.to_string(), serde_json::json!({ "balance": format!("{:#x}", i + 1) }))
+        })
+        .collect();
+    let genesis: Genesis = serde_json::from_value(serde_json::json!({
+        "config": { "chainId": 4242 },
+        "extraData": format!("0x{}", "00".repeat(97)),
+        "alloc": alloc,
+    }))
+    .unwrap();
+    let store = Store::temporary().unwrap();
+    let header = store.init_genesis(&genesis).unwrap();
+    assert_eq!(store.all_accounts().unwrap().len(), accounts);
+    assert_eq!(crate::state::rebuild_tries(&store).unwrap(), header.state_root);
+    assert_eq!(store.head().unwrap(), header);
 }
