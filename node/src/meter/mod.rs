@@ -157,6 +157,17 @@ struct Running {
     spill_dir: Option<std::path::PathBuf>,
 }
 
+/// Why a meter could not start.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    /// Its state or outbox could not be read.
+    #[error(transparent)]
+    Store(#[from] crate::state::StoreError),
+    /// A reader thread could not be started.
+    #[error("cannot start a sensor's reader thread: {0}")]
+    Reader(#[from] std::io::Error),
+}
+
 /// Readings kept in memory while the store cannot take them: a week at one-minute intervals.
 const MAX_UNSAVED: usize = 10_080;
 
@@ -165,7 +176,7 @@ impl Running {
         node: &Node,
         mut spec: MeterSpec,
         spill_dir: Option<std::path::PathBuf>,
-    ) -> Result<Self, crate::state::StoreError> {
+    ) -> Result<Self, StartError> {
         let address = spec.key.address();
         let outbox = Outbox::new(node.store().clone(), address);
         let state = outbox.state()?;
@@ -183,6 +194,18 @@ impl Running {
                 sensor.source.resume_after(last, registers);
             }
         }
+        // Devices and the network are read on their own threads: a sample is stamped when it
+        // arrives, and a meter that stops answering holds up nobody.
+        spec.sensors = std::mem::take(&mut spec.sensors)
+            .into_iter()
+            .map(|sensor| {
+                if !sensor.source.live() {
+                    return Ok(sensor);
+                }
+                let source = daisee_radio::source::threaded::Threaded::spawn(sensor.source)?;
+                Ok(SensorSpec { direction: sensor.direction, source: Box::new(source) })
+            })
+            .collect::<std::io::Result<_>>()?;
         let waiting = outbox.entries()?.len();
         tracing::info!(target: "daisee::meter", name = %spec.name, meter = %address, sensors = spec.sensors.len(), interval = spec.interval_s, waiting, "meter started");
         let directions = spec.sensors.iter().map(|s| s.direction).collect();

@@ -116,6 +116,10 @@ impl Source for TicSource {
         "tic"
     }
 
+    fn live(&self) -> bool {
+        true
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let bytes = read_some(&mut self.port)?;
         let at_ms = wall_ms();
@@ -169,6 +173,10 @@ impl P1Source {
 impl Source for P1Source {
     fn kind(&self) -> &'static str {
         "p1"
+    }
+
+    fn live(&self) -> bool {
+        true
     }
 
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {

@@ -13,6 +13,7 @@ pub mod replay;
 pub mod serial;
 pub mod shelly;
 pub mod sim;
+pub mod threaded;
 
 use crate::frame::{FrameError, Measurement, SensorKey};
 use crate::timer::{TimerRule, TimerVerdict};
@@ -90,6 +91,11 @@ pub trait Source: Send {
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError>;
     /// What kind of source this is, as the config names it (`radio`, `tic`, `mqtt`…).
     fn kind(&self) -> &'static str;
+    /// Whether it reads a device or the network on the wall clock, blocking up to a timeout (the
+    /// meter service then reads it on its own thread: [`threaded::Threaded`]).
+    fn live(&self) -> bool {
+        false
+    }
     /// The source's clock, ms since the Unix epoch: the wall clock, or simulated time.
     fn now_ms(&self) -> u64;
     /// The frame filter of a frame source (`None` for sources that deliver samples directly).

@@ -160,6 +160,10 @@ impl Source for ModbusSource {
         "modbus"
     }
 
+    fn live(&self) -> bool {
+        true
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let now = Instant::now();
         if now < self.next_at {

@@ -203,6 +203,10 @@ impl Source for MqttSource {
         "mqtt"
     }
 
+    fn live(&self) -> bool {
+        true
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         if let Some(at) = self.retry_at {
             let now = Instant::now();

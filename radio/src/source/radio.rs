@@ -34,6 +34,10 @@ where
         "radio"
     }
 
+    fn live(&self) -> bool {
+        true
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let frames = self.radio.receive().map_err(|e| SourceError::Radio(e.to_string()))?;
         self.filter.stats.overruns = self.radio.stats().overflows;

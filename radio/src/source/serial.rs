@@ -31,6 +31,10 @@ impl Source for SerialSource {
         "serial"
     }
 
+    fn live(&self) -> bool {
+        true
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let mut buf = [0u8; 256];
         let n = match self.port.read(&mut buf) {

@@ -203,6 +203,10 @@ impl Source for ShellySource {
         "shelly"
     }
 
+    fn live(&self) -> bool {
+        true
+    }
+
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
         let now = Instant::now();
         if now < self.next_at {
