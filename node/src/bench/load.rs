@@ -1,7 +1,8 @@
 //! End to end through the node's own JSON-RPC: a node with its sealer and HTTP server runs in
 //! this process; a built-in load client sends the pre-signed transactions over keep-alive
-//! connections in JSON-RPC batches, and watches the new blocks to time each transaction from
-//! submission to its block (submit → receipt).
+//! connections, in JSON-RPC batches or one per request (as wallets and scripts do), and watches
+//! the new blocks to time each transaction from submission to its block (submit → receipt). The
+//! node's CPU time is the process's less the client threads' own (`/proc`), per transaction.
 
 use super::{err, BenchError, Stage};
 use crate::node::NodeConfig;
@@ -16,8 +17,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-/// Transactions per JSON-RPC batch.
-const BATCH: usize = 100;
+/// Transactions per JSON-RPC batch of the batching client.
+pub(super) const BATCH: usize = 100;
 /// Concurrent keep-alive connections sending.
 const CONNECTIONS: usize = 4;
 /// Longest wait for the last receipt.
@@ -84,12 +85,34 @@ fn bench_pool(txs: usize) -> PoolConfig {
     }
 }
 
-/// Submits `txs` to a fresh node on `genesis` and times each to its block.
+/// CPU seconds (user + system) of `/proc/<what>/stat`: `self` for the process,
+/// `thread-self` for the calling thread.
+fn cpu_seconds(what: &str) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{what}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = text
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / rustix::param::clock_ticks_per_second().max(1) as f64
+}
+
+/// What one run through JSON-RPC gave.
+pub(super) struct RpcRun {
+    /// Throughput and submit → block times.
+    pub stage: Stage,
+    /// The node's CPU time per transaction, µs (the client's own left out).
+    pub node_cpu_us: f64,
+}
+
+/// Submits `txs` to a fresh node on `genesis`, `batch` per request, and times each to its
+/// block.
 pub(super) fn submit_to_receipt(
     store: Store,
     signer: PrivateKey,
     txs: &[SignedTransaction],
-) -> Result<Stage, BenchError> {
+    batch: usize,
+) -> Result<RpcRun, BenchError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(err)?;
     let config = ServiceConfig {
         // The bench measures throughput, not the pool's defences: its four connections send
@@ -116,34 +139,44 @@ pub(super) fn submit_to_receipt(
     let addr = handle.rpc_addrs()[0];
 
     let started = Instant::now();
+    let process_before = cpu_seconds("self");
+    let watcher_before = cpu_seconds("thread-self");
+    let mut client_cpu = 0.0;
     let submitted: Vec<(B256, Instant)> = std::thread::scope(|scope| {
         let chunk = txs.len().div_ceil(CONNECTIONS).max(1);
         let workers: Vec<_> = txs
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || -> Result<Vec<(B256, Instant)>, BenchError> {
+                scope.spawn(move || -> Result<(Vec<(B256, Instant)>, f64), BenchError> {
+                    let cpu = cpu_seconds("thread-self");
                     let mut conn = Conn::open(addr)?;
                     let mut sent = Vec::with_capacity(part.len());
-                    for batch in part.chunks(BATCH) {
-                        let body: Vec<Value> = batch
-                            .iter()
-                            .enumerate()
-                            .map(|(i, tx)| json!({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [format!("0x{}", hex::encode(tx.encoded()))]}))
-                            .collect();
+                    let call = |i: usize, tx: &SignedTransaction| json!({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [format!("0x{}", hex::encode(tx.encoded()))]});
+                    for group in part.chunks(batch.max(1)) {
+                        let body = match group {
+                            [one] => call(0, one),
+                            _ => Value::Array(group.iter().enumerate().map(|(i, tx)| call(i, tx)).collect()),
+                        };
                         let at = Instant::now();
-                        let answers = conn.post(&Value::Array(body).to_string())?;
-                        if let Some(bad) = answers.as_array().and_then(|a| a.iter().find(|r| r.get("error").is_some())) {
+                        let answers = conn.post(&body.to_string())?;
+                        let answers = match answers {
+                            Value::Array(all) => all,
+                            one => vec![one],
+                        };
+                        if let Some(bad) = answers.iter().find(|r| r.get("error").is_some()) {
                             return Err(err(format!("a transaction was refused: {bad}")));
                         }
-                        sent.extend(batch.iter().map(|tx| (tx.hash(), at)));
+                        sent.extend(group.iter().map(|tx| (tx.hash(), at)));
                     }
-                    Ok(sent)
+                    Ok((sent, cpu_seconds("thread-self") - cpu))
                 })
             })
             .collect();
         let mut all = Vec::new();
         for w in workers {
-            all.extend(w.join().map_err(|_| err("load thread panicked"))??);
+            let (sent, cpu) = w.join().map_err(|_| err("load thread panicked"))??;
+            all.extend(sent);
+            client_cpu += cpu;
         }
         Ok::<_, BenchError>(all)
     })?;
@@ -178,6 +211,8 @@ pub(super) fn submit_to_receipt(
         next = head + 1;
     }
     let total = started.elapsed();
+    client_cpu += cpu_seconds("thread-self") - watcher_before;
+    let node_cpu = (cpu_seconds("self") - process_before - client_cpu).max(0.0);
     runtime.block_on(handle.stop()).map_err(err)?;
     latencies.sort();
     let ms = |q: f64| {
@@ -185,11 +220,12 @@ pub(super) fn submit_to_receipt(
             .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
-    Ok(Stage {
+    let stage = Stage {
         tx_per_s: txs.len() as f64 / total.as_secs_f64(),
         blocks_per_s: 0.0,
         mgas_per_s: 0.0,
         p50_ms: ms(0.5),
         p99_ms: ms(0.99),
-    })
+    };
+    Ok(RpcRun { stage, node_cpu_us: node_cpu * 1e6 / txs.len().max(1) as f64 })
 }

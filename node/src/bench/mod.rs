@@ -88,8 +88,15 @@ pub struct WorkloadReport {
     pub seal: Stage,
     /// Import by another node: validate, recover, execute, roots, commit.
     pub import: Stage,
-    /// End to end through the node's JSON-RPC: submit → block, per transaction.
+    /// End to end through the node's JSON-RPC in batches of 100: submit → block, per
+    /// transaction.
     pub rpc: Stage,
+    /// The node's CPU time per transaction in that run, µs.
+    pub rpc_cpu_us: f64,
+    /// The same one transaction per request, as wallets and scripts send them.
+    pub rpc_single: Stage,
+    /// The node's CPU time per transaction in that run, µs.
+    pub rpc_single_cpu_us: f64,
     /// Database bytes written per imported block.
     pub bytes_per_block: u64,
 }
@@ -218,14 +225,21 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
     let measured_blocks: Vec<_> = measured.iter().map(|i| &blocks[*i]).collect();
     let gas: u64 = measured_blocks.iter().map(|b| b.header.gas_used).sum();
     let count: usize = measured_blocks.iter().map(|b| b.transactions.len()).sum();
-    let rpc_dir = TempDir::new("rpc")?;
-    let rpc_store = Store::open(&rpc_dir.0).map_err(err)?;
-    rpc_store.init_genesis(&genesis).map_err(err)?;
     let all: Vec<_> = blocks.iter().flat_map(|b| b.transactions.iter().cloned()).collect();
-    let rpc = load::submit_to_receipt(rpc_store, keys[0].clone(), &all)?;
+    let through_rpc = |batch: usize| -> Result<load::RpcRun, BenchError> {
+        let rpc_dir = TempDir::new("rpc")?;
+        let rpc_store = Store::open(&rpc_dir.0).map_err(err)?;
+        rpc_store.init_genesis(&genesis).map_err(err)?;
+        load::submit_to_receipt(rpc_store, keys[0].clone(), &all, batch)
+    };
+    let batched = through_rpc(load::BATCH)?;
+    let single = through_rpc(1)?;
     Ok(WorkloadReport {
         workload,
-        rpc,
+        rpc: batched.stage,
+        rpc_cpu_us: batched.node_cpu_us,
+        rpc_single: single.stage,
+        rpc_single_cpu_us: single.node_cpu_us,
         txs: count,
         blocks: measured_blocks.len(),
         recovery_1,
