@@ -3,50 +3,13 @@
 //! mosquitto broker. Each board is configured in a few lines and reports `reportReading`s whose
 //! Wh are the device's totals' growth, every interval once.
 
-use crate::meters::{board, reported};
+use crate::meters::{one_meter_board, reported};
 use crate::support::*;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A board with `sensor` (a `[[meter.sensor]]` body) as its meter, reading every 10 s.
-fn lan_board(
-    dir: &TempDir,
-    sensor: &str,
-) -> (std::path::PathBuf, daisee_node::primitives::Address) {
-    let (owner, meter) = (dev_key(0), dev_key(5));
-    let fund =
-        |k: &daisee_node::primitives::PrivateKey| format!("{}=1000000000000000000000", k.address());
-    let (owner_s, meter_s) = (owner.address().to_string(), meter.address().to_string());
-    let config = board(
-        dir,
-        &[
-            "--networkid",
-            "4848",
-            "--period",
-            "0",
-            "--signer",
-            &owner_s,
-            "--fund",
-            &fund(&owner),
-            "--fund",
-            &fund(&meter),
-            "--meter",
-            &meter_s,
-        ],
-        &[&owner, &meter],
-        &format!(
-            "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\
-             [meter]\naccount = \"{}\"\ninterval = 10\n\n[[meter.sensor]]\n{sensor}",
-            owner.address(),
-            meter.address(),
-            meter.address(),
-        ),
-    );
-    (config, meter.address())
-}
 
 /// Every interval once, each about `drawn` and `returned` Wh (a loaded machine reads a few
 /// seconds late), and the drawn total within a few Wh of `drawn` per interval.
@@ -109,7 +72,7 @@ fn a_shelly_pro_3em_on_the_lan_reports_its_totals_growth() {
     let sensor = format!(
         "direction = \"grid\"\nsource = \"shelly\"\nurl = \"{url}\"\ncomponent = \"em\"\nevery = 1\n"
     );
-    let (config, meter) = lan_board(&dir, &sensor);
+    let (config, meter) = one_meter_board(&dir, &sensor);
     let node = NodeProcess::start(&["run", "--config", config.to_str().expect("path"), "--http"]);
     wait_for("four readings", Duration::from_secs(60), || reported(&node, meter).len() >= 4);
     check_readings(&reported(&node, meter), 20, 10);
@@ -146,7 +109,7 @@ fn a_tasmota_plug_on_a_real_broker_reports_its_totals_growth() {
                   broker = \"127.0.0.1:PORT\"\ntopic = \"tele/plug/SENSOR\"\n\
                   field = \"ENERGY.Total\"\npower_field = \"ENERGY.Power\"\nunit = \"kWh\"\n"
         .replace("PORT", &port.to_string());
-    let (config, meter) = lan_board(&dir, &sensor);
+    let (config, meter) = one_meter_board(&dir, &sensor);
     let node = NodeProcess::start(&["run", "--config", config.to_str().expect("path"), "--http"]);
     // The plug: 3 Wh per second, published every second (as kWh with three decimals).
     let start = Instant::now();

@@ -138,6 +138,43 @@ fn expected_readings(start_s: u64, interval_s: u64, until_s: u64) -> [Vec<Readin
     })
 }
 
+/// A board with `sensor` (a `[[meter.sensor]]` body) as its meter, reading every 10 s.
+pub fn one_meter_board(
+    dir: &TempDir,
+    sensor: &str,
+) -> (std::path::PathBuf, daisee_node::primitives::Address) {
+    let (owner, meter) = (dev_key(0), dev_key(5));
+    let fund =
+        |k: &daisee_node::primitives::PrivateKey| format!("{}=1000000000000000000000", k.address());
+    let (owner_s, meter_s) = (owner.address().to_string(), meter.address().to_string());
+    let config = board(
+        dir,
+        &[
+            "--networkid",
+            "4848",
+            "--period",
+            "0",
+            "--signer",
+            &owner_s,
+            "--fund",
+            &fund(&owner),
+            "--fund",
+            &fund(&meter),
+            "--meter",
+            &meter_s,
+        ],
+        &[&owner, &meter],
+        &format!(
+            "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\
+             [meter]\naccount = \"{}\"\ninterval = 10\n\n[[meter.sensor]]\n{sensor}",
+            owner.address(),
+            meter.address(),
+            meter.address(),
+        ),
+    );
+    (config, meter.address())
+}
+
 pub fn reported(node: &NodeProcess, meter: Address) -> Vec<Reading> {
     let topic = Daisee::Reading::SIGNATURE_HASH;
     let logs = node.ok(

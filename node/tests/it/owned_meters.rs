@@ -5,7 +5,7 @@
 //! dropped. The same for a DSMR 5 meter on a P1 cable: both tariffs, both directions, telegrams
 //! with a wrong CRC dropped.
 
-use crate::meters::{board, reported};
+use crate::meters::{one_meter_board, reported};
 use crate::support::*;
 use serde_json::json;
 use std::io::Write;
@@ -43,25 +43,11 @@ fn a_linky_reports_its_registers_growth_in_both_directions_across_a_kill_9() {
     let slave = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))
         .expect("the pty's path");
     let dir = TempDir::new("linky");
-    let (owner, meter) = (dev_key(0), dev_key(5));
-    let fund =
-        |k: &daisee_node::primitives::PrivateKey| format!("{}=1000000000000000000000", k.address());
-    let (owner_s, meter_s) = (owner.address().to_string(), meter.address().to_string());
-    let config = board(
-        &dir,
-        &["--networkid", "4848", "--period", "0", "--signer", &owner_s, "--fund", &fund(&owner),
-          "--fund", &fund(&meter), "--meter", &meter_s],
-        &[&owner, &meter],
-        &format!(
-            "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\
-             [meter]\naccount = \"{}\"\ninterval = 10\n\n\
-             [[meter.sensor]]\ndirection = \"grid\"\nsource = \"tic\"\nmode = \"standard\"\npath = \"{}\"\n",
-            owner.address(),
-            meter.address(),
-            meter.address(),
-            slave.display()
-        ),
+    let sensor = format!(
+        "direction = \"grid\"\nsource = \"tic\"\nmode = \"standard\"\npath = \"{}\"\n",
+        slave.display()
     );
+    let (config, meter) = one_meter_board(&dir, &sensor);
     let run = || NodeProcess::start(&["run", "--config", config.to_str().unwrap(), "--http"]);
     let mut node = run();
     // The meter: 3 Wh drawn and 1 Wh injected per second, a frame every second, one in five
@@ -83,7 +69,8 @@ fn a_linky_reports_its_registers_growth_in_both_directions_across_a_kill_9() {
         }
         std::thread::sleep(Duration::from_millis(1000));
     }
-    let got = reported(&node, meter.address());
+    let got = reported(&node, meter);
+    eprintln!("readings: {got:?}");
     assert!(got.len() >= 4, "{got:?}");
     // The first reading sets the baseline; the next ones are whole 10 s intervals: 30 Wh drawn and
     // 10 Wh injected each, give or take the few seconds of frames a loaded machine delivers late
@@ -142,37 +129,8 @@ fn a_dsmr_meter_reports_both_tariffs_and_both_directions() {
     let slave = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))
         .expect("the pty's path");
     let dir = TempDir::new("p1");
-    let (owner, meter) = (dev_key(0), dev_key(6));
-    let fund =
-        |k: &daisee_node::primitives::PrivateKey| format!("{}=1000000000000000000000", k.address());
-    let (owner_s, meter_s) = (owner.address().to_string(), meter.address().to_string());
-    let config = board(
-        &dir,
-        &[
-            "--networkid",
-            "4949",
-            "--period",
-            "0",
-            "--signer",
-            &owner_s,
-            "--fund",
-            &fund(&owner),
-            "--fund",
-            &fund(&meter),
-            "--meter",
-            &meter_s,
-        ],
-        &[&owner, &meter],
-        &format!(
-            "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\
-             [meter]\naccount = \"{}\"\ninterval = 10\n\n\
-             [[meter.sensor]]\ndirection = \"grid\"\nsource = \"p1\"\npath = \"{}\"\n",
-            owner.address(),
-            meter.address(),
-            meter.address(),
-            slave.display()
-        ),
-    );
+    let sensor = format!("direction = \"grid\"\nsource = \"p1\"\npath = \"{}\"\n", slave.display());
+    let (config, meter) = one_meter_board(&dir, &sensor);
     let node = NodeProcess::start(&["run", "--config", config.to_str().unwrap(), "--http"]);
     // Tariff 1 draws 2 Wh/s, tariff 2 1 Wh/s; 4 Wh/s go back on tariff 1: a telegram a second,
     // one in five with a CRC that does not match.
@@ -187,7 +145,7 @@ fn a_dsmr_meter_reports_both_tariffs_and_both_directions() {
         sent += 1;
         std::thread::sleep(Duration::from_millis(1000));
     }
-    let got = reported(&node, meter.address());
+    let got = reported(&node, meter);
     assert!(got.len() >= 3, "{got:?}");
     // Give or take the few seconds of telegrams a loaded machine delivers late.
     for r in &got[1..] {

@@ -27,7 +27,9 @@ fn read_some(port: &mut File) -> Result<Vec<u8>, SourceError> {
     Ok(buf)
 }
 
-/// Frames read with their registers, and frames without them.
+/// Frames read with their registers, and frames without them. When one read brings several
+/// frames (a backlog after a restart, a reader's buffer), all are counted and only the newest
+/// is a sample: it is the register as it stands at the reception time they all share.
 #[derive(Debug, Default)]
 struct Counted {
     accepted: u64,
@@ -134,6 +136,8 @@ impl Source for TicSource {
                 // Apparent power (VA) stands for power: shown, never integrated.
                 self.counted.sample(at_ms, registers, frame.power_va().unwrap_or(0))
             })
+            .last()
+            .into_iter()
             .collect())
     }
 
@@ -201,6 +205,8 @@ impl Source for P1Source {
                     });
                 self.counted.sample(at_ms, registers, drawn_w.unwrap_or(0))
             })
+            .last()
+            .into_iter()
             .collect())
     }
 

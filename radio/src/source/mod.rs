@@ -8,6 +8,7 @@ pub mod emulated;
 pub mod meters;
 pub mod modbus;
 pub mod mqtt;
+mod polled;
 pub mod radio;
 pub mod replay;
 pub mod serial;

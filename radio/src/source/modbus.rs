@@ -3,6 +3,7 @@
 //! not answer, answers with an exception, or whose answer fails its CRC is counted and said in
 //! the log (once a minute at most), never turned into a reading.
 
+use super::polled::{power_w, Schedule, Warner};
 use super::{wall_ms, Registers, Sample, Source, SourceError, SourceStats};
 use crate::modbus::{self, ModbusError, RegisterMap};
 use std::fs::File;
@@ -12,8 +13,6 @@ use std::time::{Duration, Instant};
 
 /// How long a slave has to answer (an SDM answers within 100 ms; USB adapters add latency).
 pub const ANSWER_TIMEOUT: Duration = Duration::from_millis(1000);
-/// A failure is logged at most this often.
-const WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// The settings of one Modbus meter.
 #[derive(Debug, Clone)]
@@ -37,9 +36,9 @@ pub struct ModbusSettings {
 pub struct ModbusSource {
     port: File,
     settings: ModbusSettings,
-    next_at: Instant,
+    schedule: Schedule,
     stats: SourceStats,
-    warned: Option<Instant>,
+    warner: Warner,
 }
 
 impl ModbusSource {
@@ -54,10 +53,10 @@ impl ModbusSource {
         }
         Ok(Self {
             port: crate::serial::open_at(&settings.path, settings.baud, false)?,
+            schedule: Schedule::new(settings.every),
             settings,
-            next_at: Instant::now(),
             stats: SourceStats::default(),
-            warned: None,
+            warner: Warner::default(),
         })
     }
 
@@ -119,8 +118,7 @@ impl ModbusSource {
     }
 
     fn warn(&mut self, what: &str) {
-        if self.warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-            self.warned = Some(Instant::now());
+        if self.warner.now() {
             tracing::warn!(target: "daisee::meter", path = %self.settings.path.display(), "Modbus meter: {what}");
         }
     }
@@ -149,7 +147,7 @@ impl ModbusSource {
             return Ok(None);
         };
         self.stats.accepted += 1;
-        let power_w = power.filter(|p| p.is_finite()).map_or(0, |p| p.abs().min(65_535.0) as u16);
+        let power_w = power_w(power.map(f64::from));
         let registers = Registers { import_wh, export_wh: export_wh.flatten() };
         Ok(Some(Sample { at_ms, power_w, battery_mv: None, registers: Some(registers) }))
     }
@@ -165,12 +163,9 @@ impl Source for ModbusSource {
     }
 
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
-        let now = Instant::now();
-        if now < self.next_at {
-            std::thread::sleep((self.next_at - now).min(Duration::from_millis(100)));
+        if !self.schedule.due() {
             return Ok(Vec::new());
         }
-        self.next_at = now + self.settings.every;
         Ok(self.read()?.into_iter().collect())
     }
 

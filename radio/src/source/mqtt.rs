@@ -5,6 +5,7 @@
 //! not hold a plausible total is counted, never read; a broker that refuses the connection, is
 //! gone, or a topic silent for five minutes is counted and said (once a minute at most).
 
+use super::polled::{power_w, Warner};
 use super::{wall_ms, Registers, Sample, Source, SourceError, SourceStats};
 use rumqttc::{Client, Connection, Event, MqttOptions, Packet, QoS, RecvTimeoutError};
 use serde_json::Value;
@@ -16,8 +17,6 @@ pub const MAX_MESSAGE: usize = 64 * 1024;
 pub const SILENCE: Duration = Duration::from_secs(300);
 /// After a connection failure, the broker is tried again this much later.
 const RETRY: Duration = Duration::from_secs(5);
-/// A failure is logged at most this often.
-const WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// What to read in each message.
 #[derive(Debug, Clone, Default)]
@@ -59,7 +58,7 @@ pub struct MqttSource {
     retry_at: Option<Instant>,
     last_message: Instant,
     stats: SourceStats,
-    warned: Option<Instant>,
+    warner: Warner,
 }
 
 impl std::fmt::Debug for MqttSource {
@@ -157,13 +156,12 @@ impl MqttSource {
             retry_at: None,
             last_message: Instant::now(),
             stats: SourceStats::default(),
-            warned: None,
+            warner: Warner::default(),
         })
     }
 
     fn warn(&mut self, what: &str) {
-        if self.warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-            self.warned = Some(Instant::now());
+        if self.warner.now() {
             let s = &self.settings;
             tracing::warn!(target: "daisee::meter", broker = %format!("{}:{}", s.host, s.port), topic = %s.topic, "MQTT meter: {what}");
         }
@@ -175,8 +173,7 @@ impl MqttSource {
         match self.settings.fields.read(payload) {
             Ok((registers, power)) => {
                 self.stats.accepted += 1;
-                let power_w =
-                    power.filter(|p| p.is_finite()).map_or(0, |p| p.abs().min(65_535.0) as u16);
+                let power_w = power_w(power);
                 Some(Sample {
                     at_ms: wall_ms(),
                     power_w,

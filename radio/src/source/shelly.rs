@@ -11,16 +11,15 @@
 //! an HTTP error, or answers something else than its documented JSON is counted and said in the
 //! log (once a minute at most), never turned into a reading.
 
+use super::polled::{power_w, Schedule, Warner};
 use super::{wall_ms, Registers, Sample, Source, SourceError, SourceStats};
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a device has to answer one request.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
 /// The largest answer read (a status is well under 2 KiB).
 const MAX_ANSWER: u64 = 64 * 1024;
-/// A failure is logged at most this often.
-const WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// Which component of the device carries the meter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -93,10 +92,9 @@ pub struct ShellySource {
     base: String,
     component: Component,
     channel: u8,
-    every: Duration,
-    next_at: Instant,
+    schedule: Schedule,
     stats: SourceStats,
-    warned: Option<Instant>,
+    warner: Warner,
 }
 
 impl ShellySource {
@@ -131,10 +129,9 @@ impl ShellySource {
             base: base.to_string(),
             component,
             channel,
-            every,
-            next_at: Instant::now(),
+            schedule: Schedule::new(every),
             stats: SourceStats::default(),
-            warned: None,
+            warner: Warner::default(),
         })
     }
 
@@ -158,8 +155,7 @@ impl ShellySource {
     }
 
     fn warn(&mut self, what: &str) {
-        if self.warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-            self.warned = Some(Instant::now());
+        if self.warner.now() {
             tracing::warn!(target: "daisee::meter", url = %self.base, "Shelly meter: {what}");
         }
     }
@@ -188,7 +184,7 @@ impl ShellySource {
             Some(method) => self.component.power(&self.call(method)?),
             None => self.component.power(&energy),
         };
-        let power_w = power.filter(|p| p.is_finite()).map_or(0, |p| p.abs().min(65_535.0) as u16);
+        let power_w = power_w(power);
         Ok(Sample {
             at_ms: wall_ms(),
             power_w,
@@ -208,12 +204,9 @@ impl Source for ShellySource {
     }
 
     fn poll(&mut self) -> Result<Vec<Sample>, SourceError> {
-        let now = Instant::now();
-        if now < self.next_at {
-            std::thread::sleep((self.next_at - now).min(Duration::from_millis(100)));
+        if !self.schedule.due() {
             return Ok(Vec::new());
         }
-        self.next_at = now + self.every;
         match self.read() {
             Ok(sample) => {
                 self.stats.accepted += 1;
