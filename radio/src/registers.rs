@@ -13,6 +13,12 @@ use serde::{Deserialize, Serialize};
 /// two car chargers at once stay under it), in Wh per hour.
 pub const MAX_POWER_W: u64 = 100_000;
 
+/// Readings this close to the last one are a burst (a backlog read after a restart, a reader's
+/// buffer): they share its moment, and the newest register stands for it. Frames read one by one
+/// from a backlog would otherwise each be stamped "now" with an older register, and an interval
+/// edge interpolated towards the oldest would read low (what a kill -9 showed under load).
+pub const BURST_MS: u64 = 250;
+
 /// Why a register reading was taken as a new baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rebase {
@@ -64,7 +70,8 @@ impl RegisterIntegrator {
                 return None;
             }
             let raw_last = continuous(last, -self.offset);
-            let elapsed_ms = u128::from(at_ms - t);
+            // A burst's readings are milliseconds apart: judged over the burst's span at least.
+            let elapsed_ms = u128::from((at_ms - t).max(BURST_MS));
             let limit = u128::from(MAX_POWER_W) * elapsed_ms / 3_600_000 + 1;
             if raw_wh < raw_last {
                 rebase = Some(Rebase::WentDown { from: raw_last, to: raw_wh });
@@ -78,6 +85,10 @@ impl RegisterIntegrator {
                 self.previous = None;
                 self.last = Some((at_ms, last));
                 return rebase;
+            }
+            if at_ms - t < BURST_MS {
+                self.last = Some((t, continuous(raw_wh, self.offset)));
+                return None;
             }
         }
         self.previous = self.last;
@@ -200,6 +211,25 @@ mod tests {
             total += r.take_until(t.div_ceil(60_000) * 60_000 + 60_000);
             assert_eq!(total, v - start);
         }
+    }
+
+    #[test]
+    fn a_burst_of_backlogged_readings_is_one_moment_with_the_newest_register() {
+        let mut r = RegisterIntegrator::default();
+        r.add(0, 1_000);
+        r.take_until(0);
+        r.add(10_000, 1_030);
+        // The board was down from 10 s; at 20 s it reads the frames the meter sent meanwhile
+        // (a second apart, 3 Wh each), one read each, a millisecond apart: the newest is the
+        // register at 20 s, and the burst is no implausible jump.
+        for (i, register) in [1_033u64, 1_036, 1_039, 1_042].iter().enumerate() {
+            assert_eq!(r.add(20_000 + i as u64, *register), None);
+        }
+        assert_eq!(r.last, Some((20_000, 1_042)));
+        // The edge at 15 s is halfway from 10 s: 36 Wh (the stale first frame would give 31).
+        assert_eq!(r.take_until(15_000), 36);
+        assert_eq!(r.take_until(20_000), 6);
+        assert_eq!(r.rebases, 0);
     }
 
     #[test]
