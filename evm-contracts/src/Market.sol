@@ -25,20 +25,29 @@ pragma solidity 0.8.37;
 ///         With every price equal (the fixed-rate case) this is the pro-rata answer.
 ///      6. Payment. Each matched Wh costs the clearing price: buyers' escrow pays exactly what
 ///         sellers' balances receive. Energy moves from sellers' surplus to buyers' deficit.
-///      An interval can be settled once it is over — some meter has reported a later one — and
-///      only once. A reading that arrives after its interval was settled still counts in the
-///      balances but not in that interval's market.
+///      7. Time. Interval ends sit on the community's grid (`intervalSeconds`) and are never in
+///         the future. The market of `intervalEnd` takes readings until `intervalEnd +
+///         graceSeconds` (chain time); from then on anyone may settle it, once. A reading that
+///         arrives later still counts in the balances, but in no market, and says so
+///         (`OutsideMarket`). A reading can therefore never close an interval early.
+///      8. Prices are fixed with the reading: the seller's ask, or the buyer's bid, in force
+///         when the reading was recorded (readings recorded before the contract was upgraded
+///         to this version use the prices in force at settlement).
+///      9. Only registered meters take part: a meter removed before settlement is left out.
 abstract contract Market {
     // ---------------------------------------------------------------- errors
 
     /// This interval was settled already.
     error AlreadySettled(uint64 intervalEnd);
-    /// No meter has reported an interval after this one yet.
-    error IntervalOpen(uint64 intervalEnd, uint64 latestIntervalEnd);
+    /// The interval still takes readings: it can be settled from `settlesFrom` (unix s) on.
+    error IntervalOpen(uint64 intervalEnd, uint256 settlesFrom);
     /// No reading was reported for this interval.
     error NoReadings(uint64 intervalEnd);
     /// A withdrawal asked for more than the escrow holds.
     error InsufficientEscrow(uint256 available, uint256 requested);
+    /// A limit price outside what the market accepts (asks and bids at most `MAX_PRICE`; an ask
+    /// may also be `NOT_FOR_SALE`).
+    error InvalidPrice(uint256 weiPerWh);
 
     // ---------------------------------------------------------------- events
 
@@ -46,6 +55,9 @@ abstract contract Market {
     event Deposit(address indexed account, uint256 amount);
     /// `account` took `amount` wei out of escrow.
     event Withdrawal(address indexed account, uint256 amount);
+    /// A reading counted in the balances but in no market: `reason` 1, it came after the
+    /// interval's grace period; 2, the interval was settled already.
+    event OutsideMarket(address indexed meter, uint64 intervalEnd, uint8 reason);
     /// `account` set its ask (minimum wei per Wh it sells at; 0: the rate).
     event AskChanged(address indexed account, uint256 ask);
     /// `account` set its bid (maximum wei per Wh it pays; 0: the rate).
@@ -66,6 +78,15 @@ abstract contract Market {
     /// stays with the grid for that interval. Measured: `settle` of 100 meters uses about
     /// 3.9 M gas (README, gas-snapshot.txt), well inside a 30 M block.
     uint256 public constant MAX_SETTLE_METERS = 100;
+
+    /// The highest limit price (wei per Wh) an ask, a bid or the rate may have (7.9e28 wei,
+    /// far above any real price): products of prices and energy never overflow.
+    uint256 public constant MAX_PRICE = type(uint96).max;
+    /// The ask of a household that sells nothing (not in the market, not to `buyEnergy`).
+    uint256 public constant NOT_FOR_SALE = type(uint256).max;
+    /// Why a reading is outside the market (`OutsideMarket`).
+    uint8 internal constant LATE = 1;
+    uint8 internal constant SETTLED = 2;
 
     /// One meter's reading of one interval, packed in one slot.
     struct IntervalReading {
@@ -100,6 +121,23 @@ abstract contract Market {
     mapping(address => uint256) private asks;
     mapping(address => uint256) private bids;
 
+    /// State added with time-bound settlement, in its own namespace (ERC-7201) so the layout
+    /// above stays that of the first version and an upgrade in place keeps every slot.
+    /// @custom:storage-location erc7201:daisee.storage.Market
+    struct MarketStorage {
+        /// The limit price each meter's reading of each interval carries.
+        mapping(uint64 => mapping(address => uint256)) readingPrice;
+    }
+
+    /// keccak256(abi.encode(uint256(keccak256("daisee.storage.Market")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant MARKET_STORAGE = 0xe2026a8871fa3f3d444297bb03f01f27343388b7ea1c261875ca42a604f55500;
+
+    function _marketStorage() private pure returns (MarketStorage storage $) {
+        assembly ("memory-safe") {
+            $.slot := MARKET_STORAGE
+        }
+    }
+
     // ---------------------------------------------------------------- hooks (Daisee)
 
     /// The community rate, wei per Wh.
@@ -110,6 +148,12 @@ abstract contract Market {
     function _marketMove(address seller, address buyer, uint256 energy) internal virtual;
     /// Sends `amount` wei to `to`.
     function _marketPay(address to, uint256 amount) internal virtual;
+    /// Whether `account` is a registered meter now.
+    function _marketIsMeter(address account) internal view virtual returns (bool);
+    /// Seconds after an interval's end during which its market takes readings.
+    function _marketGrace() internal view virtual returns (uint256);
+    /// The most Wh one meter can offer or ask for in one interval.
+    function _marketIntervalCap(address account) internal view virtual returns (uint256);
 
     // ---------------------------------------------------------------- escrow and prices
 
@@ -130,12 +174,14 @@ abstract contract Market {
 
     /// Sets the lowest price (wei per Wh) the caller sells at; 0 follows the community rate.
     function setAsk(uint256 weiPerWh) external {
+        if (weiPerWh > MAX_PRICE && weiPerWh != NOT_FOR_SALE) revert InvalidPrice(weiPerWh);
         asks[msg.sender] = weiPerWh;
         emit AskChanged(msg.sender, weiPerWh);
     }
 
     /// Sets the highest price (wei per Wh) the caller pays; 0 follows the community rate.
     function setBid(uint256 weiPerWh) external {
+        if (weiPerWh > MAX_PRICE) revert InvalidPrice(weiPerWh);
         bids[msg.sender] = weiPerWh;
         emit BidChanged(msg.sender, weiPerWh);
     }
@@ -169,15 +215,22 @@ abstract contract Market {
 
     // ---------------------------------------------------------------- settlement
 
-    /// Settles interval `intervalEnd` (see the contract's rules). Anyone may call it, once.
+    /// From when (unix s) `intervalEnd` can be settled: the end of its grace period.
+    function settlesFrom(uint64 intervalEnd) public view returns (uint256) {
+        return uint256(intervalEnd) + _marketGrace();
+    }
+
+    /// Settles interval `intervalEnd` (see the contract's rules). Anyone may call it, once,
+    /// after its grace period.
     function settle(uint64 intervalEnd) external {
         if (settledIntervals[intervalEnd]) revert AlreadySettled(intervalEnd);
-        if (intervalEnd >= latestIntervalEnd) revert IntervalOpen(intervalEnd, latestIntervalEnd);
+        uint256 from = settlesFrom(intervalEnd);
+        if (block.timestamp < from) revert IntervalOpen(intervalEnd, from);
         IntervalReading[] storage reported = intervalReadings[intervalEnd];
         if (reported.length == 0) revert NoReadings(intervalEnd);
         settledIntervals[intervalEnd] = true;
         uint256 n = reported.length < MAX_SETTLE_METERS ? reported.length : MAX_SETTLE_METERS;
-        (Order[] memory sells, Order[] memory buys) = _orders(reported, n);
+        (Order[] memory sells, Order[] memory buys) = _orders(intervalEnd, reported, n);
         _clear(intervalEnd, sells, buys, reported.length - n);
     }
 
@@ -194,22 +247,36 @@ abstract contract Market {
         emit Cleared(intervalEnd, c.price, c.volume, c.sellers, c.buyers, skipped);
     }
 
-    /// Records a reading for the market (called by `reportReading`).
+    /// Records a reading for the market (called by `reportReading`), with the limit price in
+    /// force now; a reading after the grace period or settlement goes to no market and says so.
     function _recordInterval(address meter, uint64 intervalEnd, uint256 producedWh, uint256 consumedWh)
         internal
     {
         if (intervalEnd > latestIntervalEnd) latestIntervalEnd = intervalEnd;
-        if (settledIntervals[intervalEnd]) return;
+        if (settledIntervals[intervalEnd]) {
+            emit OutsideMarket(meter, intervalEnd, SETTLED);
+            return;
+        }
+        if (block.timestamp >= settlesFrom(intervalEnd)) {
+            emit OutsideMarket(meter, intervalEnd, LATE);
+            return;
+        }
         // Both fit: reportReading refuses more than 2^48 - 1 Wh (281 TWh) in one interval.
         intervalReadings[intervalEnd].push(IntervalReading(meter, uint48(producedWh), uint48(consumedWh)));
+        if (producedWh != consumedWh) {
+            _marketStorage().readingPrice[intervalEnd][meter] =
+                producedWh > consumedWh ? askOf(meter) : bidOf(meter);
+        }
     }
 
-    /// Step 1: the sell and buy orders of the first `n` meters that reported.
-    function _orders(IntervalReading[] storage reported, uint256 n)
+    /// Step 1: the sell and buy orders of the first `n` meters that reported (registered meters
+    /// only, at the prices their readings carry, each at most one interval's capacity).
+    function _orders(uint64 intervalEnd, IntervalReading[] storage reported, uint256 n)
         private
         view
         returns (Order[] memory sells, Order[] memory buys)
     {
+        mapping(address => uint256) storage prices = _marketStorage().readingPrice[intervalEnd];
         sells = new Order[](n);
         buys = new Order[](n);
         uint256 ns;
@@ -217,13 +284,17 @@ abstract contract Market {
         for (uint256 i = 0; i < n; i++) {
             IntervalReading memory r = reported[i];
             address who = r.meter;
+            if (!_marketIsMeter(who)) continue;
             int256 net = _marketNet(who);
+            uint256 recorded = prices[who];
+            uint256 cap = _marketIntervalCap(who);
             if (r.produced > r.consumed && net > 0) {
-                uint256 energy = _min(r.produced - r.consumed, uint256(net));
-                sells[ns++] = Order(who, energy, askOf(who), 0);
-            } else if (r.consumed > r.produced && net < 0) {
-                uint256 energy = _min(r.consumed - r.produced, uint256(-net));
-                uint256 bid = bidOf(who);
+                uint256 energy = _min(_min(r.produced - r.consumed, uint256(net)), cap);
+                uint256 ask = recorded != 0 ? recorded : askOf(who);
+                if (ask != NOT_FOR_SALE) sells[ns++] = Order(who, energy, ask, 0);
+            } else if (r.consumed > r.produced && net < 0 && net > type(int256).min) {
+                uint256 energy = _min(_min(r.consumed - r.produced, uint256(-net)), cap);
+                uint256 bid = recorded != 0 ? recorded : bidOf(who);
                 if (bid > 0) energy = _min(energy, escrow[who] / bid);
                 if (energy > 0) buys[nb++] = Order(who, energy, bid, 0);
             }

@@ -31,12 +31,33 @@ pub const DAISEE_ARTIFACT: &str = include_str!("../out/Daisee.json");
 /// The default price of energy: 15 szabo per Wh, i.e. the 2016 contract's 15 finney per kWh.
 pub const DEFAULT_RATE_WEI_PER_WH: u64 = 15_000_000_000_000;
 
+/// The contract's default interval: 15 minutes, the EU's settlement period.
+pub const DEFAULT_INTERVAL_S: u64 = 900;
+
+/// The contract's default capacity of a meter, W (36 kVA).
+pub const DEFAULT_CAPACITY_W: u64 = 36_000;
+
 /// Creation code of Daisee followed by its ABI-encoded constructor arguments: the `data` of a
 /// deployment transaction, or what the node runs to predeploy the contract in a genesis.
 ///
-/// `owner` zero means the deployer; `rate` zero means [`DEFAULT_RATE_WEI_PER_WH`].
-pub fn daisee_deploy_code(owner: Address, rate: U256, meters: Vec<Address>) -> Bytes {
-    let args = Daisee::constructorCall { owner_: owner, rate_: rate, meters_: meters };
+/// `owner` zero means the deployer; `rate` zero means [`DEFAULT_RATE_WEI_PER_WH`];
+/// `interval_s` is the community's interval (readings' ends are multiples of it; zero means
+/// [`DEFAULT_INTERVAL_S`]); an interval's market takes readings for `grace_s` after its end
+/// (zero: one interval).
+pub fn daisee_deploy_code(
+    owner: Address,
+    rate: U256,
+    meters: Vec<Address>,
+    interval_s: u64,
+    grace_s: u64,
+) -> Bytes {
+    let args = Daisee::constructorCall {
+        owner_: owner,
+        rate_: rate,
+        meters_: meters,
+        intervalSeconds_: interval_s,
+        graceSeconds_: grace_s,
+    };
     let mut code = Daisee::BYTECODE.to_vec();
     code.extend_from_slice(&args.abi_encode());
     code.into()
@@ -79,9 +100,42 @@ mod tests {
 
     #[test]
     fn deploy_code_is_creation_code_then_arguments() {
-        let code = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![Address::repeat_byte(7)]);
+        let code =
+            daisee_deploy_code(Address::ZERO, U256::ZERO, vec![Address::repeat_byte(7)], 900, 0);
         assert!(code.starts_with(&Daisee::BYTECODE));
-        // owner, rate, offset, length, one address: five words.
-        assert_eq!(code.len(), Daisee::BYTECODE.len() + 5 * 32);
+        // owner, rate, offset, interval, grace, length, one address: seven words.
+        assert_eq!(code.len(), Daisee::BYTECODE.len() + 7 * 32);
+    }
+
+    /// The first version's variables keep their slots: a chain upgrade that replaces the code
+    /// in place finds every balance, escrow, meter and pending interval where it left them.
+    #[test]
+    fn the_first_versions_storage_slots_are_kept() {
+        let artifact: serde_json::Value = serde_json::from_str(DAISEE_ARTIFACT).unwrap();
+        let storage = artifact["storageLayout"]["storage"].as_array().unwrap();
+        let slot = |label: &str| {
+            let v = storage.iter().find(|v| v["label"] == label).unwrap();
+            (v["slot"].as_str().unwrap().parse::<u32>().unwrap(), v["offset"].as_u64().unwrap())
+        };
+        let first_version = [
+            "latestIntervalEnd",
+            "intervalReadings",
+            "settledIntervals",
+            "escrow",
+            "asks",
+            "bids",
+            "owner",
+            "rate",
+            "net",
+            "produced",
+            "consumed",
+            "lastInterval",
+            "meterSlot",
+            "meterList",
+        ];
+        for (i, label) in first_version.iter().enumerate() {
+            assert_eq!(slot(label), (i as u32, 0), "{label}");
+        }
+        assert!(slot("meterInfo").0 >= 14, "new state comes after the first version's");
     }
 }

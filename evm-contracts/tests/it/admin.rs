@@ -10,7 +10,7 @@ fn constructor_sets_owner_rate_and_meters_and_says_so() {
     let mut chain = Chain::new();
     let deployer = account(1);
     let community = account(2);
-    let code = daisee_deploy_code(community, U256::from(42), vec![alice(), bob()]);
+    let code = daisee_deploy_code(community, U256::from(42), vec![alice(), bob()], 0, 0);
     let daisee = chain.deploy(deployer, code);
 
     assert_eq!(chain.view(carol(), daisee, Daisee::ownerCall {}), community);
@@ -35,10 +35,10 @@ fn constructor_defaults_to_the_deployer_and_15_szabo_per_wh() {
 #[test]
 fn constructor_rejects_a_duplicate_or_zero_meter() {
     let mut chain = Chain::new();
-    let dup = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![alice(), alice()]);
+    let dup = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![alice(), alice()], 0, 0);
     let outcome = chain.create(OWNER, dup);
     assert_eq!(outcome.reverted_with::<Daisee::AlreadyMeter>().account, alice());
-    let zero = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![Address::ZERO]);
+    let zero = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![Address::ZERO], 0, 0);
     chain.create(OWNER, zero).reverted_with::<Daisee::ZeroAddress>();
 }
 
@@ -79,6 +79,8 @@ fn only_the_owner_administers() {
         c.send(alice(), Daisee::removeMeterCall { meter: bob() }),
         c.send(alice(), Daisee::setRateCall { newRate: U256::from(1) }),
         c.send(alice(), Daisee::transferOwnershipCall { newOwner: alice() }),
+        c.send(alice(), Daisee::setCapacityCall { meter: alice(), watts: U256::from(1) }),
+        c.send(alice(), Daisee::setTimingCall { intervalSeconds_: 60, graceSeconds_: 60 }),
     ];
     for outcome in calls {
         assert_eq!(outcome.reverted_with::<Daisee::NotOwner>().caller, alice());
@@ -102,11 +104,52 @@ fn set_rate_emits_old_and_new_rate() {
 fn ownership_moves_and_the_old_owner_loses_it() {
     let mut c = Community::new();
     let out = c.send(OWNER, Daisee::transferOwnershipCall { newOwner: carol() }).ok();
+    let ev = &out.events::<Daisee::OwnershipTransferStarted>()[0];
+    assert_eq!((ev.previousOwner, ev.newOwner), (OWNER, carol()));
+    // Two steps: nothing moves until the new owner accepts, and nobody else can accept.
+    assert_eq!(c.view(carol(), Daisee::ownerCall {}), OWNER);
+    assert_eq!(c.view(carol(), Daisee::pendingOwnerCall {}), carol());
+    let err = c.send(alice(), Daisee::acceptOwnershipCall {});
+    assert_eq!(err.reverted_with::<Daisee::NotPendingOwner>().caller, alice());
+    let out = c.send(carol(), Daisee::acceptOwnershipCall {}).ok();
     let ev = &out.events::<Daisee::OwnershipTransferred>()[0];
     assert_eq!((ev.previousOwner, ev.newOwner), (OWNER, carol()));
+    assert_eq!(c.view(carol(), Daisee::pendingOwnerCall {}), Address::ZERO);
     c.send(OWNER, Daisee::setRateCall { newRate: U256::from(1) })
         .reverted_with::<Daisee::NotOwner>();
     c.send(carol(), Daisee::setRateCall { newRate: U256::from(1) }).ok();
     c.send(carol(), Daisee::transferOwnershipCall { newOwner: Address::ZERO })
         .reverted_with::<Daisee::ZeroAddress>();
+}
+
+#[test]
+fn timing_and_capacity_are_set_within_bounds() {
+    let mut c = Community::new();
+    assert_eq!(c.view(carol(), Daisee::intervalSecondsCall {}), 900);
+    assert_eq!(c.view(carol(), Daisee::graceSecondsCall {}), 900, "one interval by default");
+    assert_eq!(c.view(carol(), Daisee::capacityOfCall { meter: alice() }), U256::from(36_000));
+    for (interval, grace) in [(0, 60), (60, 0), (86_401, 60), (60, 7 * 86_400 + 1)] {
+        let out = c.send(
+            OWNER,
+            Daisee::setTimingCall { intervalSeconds_: interval, graceSeconds_: grace },
+        );
+        let err = out.reverted_with::<Daisee::InvalidTiming>();
+        assert_eq!((err.intervalSeconds, err.graceSeconds), (interval, grace));
+    }
+    let out =
+        c.send(OWNER, Daisee::setTimingCall { intervalSeconds_: 300, graceSeconds_: 600 }).ok();
+    let ev = &out.events::<Daisee::TimingChanged>()[0];
+    assert_eq!((ev.intervalSeconds, ev.graceSeconds), (300, 600));
+    for watts in [U256::ZERO, U256::from(1u64 << 32)] {
+        let out = c.send(OWNER, Daisee::setCapacityCall { meter: alice(), watts });
+        assert_eq!(out.reverted_with::<Daisee::InvalidCapacity>().watts, watts);
+    }
+    let out = c.send(OWNER, Daisee::setCapacityCall { meter: carol(), watts: U256::from(1) });
+    assert_eq!(out.reverted_with::<Daisee::NotMeter>().account, carol());
+    c.send(OWNER, Daisee::setCapacityCall { meter: alice(), watts: U256::from(7_200) }).ok();
+    assert_eq!(c.view(carol(), Daisee::capacityOfCall { meter: alice() }), U256::from(7_200));
+    // Removing a meter forgets its capacity: registered again, it has the default.
+    c.send(OWNER, Daisee::removeMeterCall { meter: alice() }).ok();
+    c.send(OWNER, Daisee::addMeterCall { meter: alice() }).ok();
+    assert_eq!(c.view(carol(), Daisee::capacityOfCall { meter: alice() }), U256::from(36_000));
 }

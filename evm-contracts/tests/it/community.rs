@@ -4,6 +4,9 @@ use crate::harness::{account, ether, Chain};
 use alloy_primitives::{Address, U256};
 use daisee_contracts::{daisee_deploy_code, Daisee};
 
+/// The interval the community is deployed with (s): readings end on multiples of it.
+pub const INTERVAL: u64 = 900;
+
 /// The community account that deploys and administers the contract.
 pub const OWNER: Address = Address::repeat_byte(0xC0);
 
@@ -30,7 +33,7 @@ impl Community {
         for who in [OWNER, alice(), bob(), carol()] {
             chain.fund(who, ether(100));
         }
-        let code = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![alice(), bob()]);
+        let code = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![alice(), bob()], INTERVAL, 0);
         let daisee = chain.deploy(OWNER, code);
         Self { chain, daisee }
     }
@@ -53,6 +56,23 @@ impl Community {
     pub fn net(&mut self, who: Address) -> i128 {
         let n = self.view(OWNER, Daisee::netBalanceOfCall { account: who });
         i128::try_from(n).expect("small test balances")
+    }
+
+    /// `who` reports the interval ending at `end` (the clock moves there first if it is behind).
+    pub fn report(
+        &mut self,
+        who: Address,
+        end: u64,
+        produced: u64,
+        consumed: u64,
+    ) -> crate::harness::Outcome {
+        self.chain.warp(end);
+        let call = Daisee::reportReadingCall {
+            intervalEnd: end,
+            producedWh: U256::from(produced),
+            consumedWh: U256::from(consumed),
+        };
+        self.send(who, call)
     }
 
     /// Records `wh` of production for meter `who`.

@@ -15,7 +15,7 @@ fn measure() -> Vec<(&'static str, u64)> {
     let mut rows = Vec::new();
     let mut chain = Chain::new();
     chain.fund(OWNER, crate::harness::ether(1));
-    let code = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![alice(), bob()]);
+    let code = daisee_deploy_code(Address::ZERO, U256::ZERO, vec![alice(), bob()], 60, 0);
     rows.push(("deploy (2 meters)", chain.create(OWNER, code).ok().gas_used));
 
     let mut c = Community::new();
@@ -25,8 +25,10 @@ fn measure() -> Vec<(&'static str, u64)> {
         producedWh: U256::from(250),
         consumedWh: U256::from(120),
     };
-    row("reportReading (first)", c.send(alice(), reading(60)).ok().gas_used);
-    row("reportReading (next)", c.send(alice(), reading(120)).ok().gas_used);
+    let end = c.chain.time() - c.chain.time() % 900;
+    row("reportReading (first)", c.send(alice(), reading(end)).ok().gas_used);
+    c.chain.warp(end + 900);
+    row("reportReading (next)", c.send(alice(), reading(end + 900)).ok().gas_used);
     let produce = Daisee::setProductionCall { kwh: U256::from(1000) };
     row("setProduction", c.send(bob(), produce).ok().gas_used);
     let consume = Daisee::consumeEnergyCall { energy: U256::from(100) };

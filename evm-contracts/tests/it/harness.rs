@@ -106,6 +106,26 @@ impl Chain {
         db.insert_account_info(who, info);
     }
 
+    /// The next block's time (unix s).
+    pub fn time(&self) -> u64 {
+        self.evm.ctx.block.timestamp.to::<u64>()
+    }
+
+    /// Moves the clock to `t` (never backwards), and on to the next block.
+    pub fn warp(&mut self, t: u64) {
+        let now = self.time();
+        self.evm.ctx.modify_block(|block| {
+            block.timestamp = U256::from(t.max(now));
+            block.number += U256::from(1);
+        });
+    }
+
+    /// Writes `value` into `who`'s storage at `slot` (state left by an older contract version).
+    pub fn set_storage(&mut self, who: Address, slot: U256, value: U256) {
+        let db = &mut self.evm.ctx.journaled_state.database;
+        db.insert_account_storage(who, slot, value).expect("in-memory storage");
+    }
+
     /// `who`'s balance in wei.
     pub fn balance(&self, who: Address) -> U256 {
         let db = &self.evm.ctx.journaled_state.database;

@@ -2,6 +2,7 @@
 #![allow(unreachable_pub)]
 
 mod admin;
+mod attacks;
 mod community;
 mod gas;
 mod harness;

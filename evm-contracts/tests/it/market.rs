@@ -51,7 +51,7 @@ impl Market {
         }
         let mut meters = households.clone();
         meters.push(CLOCK);
-        let code = daisee_deploy_code(Address::ZERO, U256::from(rate), meters);
+        let code = daisee_deploy_code(Address::ZERO, U256::from(rate), meters, INTERVAL, 0);
         let daisee = chain.deploy(OWNER, code);
         Self { chain, daisee, households }
     }
@@ -66,8 +66,9 @@ impl Market {
         self.chain.view(OWNER, self.daisee, call)
     }
 
-    /// `who` reports interval `end`.
+    /// `who` reports interval `end` (the clock moves to the interval's end first, if behind).
     pub fn report(&mut self, who: Address, end: u64, produced: u64, consumed: u64) {
+        self.chain.warp(end);
         let call = Daisee::reportReadingCall {
             intervalEnd: end,
             producedWh: U256::from(produced),
@@ -76,9 +77,11 @@ impl Market {
         self.send(who, U256::ZERO, call).ok();
     }
 
-    /// The clock meter reports the interval after `end`, which closes `end`.
+    /// The clock moves past `end`'s grace period (one interval), which closes its market; the
+    /// clock meter reports the next interval, as the community's meters would.
     pub fn close(&mut self, end: u64) {
         self.report(CLOCK, end + INTERVAL, 0, 0);
+        self.chain.warp(end + INTERVAL);
     }
 
     /// `who` puts `wei` in escrow.

@@ -54,25 +54,20 @@ fn consumption_beyond_the_balance_becomes_a_deficit() {
 #[test]
 fn report_reading_records_both_directions_once_per_interval() {
     let mut c = Community::new();
-    let call = Daisee::reportReadingCall {
-        intervalEnd: 1_700_000_060,
-        producedWh: U256::from(500),
-        consumedWh: U256::from(120),
-    };
-    let out = c.send(alice(), call).ok();
+    let out = c.report(alice(), 1_700_000_100, 500, 120).ok();
     let reading = &out.events::<Daisee::Reading>()[0];
     assert_eq!(reading.meter, alice());
-    assert_eq!(reading.intervalEnd, 1_700_000_060);
+    assert_eq!(reading.intervalEnd, 1_700_000_100);
     assert_eq!((reading.producedWh, reading.consumedWh), (U256::from(500), U256::from(120)));
     // The meter is an indexed topic, so a dashboard can filter one household's readings.
     assert_eq!(out.logs[0].topics()[1], alice().into_word());
     assert_eq!(c.net(alice()), 380);
     assert_eq!(c.view(bob(), Daisee::productionOfCall { account: alice() }), U256::from(500));
     assert_eq!(c.view(bob(), Daisee::consumptionOfCall { account: alice() }), U256::from(120));
-    assert_eq!(c.view(bob(), Daisee::lastIntervalOfCall { meter: alice() }), 1_700_000_060);
+    assert_eq!(c.view(bob(), Daisee::lastIntervalOfCall { meter: alice() }), 1_700_000_100);
 
     // The same interval again (a replay) and an older one are refused; nothing changes.
-    for stale_end in [1_700_000_060u64, 1_700_000_000] {
+    for stale_end in [1_700_000_100u64, 1_699_999_200] {
         let replay = Daisee::reportReadingCall {
             intervalEnd: stale_end,
             producedWh: U256::from(500),
@@ -81,25 +76,20 @@ fn report_reading_records_both_directions_once_per_interval() {
         let err = c.send(alice(), replay).reverted_with::<Daisee::StaleReading>();
         assert_eq!(
             (err.meter, err.lastIntervalEnd, err.intervalEnd),
-            (alice(), 1_700_000_060, stale_end)
+            (alice(), 1_700_000_100, stale_end)
         );
     }
     assert_eq!(c.net(alice()), 380);
 
-    // Intervals are per meter: Bob's first reading may have any end.
+    // Intervals are per meter: Bob's first reading may be for any past interval.
     let bobs = Daisee::reportReadingCall {
-        intervalEnd: 1_600_000_000,
+        intervalEnd: 1_600_000_200,
         producedWh: U256::ZERO,
         consumedWh: U256::from(700),
     };
     c.send(bob(), bobs).ok();
     assert_eq!(c.net(bob()), -700);
-    let next = Daisee::reportReadingCall {
-        intervalEnd: 1_700_000_120,
-        producedWh: U256::from(1),
-        consumedWh: U256::ZERO,
-    };
-    c.send(alice(), next).ok();
+    c.report(alice(), 1_700_001_000, 1, 0).ok();
     assert_eq!(c.net(alice()), 381);
 }
 
@@ -107,7 +97,7 @@ fn report_reading_records_both_directions_once_per_interval() {
 fn only_meters_report() {
     let mut c = Community::new();
     let reading = Daisee::reportReadingCall {
-        intervalEnd: 1,
+        intervalEnd: 900,
         producedWh: U256::from(1),
         consumedWh: U256::ZERO,
     };
@@ -135,9 +125,13 @@ fn absurd_amounts_are_refused_not_wrapped() {
     let huge = U256::from(1) << 255;
     let err = c
         .send(alice(), Daisee::setProductionCall { kwh: huge })
-        .reverted_with::<Daisee::EnergyOutOfRange>();
+        .reverted_with::<Daisee::AboveCapacity>();
     assert_eq!(err.energy, huge);
     c.send(alice(), Daisee::consumeEnergyCall { energy: huge })
-        .reverted_with::<Daisee::EnergyOutOfRange>();
+        .reverted_with::<Daisee::AboveCapacity>();
+    let end = c.chain.time() - c.chain.time() % crate::community::INTERVAL;
+    let call =
+        Daisee::reportReadingCall { intervalEnd: end, producedWh: huge, consumedWh: U256::ZERO };
+    assert_eq!(c.send(bob(), call).reverted_with::<Daisee::EnergyOutOfRange>().energy, huge);
     assert_eq!(c.net(alice()), 0);
 }

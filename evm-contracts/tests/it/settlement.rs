@@ -128,7 +128,7 @@ fn an_interval_settles_once_and_only_when_it_is_over() {
     mk.report(household(2), T, 0, 100);
     let open = mk.send(household(2), U256::ZERO, Daisee::settleCall { intervalEnd: T });
     let err = open.reverted_with::<Daisee::IntervalOpen>();
-    assert_eq!((err.intervalEnd, err.latestIntervalEnd), (T, T));
+    assert_eq!((err.intervalEnd, err.settlesFrom), (T, U256::from(T + INTERVAL)));
     mk.close(T);
     let empty = mk.send(outsider(), U256::ZERO, Daisee::settleCall { intervalEnd: T - INTERVAL });
     assert_eq!(empty.reverted_with::<Daisee::NoReadings>().intervalEnd, T - INTERVAL);

@@ -136,3 +136,71 @@ proptest! {
         again.reverted_with::<Daisee::AlreadySettled>();
     }
 }
+
+/// What an adversarial meter tries around its honest reading.
+#[derive(Debug, Clone, Copy)]
+enum Attack {
+    /// A reading beyond its capacity (up to 2^48 - 1 Wh), before the honest one.
+    Huge(u64),
+    /// A reading for an interval not over yet (up to the end of time).
+    FarFuture(u64),
+    /// Its ask and bid changed between its reading and settlement.
+    Reprice(u64, u64),
+    /// The 2016 call with an absurd consumption.
+    LegacyFlood,
+}
+
+fn attack() -> impl Strategy<Value = Option<Attack>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => (3_001u64..(1 << 48)).prop_map(|wh| Some(Attack::Huge(wh))),
+        1 => (1u64..(u64::MAX - T) / INTERVAL).prop_map(|k| Some(Attack::FarFuture(k))),
+        1 => (prop::sample::select(PRICES.to_vec()), prop::sample::select(PRICES.to_vec()))
+            .prop_map(|(a, b)| Some(Attack::Reprice(a, b))),
+        1 => Just(Some(Attack::LegacyFlood)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The same guarantees with adversarial meters among the households: every attack is
+    /// refused or has no effect on the market, and the honest clearing is unchanged.
+    #[test]
+    fn adversarial_meters_change_nothing_for_the_others(
+        homes in prop::collection::vec(home(), 1..10),
+        attacks in prop::collection::vec(attack(), 10),
+    ) {
+        let mut mk = Market::new(homes.len(), RATE);
+        for (i, h) in homes.iter().enumerate() {
+            let who = household(i + 1);
+            mk.prices(who, h.ask, h.bid);
+            mk.deposit(who, U256::from(h.escrow));
+            mk.chain.warp(T);
+            let reading = |end: u64, wh: u64| Daisee::reportReadingCall {
+                intervalEnd: end, producedWh: U256::from(wh), consumedWh: U256::ZERO,
+            };
+            match attacks[i] {
+                Some(Attack::Huge(wh)) => {
+                    mk.send(who, U256::ZERO, reading(T, wh)).reverted_with::<Daisee::AboveCapacity>();
+                }
+                Some(Attack::FarFuture(k)) => {
+                    let end = T + k * INTERVAL;
+                    mk.send(who, U256::ZERO, reading(end, 0)).reverted_with::<Daisee::IntervalNotOver>();
+                }
+                Some(Attack::LegacyFlood) => {
+                    let flood = Daisee::consumeEnergyCall { energy: U256::MAX >> 1 };
+                    let out = mk.send(who, U256::ZERO, flood);
+                    prop_assert!(!out.success);
+                }
+                _ => {}
+            }
+            mk.report(who, T, h.first.0, h.first.1);
+            if let Some(Attack::Reprice(ask, bid)) = attacks[i] {
+                mk.prices(who, ask, bid);
+            }
+        }
+        mk.close(T);
+        check(&mut mk, &homes, T, |h| h.first);
+    }
+}

@@ -93,12 +93,35 @@ fn only_meters_sell_and_zero_is_not_a_purchase() {
 }
 
 #[test]
-fn a_free_rate_needs_no_payment() {
+fn a_rate_of_zero_or_beyond_max_price_is_refused() {
+    // A free rate would give every surplus away (every ask following the rate): refused.
     let mut c = Community::new();
-    c.send(OWNER, Daisee::setRateCall { newRate: U256::ZERO }).ok();
-    c.produce(alice(), 10);
-    c.chain.send(carol(), c.daisee, U256::ZERO, buy(10, alice())).ok();
-    assert_eq!(c.net(carol()), 10);
+    for bad in [U256::ZERO, U256::from(u128::MAX), U256::MAX] {
+        let out = c.send(OWNER, Daisee::setRateCall { newRate: bad });
+        assert_eq!(out.reverted_with::<Daisee::InvalidPrice>().weiPerWh, bad);
+    }
+    let max = c.view(OWNER, Daisee::MAX_PRICECall {});
+    c.send(OWNER, Daisee::setRateCall { newRate: max }).ok();
+}
+
+#[test]
+fn buying_pays_the_sellers_ask_not_the_rate() {
+    let mut c = Community::new();
+    c.produce(alice(), 100);
+    let ask = U256::from(DEFAULT_RATE_WEI_PER_WH * 2);
+    c.send(alice(), Daisee::setAskCall { weiPerWh: ask }).ok();
+    // At the rate: refused, the seller asks twice as much.
+    let out = c.chain.send(carol(), c.daisee, price(10), buy(10, alice()));
+    assert_eq!(out.reverted_with::<Daisee::InsufficientPayment>().required, ask * U256::from(10));
+    let before = c.chain.balance(alice());
+    c.chain.send(carol(), c.daisee, ask * U256::from(10), buy(10, alice())).ok();
+    assert_eq!(c.chain.balance(alice()) - before, ask * U256::from(10));
+    // A seller that sells nothing opts out of buyEnergy altogether.
+    let not_for_sale = c.view(OWNER, Daisee::NOT_FOR_SALECall {});
+    c.send(alice(), Daisee::setAskCall { weiPerWh: not_for_sale }).ok();
+    let out = c.chain.send(carol(), c.daisee, ether(1), buy(1, alice()));
+    assert_eq!(out.reverted_with::<Daisee::NotForSale>().seller, alice());
+    assert_eq!(c.net(alice()), 90);
 }
 
 /// Deploys the hostile seller, registers it as a meter and lets it produce `wh`.
