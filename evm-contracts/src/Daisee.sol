@@ -284,8 +284,8 @@ contract Daisee is Market {
         if (consumedWh > limit) revert AboveCapacity(msg.sender, consumedWh, limit);
         lastInterval[msg.sender] = intervalEnd;
         _record(msg.sender, producedWh, consumedWh);
-        _recordInterval(msg.sender, intervalEnd, producedWh, consumedWh);
         emit Reading(msg.sender, intervalEnd, producedWh, consumedWh);
+        _recordInterval(msg.sender, intervalEnd, producedWh, consumedWh);
     }
 
     // ---------------------------------------------------------------- trading

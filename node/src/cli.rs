@@ -50,6 +50,10 @@ pub enum Command {
     Dev(Box<DevArgs>),
     /// Writes a community genesis file (Clique signers, funded accounts, Daisee predeployed).
     Genesis(GenesisArgs),
+    /// Schedules this release's Daisee contract to replace a community's in place at a block
+    /// (balances, escrows and meters kept): writes the community's genesis file with the
+    /// upgrade, for `daisee init --upgrade` on every board.
+    UpgradeContract(crate::cli_tools::UpgradeContractArgs),
     /// Measures block throughput on this machine (in temporary databases).
     Bench(BenchArgs),
     /// Exports canonical blocks to a file (RLP, as `geth export`).
@@ -327,8 +331,8 @@ pub struct DevArgs {
     /// How much faster than the wall clock the simulated households live (1: real time).
     #[arg(long = "dev.meter-speed", default_value_t = 60.0)]
     pub meter_speed: f64,
-    /// Unix time (s) the simulated households start at (default: 07:00 UTC today, so the sun
-    /// is up).
+    /// Unix time (s) the simulated households start at (default: the next 07:00 UTC, so the sun
+    /// is up). The dev chain seals by the households' clock, so its blocks carry their time.
     #[arg(long = "dev.meter-start")]
     pub meter_start: Option<u64>,
     /// The households' meters: `sim` (power samples, as CitizenWatt sensors send), or a

@@ -5,6 +5,19 @@ use clap::{Args, Subcommand};
 use daisee_node::primitives::{Address, U256};
 use std::path::PathBuf;
 
+/// `daisee upgrade-contract`.
+#[derive(Debug, Clone, Args)]
+pub struct UpgradeContractArgs {
+    /// The community's genesis file.
+    pub genesis: PathBuf,
+    /// The first block that runs the new code (ahead of every board's head).
+    #[arg(long)]
+    pub block: u64,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
 /// `daisee genesis`.
 #[derive(Debug, Clone, Args)]
 pub struct GenesisArgs {
@@ -35,6 +48,13 @@ pub struct GenesisArgs {
     /// Genesis timestamp (unix seconds).
     #[arg(long, default_value_t = 0)]
     pub timestamp: u64,
+    /// The community's interval in seconds: meters' readings end on its multiples (the boards'
+    /// `[meter] interval` must be the same).
+    #[arg(long, default_value_t = daisee_contracts::DEFAULT_INTERVAL_S)]
+    pub interval: u64,
+    /// How long after an interval's end its market takes readings, in seconds (0: one interval).
+    #[arg(long, default_value_t = 0)]
+    pub grace: u64,
     /// Output file (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,

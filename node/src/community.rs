@@ -15,8 +15,12 @@ pub const DAISEE_ADDRESS: Address = address!("da15ee0000000000000000000000000000
 /// Default block gas limit of a community chain.
 pub const DEFAULT_GAS_LIMIT: u64 = 30_000_000;
 
+/// The dev households' default interval (simulated s).
+pub const DEV_INTERVAL_S: u64 = 300;
+
 /// The community `daisee dev` runs: chain id 31337, the first key signs and owns the contract,
-/// every key holds 10,000 ether and reports as a meter, blocks every `period` s.
+/// every key holds 10,000 ether and reports as a meter, blocks every `period` s, intervals of
+/// [`DEV_INTERVAL_S`].
 pub fn dev_spec(keys: &[PrivateKey], period: u64) -> CommunitySpec {
     let ten_thousand_ether = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
     let first = keys.first().map(PrivateKey::address).unwrap_or_default();
@@ -30,6 +34,8 @@ pub fn dev_spec(keys: &[PrivateKey], period: u64) -> CommunitySpec {
         rate: U256::ZERO,
         meters: keys.iter().map(PrivateKey::address).collect(),
         timestamp: 0,
+        interval_s: DEV_INTERVAL_S,
+        grace_s: 0,
     }
 }
 
@@ -54,6 +60,10 @@ pub struct CommunitySpec {
     pub meters: Vec<Address>,
     /// Genesis timestamp.
     pub timestamp: u64,
+    /// The community's interval (s): readings end on its multiples (0: the contract's 900).
+    pub interval_s: u64,
+    /// How long after an interval's end its market takes readings (0: one interval).
+    pub grace_s: u64,
 }
 
 /// Builds the genesis: every fork up to Prague from block 0.
@@ -72,7 +82,13 @@ pub fn community_genesis(spec: &CommunitySpec) -> Result<Genesis, ExecError> {
     for (who, wei) in &spec.funds {
         alloc.entry(*who).or_default().balance += *wei;
     }
-    let init = daisee_deploy_code(spec.owner, spec.rate, spec.meters.clone());
+    let init = daisee_deploy_code(
+        spec.owner,
+        spec.rate,
+        spec.meters.clone(),
+        spec.interval_s,
+        spec.grace_s,
+    );
     let deployed = run_constructor(config.spec_at(0, spec.timestamp), spec.owner, init)?;
     alloc.insert(
         DAISEE_ADDRESS,
@@ -115,6 +131,8 @@ pub(crate) fn test_store(
         rate: U256::ZERO,
         meters: vec![],
         timestamp: 0,
+        interval_s: 0,
+        grace_s: 0,
     };
     let store = crate::state::Store::temporary().expect("temporary store");
     store.init_genesis(&community_genesis(&spec).expect("genesis")).expect("init");
@@ -137,6 +155,8 @@ mod tests {
             rate: U256::ZERO,
             meters: vec![Address::repeat_byte(3)],
             timestamp: 0,
+            interval_s: 0,
+            grace_s: 0,
         };
         let genesis = community_genesis(&spec).unwrap();
         let text = serde_json::to_string(&genesis.to_json()).unwrap();
@@ -162,6 +182,51 @@ mod tests {
             daisee.storage[&slot("rate")],
             U256::from(daisee_contracts::DEFAULT_RATE_WEI_PER_WH)
         );
+    }
+
+    /// The committed genesis files hold the current contract: `genesis/dev.json` is exactly
+    /// `daisee dev`'s genesis, and `genesis/bf7.json` the seed's community with the contract
+    /// predeployed for its owner, rate and meters. `UPDATE_GENESIS_FILES=1` rewrites them after
+    /// a contract change.
+    #[test]
+    fn committed_genesis_files_hold_the_current_contract() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../genesis/");
+        let seed = crate::accounts::mnemonic_seed(crate::accounts::DEV_MNEMONIC);
+        let keys: Vec<PrivateKey> =
+            (0..10).map(|i| crate::accounts::derive_key(&seed, i).unwrap()).collect();
+        let dev = community_genesis(&dev_spec(&keys, 0)).unwrap();
+        let bf7 = {
+            let text = std::fs::read_to_string(format!("{root}bf7.json")).unwrap();
+            let mut genesis = Genesis::from_json(&text).unwrap();
+            let storage = &genesis.alloc[&DAISEE_ADDRESS].storage;
+            let word = |slot: U256| storage.get(&slot).copied().unwrap_or_default();
+            let owner = Address::from_word(word(U256::from(6)).into());
+            let rate = word(U256::from(7));
+            let list = U256::from_be_bytes(
+                crate::primitives::keccak256(U256::from(13).to_be_bytes::<32>()).0,
+            );
+            let count = word(U256::from(13)).to::<u64>();
+            let meters =
+                (0..count).map(|i| Address::from_word(word(list + U256::from(i)).into())).collect();
+            let init = daisee_deploy_code(owner, rate, meters, 0, 0);
+            let deployed = run_constructor(genesis.config.spec_at(0, 0), owner, init).unwrap();
+            let account = genesis.alloc.get_mut(&DAISEE_ADDRESS).unwrap();
+            (account.code, account.storage) = (deployed.code, deployed.storage);
+            genesis
+        };
+        for (name, genesis) in [("dev.json", dev), ("bf7.json", bf7)] {
+            let path = format!("{root}{name}");
+            let text = serde_json::to_string_pretty(&genesis.to_json()).unwrap() + "\n";
+            if std::env::var_os("UPDATE_GENESIS_FILES").is_some() {
+                std::fs::write(&path, &text).unwrap();
+            }
+            let committed = Genesis::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(
+                committed.header().hash(),
+                genesis.header().hash(),
+                "{name} is out of date: rerun with UPDATE_GENESIS_FILES=1"
+            );
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ fn main() -> anyhow::Result<()> {
         Command::Run(args) => commands::run(*args),
         Command::Dev(args) => commands::dev(*args),
         Command::Genesis(args) => commands::write_genesis(args),
+        Command::UpgradeContract(args) => commands::upgrade_contract(args),
         Command::Bench(args) => commands::bench(args),
         Command::Export { file, first, last, datadir } => {
             commands::export(&file, first, last, &datadir)

@@ -152,17 +152,15 @@ pub fn from_config(
 }
 
 /// `daisee dev`'s households: a producer, a consumer and a prosumer (the last three dev
-/// accounts, leaving the first ones to the user), on a simulated clock that starts at `start_s`
-/// and runs `speed` times as fast as the wall clock; with `meter`, each sensor is seen through
+/// accounts, leaving the first ones to the user), on a simulated `clock` (the one the dev chain
+/// seals by); with `meter`, each sensor is seen through
 /// an emulated utility meter's frames (read by the real decoders).
 pub fn dev_households(
     keys: &[PrivateKey],
     interval_s: u64,
-    speed: f64,
-    start_s: u64,
+    clock: SimClock,
     meter: Option<Emulated>,
 ) -> Vec<MeterSpec> {
-    let clock = SimClock::accelerated(start_s * 1000, speed);
     let sim = |direction, profile, seed: u64| {
         let household = Box::new(SimSensor::new(profile, seed, clock));
         let source: Box<dyn daisee_radio::Source> = match meter {

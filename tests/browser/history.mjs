@@ -45,11 +45,12 @@ async function view(fn, args, block) {
   const data = await rpc('eth_call', [{ to: DAISEE, data: daisee.encodeFunctionData(fn, args) }, hex(block)]);
   return daisee.decodeFunctionResult(fn, data)[0];
 }
-/** Every log of the contract up to `to`, decoded, in chain order (1,000 blocks per request). */
+/** Every log of the contract up to `to`, decoded, in chain order (250 blocks per request: an
+ * hourly block of the sparse month holds 12 readings, each a Reading and an OutsideMarket log). */
 async function allLogs(to) {
   const found = [];
-  for (let from = 0; from <= to; from += 1000) {
-    const part = await rpc('eth_getLogs', [{ address: DAISEE, fromBlock: hex(from), toBlock: hex(Math.min(to, from + 999)) }]);
+  for (let from = 0; from <= to; from += 250) {
+    const part = await rpc('eth_getLogs', [{ address: DAISEE, fromBlock: hex(from), toBlock: hex(Math.min(to, from + 249)) }]);
     found.push(...part);
   }
   return found.map((l) => {
@@ -267,6 +268,8 @@ try {
       meterSilent: sensorNotices(meter({ sensors: [sensor({ source: 'p1', batteryMv: null, lastSampleAgeMs: 1_000_000 })] })).map((n) => n.text),
       fewFailures: kinds(meter({ sensors: [sensor({ source: 'shelly', stats: { accepted: 100, timeouts: 4 } })] })),
       rebased: kinds(meter({ rebases: 2 })),
+      unsettleable: sensorNotices(meter({ market: { unsettleable: 2, lastUnsettleable: { intervalEnd: 1_800_000_000, reason: 'Panic(0x11)' } } })).map((n) => n.text),
+      settledFine: kinds(meter({ market: { unsettleable: 0, lastUnsettleable: null } })),
     };
   });
   assert.deepEqual([notices.healthy, notices.none, notices.starting, notices.fewCorrupt], [[], [], [], []], 'nothing to say');
@@ -276,7 +279,8 @@ try {
   assert.match(notices.unreachable[0], /production meter \(modbus\) failed to answer 6 times/);
   assert.match(notices.meterCorrupt[0], /30 frames or answers from the production meter \(tic\) could not be read/);
   assert.match(notices.meterSilent[0], /production meter \(p1\) has been silent for 17 min: check its cable/);
-  assert.deepEqual([notices.fewFailures, notices.rebased], [[], ['rebased']]);
+  assert.deepEqual([notices.fewFailures, notices.rebased, notices.settledFine], [[], ['rebased'], []]);
+  assert.match(notices.unsettleable[0], /could not settle 2 interval\(s\), the last ending 2027-01-15 08:00 UTC \(Panic\(0x11\)\)/);
 
   report.weight = await page.evaluate(() => {
     const entries = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]

@@ -42,7 +42,7 @@ async function main() {
   assert.equal(await overHttp.getChainId(), 31337);
 
   // Deploy and wait for the receipt.
-  const deploy = await owner.deployContract({ abi, bytecode: artifact.bytecode, args: [zeroAddress, 0n, [seller.account.address]] });
+  const deploy = await owner.deployContract({ abi, bytecode: artifact.bytecode, args: [zeroAddress, 0n, [seller.account.address], 900n, 0n] });
   const deployed = await overHttp.waitForTransactionReceipt({ hash: deploy });
   assert.equal(deployed.status, 'success');
   const address = deployed.contractAddress;
@@ -57,9 +57,11 @@ async function main() {
   // Let the subscriptions reach the node before the transaction.
   await new Promise((r) => setTimeout(r, 300));
 
-  // A write, its receipt, and reads.
+  // A write, its receipt, and reads: a reading for the last interval (900 s) over on chain.
+  const head = await overHttp.getBlock();
+  const end = head.timestamp - (head.timestamp % 900n);
   const { request } = await overHttp.simulateContract({
-    account: seller.account, address, abi, functionName: 'reportReading', args: [1_700_000_060n, 1000n, 100n],
+    account: seller.account, address, abi, functionName: 'reportReading', args: [end, 1000n, 100n],
   });
   const hash = await seller.writeContract(request);
   const receipt = await overHttp.waitForTransactionReceipt({ hash });
@@ -70,7 +72,7 @@ async function main() {
   assert.ok(seenBlock.number >= receipt.blockNumber - 1n, `block ${seenBlock.number}`);
   const seenReading = await reading;
   assert.equal(seenReading.args.meter, seller.account.address);
-  assert.equal(seenReading.args.intervalEnd, 1_700_000_060n);
+  assert.equal(seenReading.args.intervalEnd, end);
   assert.equal(seenReading.transactionHash, hash);
 
   // Logs over HTTP with a topic filter: the seller's readings, none for the buyer.

@@ -166,5 +166,11 @@ export function sensorNotices(own) {
     const error = own.lastError ? ` (${own.lastError})` : '';
     out.push({ kind: 'outbox', text: t('notice_outbox', { n: own.outbox, error }) });
   }
+  // An interval the community's market cannot settle (settle reverts): say which and why.
+  const market = own.market;
+  if (market?.unsettleable > 0 && market.lastUnsettleable) {
+    const { intervalEnd, reason } = market.lastUnsettleable;
+    out.push({ kind: 'unsettleable', text: t('notice_unsettleable', { n: market.unsettleable, time: new Date(intervalEnd * 1000).toISOString().slice(0, 16).replace('T', ' '), reason }) });
+  }
   return out;
 }

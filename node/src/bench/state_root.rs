@@ -55,6 +55,8 @@ pub fn genesis_with_accounts(accounts: usize) -> Result<Genesis, BenchError> {
         rate: U256::ZERO,
         meters: vec![],
         timestamp: 0,
+        interval_s: 0,
+        grace_s: 0,
     })
     .map_err(err)
 }

@@ -11,6 +11,18 @@ use daisee_contracts::{Daisee, DEFAULT_RATE_WEI_PER_WH};
 
 /// Chain id of the benchmark chain (the dev chain's).
 pub const CHAIN_ID: u64 = 31337;
+/// The benchmark community's interval: a minute, so an account's readings stay recent.
+const INTERVAL_S: u64 = 60;
+/// Its grace period: three days, so the readings of a 20,000-transaction run (4,000 minutes
+/// per account, in the past) all enter the market, as a community's timely readings would.
+const GRACE_S: u64 = 3 * 86_400;
+
+/// The end of the interval `rounds` intervals before the current one: each account's readings
+/// start there and end at most at the current interval (never in the chain's future).
+fn first_interval_end(rounds: u64) -> u64 {
+    let now = crate::node::unix_now();
+    (now - now % INTERVAL_S).saturating_sub(rounds * INTERVAL_S).max(INTERVAL_S)
+}
 
 /// What the transactions do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -59,6 +71,8 @@ pub fn genesis(keys: &[PrivateKey]) -> Result<Genesis, crate::execution::ExecErr
         rate: U256::ZERO,
         meters: keys.iter().map(PrivateKey::address).collect(),
         timestamp: 0,
+        interval_s: INTERVAL_S,
+        grace_s: GRACE_S,
     })
 }
 
@@ -85,23 +99,33 @@ fn tx(
     .sign(key)
 }
 
-/// Setup transactions (not measured): for `BuyEnergy`, every account reports a large surplus.
+/// Setup transactions (not measured): for `BuyEnergy`, every account reports a large surplus:
+/// an empty first reading, then a day's production at the meter's full capacity (36 kW), the
+/// most the contract accepts.
 pub fn setup(workload: Workload, keys: &[PrivateKey]) -> Vec<SignedTransaction> {
     if workload != Workload::BuyEnergy {
         return Vec::new();
     }
+    let first = first_interval_end(SETUP_SPAN_S / INTERVAL_S + 1);
+    let surplus = daisee_contracts::DEFAULT_CAPACITY_W * SETUP_SPAN_S / 3600;
     keys.iter()
-        .map(|k| {
-            let input = Daisee::reportReadingCall {
-                intervalEnd: 1,
-                producedWh: U256::from(1_000_000_000u64),
-                consumedWh: U256::ZERO,
-            }
-            .abi_encode();
-            tx(k, 0, DAISEE_ADDRESS, U256::ZERO, input, 200_000)
+        .flat_map(|k| {
+            [(0, first, 0), (1, first + SETUP_SPAN_S, surplus)].map(|(nonce, end, wh)| {
+                let input = Daisee::reportReadingCall {
+                    intervalEnd: end,
+                    producedWh: U256::from(wh),
+                    consumedWh: U256::ZERO,
+                }
+                .abi_encode();
+                tx(k, nonce, DAISEE_ADDRESS, U256::ZERO, input, 300_000)
+            })
         })
         .collect()
 }
+
+/// What the `BuyEnergy` setup's second reading covers: a day (864 kWh at 36 kW, enough for
+/// any run's purchases of 1 Wh).
+const SETUP_SPAN_S: u64 = 86_400;
 
 /// `count` transactions, round-robin over the accounts, nonces after the setup's.
 pub fn transactions(
@@ -109,7 +133,9 @@ pub fn transactions(
     keys: &[PrivateKey],
     count: usize,
 ) -> Vec<SignedTransaction> {
-    let first_nonce = u64::from(workload == Workload::BuyEnergy);
+    let first_nonce = if workload == Workload::BuyEnergy { 2 } else { 0 };
+    let rounds = count.div_ceil(keys.len().max(1)) as u64;
+    let first_end = first_interval_end(rounds);
     (0..count)
         .map(|i| {
             let k = i % keys.len();
@@ -120,7 +146,7 @@ pub fn transactions(
                 Workload::Transfer => tx(key, nonce, next, U256::from(1), Vec::new(), 21_000),
                 Workload::ReportReading => {
                     let input = Daisee::reportReadingCall {
-                        intervalEnd: 1_000_000 + 60 * round,
+                        intervalEnd: first_end + INTERVAL_S * round,
                         producedWh: U256::from(100 + round % 7),
                         consumedWh: U256::from(80 + round % 5),
                     }

@@ -151,3 +151,5 @@ mod fork_tests;
 
 #[cfg(test)]
 mod snapshot_tests;
+#[cfg(test)]
+mod upgrade_tests;

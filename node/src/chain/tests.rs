@@ -28,6 +28,8 @@ fn chain(period: u64) -> Chain {
         rate: U256::ZERO,
         meters: vec![key(2).address()],
         timestamp: 0,
+        interval_s: 0,
+        grace_s: 0,
     };
     let store = Store::temporary().unwrap();
     store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();

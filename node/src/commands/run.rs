@@ -56,6 +56,7 @@ pub fn run(flags: RunArgs) -> anyhow::Result<()> {
     tracing::info!(target: "daisee", %name, chain_id, signer = ?signer.as_ref().map(PrivateKey::address), "starting");
     let mut config = serve_plan(&args.http, false, Some(&datadir));
     config.node = NodeConfig {
+        clock: None,
         signer,
         seal_empty: args.seal_empty,
         accounts: unlocked,

@@ -1,7 +1,9 @@
-//! `daisee genesis` and `daisee bench`.
+//! `daisee genesis`, `daisee upgrade-contract` and `daisee bench`.
 
 use crate::cli::{BenchArgs, GenesisArgs};
-use daisee_node::community::{community_genesis, CommunitySpec};
+use crate::cli_tools::UpgradeContractArgs;
+use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
+use daisee_node::genesis::{ContractUpgrade, Genesis};
 
 /// `daisee bench`.
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
@@ -40,6 +42,8 @@ pub fn write_genesis(args: GenesisArgs) -> anyhow::Result<()> {
         rate: args.rate,
         meters: args.meters,
         timestamp: args.timestamp,
+        interval_s: args.interval,
+        grace_s: args.grace,
     };
     let genesis = community_genesis(&spec)?;
     let text = serde_json::to_string_pretty(&genesis.to_json())? + "\n";
@@ -47,6 +51,46 @@ pub fn write_genesis(args: GenesisArgs) -> anyhow::Result<()> {
         Some(path) => {
             std::fs::write(&path, text)?;
             super::say(&format!("wrote {} (genesis {})", path.display(), genesis.header().hash()))
+        }
+        None => super::say(text.trim_end()),
+    }
+}
+
+/// `daisee upgrade-contract`: the community's genesis with this release's contract scheduled to
+/// replace the one at [`DAISEE_ADDRESS`] from block `--block` on (storage, balance and nonce
+/// kept). The genesis hash does not change: only the config's `daiseeContractUpgrades` does.
+pub fn upgrade_contract(args: UpgradeContractArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.genesis)?;
+    let mut genesis = Genesis::from_json(&text)?;
+    let hash = genesis.header().hash();
+    anyhow::ensure!(
+        genesis.alloc.get(&DAISEE_ADDRESS).is_some_and(|a| !a.code.is_empty()),
+        "{} holds no Daisee contract at {DAISEE_ADDRESS}",
+        args.genesis.display()
+    );
+    let code = daisee_contracts::Daisee::DEPLOYED_BYTECODE.clone();
+    anyhow::ensure!(
+        !genesis.config.contract_upgrades.iter().any(|u| u.code == code),
+        "this release's contract is already scheduled in {}",
+        args.genesis.display()
+    );
+    genesis.config.contract_upgrades.push(ContractUpgrade {
+        block: args.block,
+        address: DAISEE_ADDRESS,
+        code,
+    });
+    let text = serde_json::to_string_pretty(&genesis.to_json())? + "\n";
+    // The same checks every board's `init --upgrade` makes (order, block 0, size).
+    Genesis::from_json(&text)?;
+    match args.out {
+        Some(path) => {
+            std::fs::write(&path, text)?;
+            super::say(&format!(
+                "wrote {} (genesis {hash}): the contract at {DAISEE_ADDRESS} runs this release's \
+                 code from block {}; give it to every board's `daisee init --upgrade`",
+                path.display(),
+                args.block
+            ))
         }
         None => super::say(text.trim_end()),
     }

@@ -136,14 +136,37 @@ impl BlockExecutor {
             })
             .with_block(block)
             .build_mainnet();
-        Ok(Self {
+        let mut executor = Self {
             evm,
             block_gas_limit: ctx.gas_limit,
             gas_used: 0,
             receipts: Vec::new(),
             diff: StateDiff::default(),
             spec,
-        })
+        };
+        for upgrade in config.contract_upgrades.iter().filter(|u| u.block == ctx.number) {
+            executor.replace_code(upgrade.address, &upgrade.code)?;
+        }
+        Ok(executor)
+    }
+
+    /// A contract upgrade in place (genesis config `daiseeContractUpgrades`): `address` runs
+    /// `code` from this block's first transaction on, with its storage, balance and nonce.
+    fn replace_code(
+        &mut self,
+        address: Address,
+        code: &crate::primitives::Bytes,
+    ) -> Result<(), ExecError> {
+        let db = &mut self.evm.ctx.journaled_state.database;
+        let account = db.load_account(address).map_err(ExecError::Store)?;
+        let hash = crate::primitives::keccak256(code);
+        account.info.code_hash = hash;
+        account.info.code = Some(revm::bytecode::Bytecode::new_raw(code.clone()));
+        let (nonce, balance) = (account.info.nonce, account.info.balance);
+        self.diff.codes.insert(hash, code.clone());
+        self.diff.accounts.entry(address).or_default().info = Some((nonce, balance, hash));
+        tracing::info!(target: "daisee::exec", %address, code_hash = %hash, "contract upgraded in place");
+        Ok(())
     }
 
     /// Gas used so far.

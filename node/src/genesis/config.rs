@@ -146,6 +146,9 @@ pub struct ChainConfig {
     pub osaka_time: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clique: Option<CliqueConfig>,
+    /// Contract code replaced in place at given heights (Daisee's; other clients ignore it).
+    #[serde(default, rename = "daiseeContractUpgrades", skip_serializing_if = "Vec::is_empty")]
+    pub contract_upgrades: Vec<super::ContractUpgrade>,
 }
 
 fn active_block(fork: Option<u64>, number: u64) -> bool {
@@ -174,6 +177,7 @@ impl ChainConfig {
             prague_time: Some(0),
             osaka_time: None,
             clique: Some(clique),
+            contract_upgrades: Vec::new(),
         }
     }
 

@@ -79,6 +79,7 @@ impl ForkFilter {
         ]
         .into_iter()
         .flatten()
+        .chain(config.contract_upgrades.iter().map(|u| u.block))
         .filter(|b| *b > 0)
         .collect();
         blocks.sort_unstable();

@@ -2,6 +2,7 @@
 //! writing them, and deriving the genesis header and state exactly as geth does.
 
 mod config;
+mod contract_upgrade;
 mod fork_id;
 mod quantity;
 mod transitions;
@@ -10,6 +11,9 @@ mod upgrade;
 mod vector_tests;
 
 pub use config::{ChainConfig, CliqueConfig};
+pub use contract_upgrade::{
+    ContractUpgrade, ContractUpgradeError, MAX_CODE_BYTES, MAX_CONTRACT_UPGRADES,
+};
 pub use fork_id::{fork_is_time, ForkAgreement, ForkFilter, ForkId, ForkMismatch};
 pub use transitions::{CliqueTransition, TransitionError, MAX_TRANSITIONS};
 pub use upgrade::{UpgradeError, UpgradePlan};
@@ -39,6 +43,9 @@ pub enum GenesisError {
     /// The Clique transitions are malformed.
     #[error("invalid genesis file: {0}")]
     Transitions(#[from] TransitionError),
+    /// The contract upgrades are malformed.
+    #[error("invalid genesis file: {0}")]
+    ContractUpgrades(#[from] ContractUpgradeError),
 }
 
 /// One pre-funded or predeployed account.
@@ -135,6 +142,7 @@ impl Genesis {
         if let Some(clique) = &genesis.config.clique {
             transitions::check(&clique.transitions)?;
         }
+        contract_upgrade::check(&genesis.config.contract_upgrades)?;
         Ok(genesis)
     }
 

@@ -2,7 +2,7 @@
 //! at its head — forks and Clique transitions still ahead of it — and which would rewrite the
 //! past (as go-ethereum's `CheckCompatible`), so are refused.
 
-use super::{ChainConfig, CliqueTransition};
+use super::{ChainConfig, CliqueTransition, ContractUpgrade};
 
 /// Why a new config cannot replace the stored one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,6 +145,30 @@ impl UpgradePlan {
         }
         for t in was.iter().filter(|t| !now.contains(t)) {
             changes.push(format!("clique transition at block {} removed", t.block));
+        }
+        let (was, now) = (&old.contract_upgrades, &new.contract_upgrades);
+        let upgrade_past = |list: &[ContractUpgrade]| -> Vec<ContractUpgrade> {
+            list.iter().filter(|u| u.block <= number).cloned().collect()
+        };
+        if upgrade_past(was) != upgrade_past(now) {
+            return Err(UpgradeError::TooLate {
+                what: "a contract upgrade".into(),
+                old: format!("{} at or before the head", upgrade_past(was).len()),
+                new: format!("{} at or before the head", upgrade_past(now).len()),
+                head: number,
+            });
+        }
+        for u in now.iter().filter(|u| !was.contains(u)) {
+            let hash = crate::primitives::keccak256(&u.code);
+            changes.push(format!(
+                "contract upgrade at block {}: {} gets new code ({} bytes, keccak {hash})",
+                u.block,
+                u.address,
+                u.code.len()
+            ));
+        }
+        for u in was.iter().filter(|u| !now.contains(u)) {
+            changes.push(format!("contract upgrade at block {} removed", u.block));
         }
         Ok(Self { changes })
     }

@@ -119,11 +119,12 @@ impl Ledger for LocalLedger {
         let req = CallRequest {
             from: Some(from),
             to: Some(to),
-            gas: Some(1_000_000),
             input: Some(input),
             ..Default::default()
         };
         let ctx = self.0.block_context(None);
+        // A settle of a whole interval may need far more than a view: up to a block's worth.
+        let req = CallRequest { gas: Some(ctx.gas_limit), ..req };
         call(
             self.0.store(),
             &self.0.chain_config(),

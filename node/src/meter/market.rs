@@ -2,8 +2,11 @@
 //! escrow topped up to a configured amount, and sets its ask and bid.
 //!
 //! Settling is idempotent and needs no coordination: every board looks at the intervals its own
-//! meter reported, and for one that is over and not yet settled it first runs `settle` as a call
-//! on the head state; only if that succeeds does it send the transaction. The first one mined
+//! meter reported, and for one whose grace period is over (by the chain's clock) and not yet
+//! settled it first runs `settle` as a call on the pending block; only if that succeeds does it
+//! send the transaction. A call that reverts for another reason than "not yet", "already" or
+//! "no readings" is an interval the community cannot settle: logged with the revert reason,
+//! counted and shown (`daisee_meters`, the dashboard), never skipped silently. The first one mined
 //! wins; another board's transaction in the same block reverts with `AlreadySettled` (its gas is
 //! the only cost), and from the next head on every board sees the interval done. Nothing is kept
 //! on disk: after a restart the same look-back finds whatever is still unsettled.
@@ -11,7 +14,7 @@
 use super::ledger::{Ledger, TxStatus};
 use super::sender::sign_call;
 use crate::primitives::{Address, Bytes, PrivateKey, B256, U256};
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolInterface};
 use daisee_contracts::Daisee;
 use serde::Serialize;
 
@@ -57,7 +60,24 @@ pub struct MarketCounters {
     pub escrow: String,
     /// The last failure.
     pub market_error: Option<String>,
+    /// Intervals this board found it could not settle (`settle` reverts for them).
+    pub unsettleable: u64,
+    /// The last of them, with the revert reason.
+    pub last_unsettleable: Option<Unsettleable>,
 }
+
+/// An interval `settle` reverts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unsettleable {
+    /// The interval's end (unix s).
+    pub interval_end: u64,
+    /// Why, decoded from the contract's errors when it can be.
+    pub reason: String,
+}
+
+/// How many unsettleable intervals are remembered, so each is counted and logged once.
+const REMEMBERED: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Job {
@@ -71,6 +91,7 @@ pub struct MarketAgent {
     spec: MarketSpec,
     interval_s: u64,
     in_flight: Vec<(Job, B256, u64)>,
+    unsettleable: std::collections::VecDeque<u64>,
     prices_done: bool,
     next_ms: u64,
     /// Counters.
@@ -84,6 +105,7 @@ impl MarketAgent {
             spec,
             interval_s: interval_s.max(1),
             in_flight: Vec::new(),
+            unsettleable: std::collections::VecDeque::new(),
             prices_done: false,
             next_ms: 0,
             counters: MarketCounters::default(),
@@ -122,15 +144,14 @@ impl MarketAgent {
         }
     }
 
-    /// Settles the newest unsettled, finished interval the meter reported, if any.
+    /// Settles the newest unsettled interval past its grace period the meter reported, if any.
     fn settle_one(&mut self, m: &Market<'_>, key: &PrivateKey, now_ms: u64) -> Result<(), String> {
-        let latest = m.view(Daisee::latestIntervalEndCall {})?;
         let last = m.view(Daisee::lastIntervalOfCall { meter: m.me })?;
         for k in 0..LOOK_BACK {
             let Some(end) = last.checked_sub(k * self.interval_s).filter(|e| *e > 0) else {
                 break;
             };
-            if end >= latest || self.busy(Job::Settle(end)) {
+            if self.busy(Job::Settle(end)) || self.unsettleable.contains(&end) {
                 continue;
             }
             if m.view(Daisee::isSettledCall { intervalEnd: end })? {
@@ -141,14 +162,33 @@ impl MarketAgent {
                 continue;
             }
             let input: Bytes = Daisee::settleCall { intervalEnd: end }.abi_encode().into();
-            let Ok((true, _)) = m.ledger.call(m.me, m.contract, input.clone()) else {
-                continue;
-            };
+            match m.ledger.call(m.me, m.contract, input.clone()) {
+                Ok((true, _)) => {}
+                Ok((false, out)) => {
+                    if let Some(reason) = cannot_settle(&out) {
+                        self.cannot_settle(m.me, end, reason);
+                    }
+                    continue;
+                }
+                Err(e) => return Err(format!("settle({end}): {e}")),
+            }
             let count = u64::try_from(meters).unwrap_or(u64::MAX).min(100);
             let gas = SETTLE_GAS_BASE + SETTLE_GAS_PER_METER * count;
             return self.send(m, key, Job::Settle(end), input, U256::ZERO, gas, now_ms);
         }
         Ok(())
+    }
+
+    /// Records an interval `settle` reverts for: logged and counted once.
+    fn cannot_settle(&mut self, me: Address, end: u64, reason: String) {
+        tracing::warn!(target: "daisee::meter", meter = %me, interval_end = end, "the interval cannot be settled: {reason}");
+        metrics::counter!("daisee_market_unsettleable_total").increment(1);
+        self.counters.unsettleable += 1;
+        self.counters.last_unsettleable = Some(Unsettleable { interval_end: end, reason });
+        if self.unsettleable.len() == REMEMBERED {
+            self.unsettleable.pop_front();
+        }
+        self.unsettleable.push_back(end);
     }
 
     fn set_prices(&mut self, m: &Market<'_>, key: &PrivateKey, now_ms: u64) -> Result<(), String> {
@@ -222,6 +262,35 @@ impl MarketAgent {
         }
         self.in_flight = still;
     }
+}
+
+/// Why `settle` reverted, unless it is one of the normal answers: not over yet, settled already
+/// (another board was first), or nobody reported the interval.
+pub(crate) fn cannot_settle(revert: &[u8]) -> Option<String> {
+    match Daisee::DaiseeErrors::abi_decode(revert) {
+        Ok(
+            Daisee::DaiseeErrors::IntervalOpen(_)
+            | Daisee::DaiseeErrors::AlreadySettled(_)
+            | Daisee::DaiseeErrors::NoReadings(_),
+        ) => None,
+        Ok(other) => Some(format!("{other:?}")),
+        Err(_) => Some(decode_panic(revert)),
+    }
+}
+
+/// A Solidity `Panic(uint256)` or `Error(string)` in words, else the revert data in hex.
+fn decode_panic(revert: &[u8]) -> String {
+    use alloy_sol_types::{Panic, Revert, SolError};
+    if let Ok(p) = Panic::abi_decode(revert) {
+        return format!("Panic(0x{:x}): {}", p.code, p.kind().map_or("unknown", |k| k.as_str()));
+    }
+    if let Ok(r) = Revert::abi_decode(revert) {
+        return r.reason;
+    }
+    if revert.is_empty() {
+        return "reverted without a reason (out of gas?)".into();
+    }
+    format!("revert data 0x{}", hex::encode(revert))
 }
 
 /// Views of the contract for one meter.

@@ -82,8 +82,18 @@ impl Ledger for Scripted {
                 ok(U256::from(u8::from(c.reported.contains(&end))).abi_encode())
             }
             Daisee::settleCall::SELECTOR => {
+                // `latest` stands for the chain's clock: an interval before it is past its grace.
                 let end = Daisee::settleCall::abi_decode(&input).unwrap().intervalEnd;
-                Ok((!c.reverts.contains(&end), Bytes::new()))
+                if end >= c.latest {
+                    let open = Daisee::IntervalOpen { intervalEnd: end, settlesFrom: U256::ZERO };
+                    return Ok((false, alloy_sol_types::SolError::abi_encode(&open).into()));
+                }
+                let overflow = alloy_sol_types::Panic::from(0x11u64);
+                let revert = alloy_sol_types::SolError::abi_encode(&overflow);
+                if c.reverts.contains(&end) {
+                    return Ok((false, revert.into()));
+                }
+                Ok((true, Bytes::new()))
             }
             _ => {
                 Err(LedgerError::BadAnswer(format!("unexpected call 0x{}", hex::encode(selector))))
@@ -127,7 +137,7 @@ fn a_finished_interval_is_settled_once_and_an_open_one_never() {
 }
 
 #[test]
-fn a_settle_whose_call_reverts_is_not_sent() {
+fn a_settle_whose_call_reverts_is_not_sent_but_counted_and_said_once() {
     let (mut agent, key, ledger) = agent(0);
     {
         let mut c = ledger.0.lock().unwrap();
@@ -137,6 +147,13 @@ fn a_settle_whose_call_reverts_is_not_sent() {
     }
     agent.step(&ledger, &key, Address::repeat_byte(0xda), 1_000);
     assert!(ledger.sent_calls().is_empty());
+    assert_eq!(agent.counters.unsettleable, 1);
+    let last = agent.counters.last_unsettleable.clone().expect("the interval and why");
+    assert_eq!(last.interval_end, 600);
+    assert!(last.reason.starts_with("Panic(0x11)"), "{}", last.reason);
+    // Looked at again a second later: counted once.
+    agent.step(&ledger, &key, Address::repeat_byte(0xda), 2_000);
+    assert_eq!(agent.counters.unsettleable, 1);
 }
 
 #[test]
@@ -163,4 +180,26 @@ fn the_escrow_is_topped_up_below_half_and_a_refusal_backs_off() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].tx.input.as_ref(), Daisee::depositCall {}.abi_encode().as_slice());
     assert_eq!(sent[0].tx.value, U256::from(600), "back up to 1,000");
+}
+
+#[test]
+fn an_interval_that_cannot_be_settled_is_told_from_the_normal_answers() {
+    use super::market::cannot_settle;
+    use alloy_sol_types::{Panic, PanicKind, SolError};
+    let normal = [
+        Daisee::IntervalOpen { intervalEnd: 900, settlesFrom: U256::from(1800) }.abi_encode(),
+        Daisee::AlreadySettled { intervalEnd: 900 }.abi_encode(),
+        Daisee::NoReadings { intervalEnd: 900 }.abi_encode(),
+    ];
+    for revert in normal {
+        assert_eq!(cannot_settle(&revert), None);
+    }
+    // What the first version's frozen market answered: negating int256.min.
+    let overflow = Panic::from(PanicKind::UnderOverflow as u64).abi_encode();
+    let why = cannot_settle(&overflow).expect("a failure");
+    assert!(why.starts_with("Panic(0x11)"), "{why}");
+    let escrow = Daisee::InsufficientEscrow { available: U256::ZERO, requested: U256::from(1) };
+    assert!(cannot_settle(&escrow.abi_encode()).unwrap().contains("InsufficientEscrow"));
+    assert!(cannot_settle(&[]).unwrap().contains("without a reason"));
+    assert!(cannot_settle(&[1, 2, 3]).unwrap().contains("0x010203"));
 }

@@ -155,6 +155,8 @@ struct Running {
     spilled_until: Option<u64>,
     /// Where unsaved readings go at a stop (the datadir's `daisee/`), if anywhere.
     spill_dir: Option<std::path::PathBuf>,
+    /// The newest interval end closed so far (the dev chain's clock stays after it).
+    newest_end: u64,
 }
 
 /// Why a meter could not start.
@@ -206,7 +208,9 @@ impl Running {
                 Ok(SensorSpec { direction: sensor.direction, source: Box::new(source) })
             })
             .collect::<std::io::Result<_>>()?;
-        let waiting = outbox.entries()?.len();
+        let entries = outbox.entries()?;
+        let waiting = entries.len();
+        let newest_end = entries.iter().map(|e| e.reading.interval_end).max().unwrap_or(0);
         tracing::info!(target: "daisee::meter", name = %spec.name, meter = %address, sensors = spec.sensors.len(), interval = spec.interval_s, waiting, "meter started");
         let directions = spec.sensors.iter().map(|s| s.direction).collect();
         let battery = vec![None; spec.sensors.len()];
@@ -217,6 +221,15 @@ impl Running {
             }
             None => Box::new(LocalLedger(node.clone())),
         };
+        // Readings end on the community's grid: its interval wins over the configured one.
+        if let (Abi::V2, Some(community)) =
+            (spec.abi, sender::community_interval(&*ledger, spec.contract, address))
+        {
+            if community != spec.interval_s {
+                tracing::warn!(target: "daisee::meter", name = %spec.name, configured = spec.interval_s, community, "the community's interval is {community} s: the meter reports on it ([meter] interval is ignored; set it to {community})");
+                spec.interval_s = community;
+            }
+        }
         let sender = Sender::new(ledger, spec.key.clone(), spec.contract);
         let market = match (&spec.market, spec.abi) {
             (Some(m), Abi::V2) => Some(MarketAgent::new(m.clone(), spec.interval_s)),
@@ -245,6 +258,7 @@ impl Running {
             unsaved,
             spilled_until,
             spill_dir,
+            newest_end,
         })
     }
 
@@ -285,6 +299,8 @@ impl Running {
         let fresh = self.state.advance(self.spec.interval_s * 1000, &self.directions, polled, now);
         let until = self.spilled_until;
         closed.extend(fresh.into_iter().filter(|r| until.is_none_or(|u| r.interval_end > u)));
+        let newest = closed.iter().map(|r| r.interval_end).max().unwrap_or(0);
+        self.newest_end = self.newest_end.max(newest);
         for (saved, sensor) in self.state.sensors.iter_mut().zip(&self.spec.sensors) {
             saved.timer = sensor.source.timer_rule();
         }
@@ -390,6 +406,7 @@ pub fn spawn(
                     }
                 }
                 board.set(meter.spec.key.address(), meter.status());
+                node.keep_time_after(meter.newest_end);
             }
             drop(writing);
             std::thread::sleep(POLL_EVERY);

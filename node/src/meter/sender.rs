@@ -204,6 +204,20 @@ impl Sender {
     }
 }
 
+/// The community's interval (`intervalSeconds()` on the contract), when the ledger answers and
+/// the contract has one (the first version had none).
+pub(super) fn community_interval(
+    ledger: &dyn Ledger,
+    contract: Address,
+    from: Address,
+) -> Option<u64> {
+    let input = Daisee::intervalSecondsCall {}.abi_encode();
+    match ledger.call(from, contract, input.into()) {
+        Ok((true, out)) => Daisee::intervalSecondsCall::abi_decode_returns(&out).ok(),
+        _ => None,
+    }
+}
+
 /// Signs a call of `to` with `input` and `value` from `key`, with the ledger's next nonce and
 /// fees as the node suggests.
 pub(super) fn sign_call(

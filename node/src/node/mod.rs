@@ -36,6 +36,10 @@ pub struct NodeConfig {
     pub seal_empty: bool,
     /// Accounts unlocked for `eth_sendTransaction` and `eth_sign` (kept in memory only).
     pub accounts: Vec<PrivateKey>,
+    /// The clock blocks are sealed by (default: the wall clock). `daisee dev` gives its
+    /// simulated households' clock, so the chain lives their accelerated day and a reading's
+    /// interval is never in the chain's future.
+    pub clock: Option<daisee_radio::source::sim::SimClock>,
 }
 
 /// Why the sealer could not seal.
@@ -101,6 +105,9 @@ struct Inner {
     /// Services that write beside the chain (the meters) hold it for reading while they write;
     /// a backup holds it for writing, so its copy is consistent.
     write_gate: std::sync::RwLock<()>,
+    /// With a simulated clock (dev): no block is sealed before the newest reading's interval end
+    /// the meters hold (after a restart or an outage, a board's readings may run ahead of it).
+    clock_floor: std::sync::atomic::AtomicU64,
 }
 
 /// A handle to the running node (cheap to clone).
@@ -143,6 +150,7 @@ impl Node {
         let pool = TxPool::with_own(config.pool.clone(), own);
         let node = Self {
             inner: Arc::new(Inner {
+                clock_floor: std::sync::atomic::AtomicU64::new(0),
                 store,
                 chain: Mutex::new(chain),
                 pool: Mutex::new(pool),
@@ -258,7 +266,8 @@ impl Node {
                 let head = chain.head();
                 crate::execution::BlockContext {
                     number: head.number + 1,
-                    timestamp: unix_now()
+                    timestamp: self
+                        .now()
                         .max(head.timestamp + chain.clique().period_at(head.number + 1)),
                     fee_recipient,
                     gas_limit: head.gas_limit,
@@ -356,7 +365,26 @@ impl Node {
 
     /// This board's clock against the chain's head and its peers' clocks.
     pub fn clock(&self) -> ClockReport {
-        self.inner.clock.report(unix_now(), self.head().timestamp)
+        self.inner.clock.report(self.now(), self.head().timestamp)
+    }
+
+    /// Now on the clock this node seals by (unix s): the wall clock, or dev's simulated one.
+    pub fn now(&self) -> u64 {
+        match &self.inner.config.clock {
+            Some(clock) => {
+                let floor = self.inner.clock_floor.load(std::sync::atomic::Ordering::Relaxed);
+                (clock.now_ms() / 1000).max(floor)
+            }
+            None => unix_now(),
+        }
+    }
+
+    /// With a simulated clock: the chain's time is at least `interval_end` from now on, so a
+    /// reading the meters hold is never in the chain's future. Nothing with the wall clock.
+    pub fn keep_time_after(&self, interval_end: u64) {
+        if self.inner.config.clock.is_some() {
+            self.inner.clock_floor.fetch_max(interval_end, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// The peers' clocks minus this board's (median, s; the network calls this).

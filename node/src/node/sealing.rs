@@ -4,7 +4,7 @@
 //! Clique's out-of-turn wiggle), building it from the pool with a pending vote, committing it,
 //! dropping transactions that can never be included, and the loop that does it ([`run_sealer`]).
 
-use super::{lock, unix_now, Node, SealError};
+use super::{lock, Node, SealError};
 use crate::chain::Chain;
 use crate::primitives::{Address, Header, B256};
 use crate::sealer::build_block;
@@ -25,8 +25,13 @@ impl Node {
             return has_work.then_some(Duration::ZERO);
         }
         let due = head.timestamp + period;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        let wait = Duration::from_secs(due).saturating_sub(now);
+        let wait = match self.inner.config.clock {
+            Some(_) => Duration::from_secs(due.saturating_sub(self.now())),
+            None => {
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+                Duration::from_secs(due).saturating_sub(now)
+            }
+        };
         (has_work || wait > Duration::ZERO).then_some(wait)
     }
 
@@ -35,7 +40,7 @@ impl Node {
     pub fn seal_if_due(&self) -> Result<Option<Header>, SealError> {
         let Some(key) = self.inner.config.signer.clone() else { return Ok(None) };
         let started = Instant::now();
-        let now = unix_now();
+        let now = self.now();
         let mut chain = lock(&self.inner.chain);
         let head = chain.head().clone();
         let number = head.number + 1;

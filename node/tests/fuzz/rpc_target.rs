@@ -30,6 +30,8 @@ fn harness() -> &'static Harness {
             rate: U256::ZERO,
             meters: vec![key.address()],
             timestamp: 0,
+            interval_s: 0,
+            grace_s: 0,
         };
         let store = Store::temporary().expect("store");
         store.init_genesis(&community_genesis(&spec).expect("genesis")).expect("init");

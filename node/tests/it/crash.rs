@@ -41,27 +41,32 @@ fn workload() -> Vec<SignedTransaction> {
             let s = i % SENDERS as usize;
             let n = nonces[s];
             nonces[s] += 1;
-            let (to, value, input, gas): (Address, U256, Vec<u8>, u64) = match n % 4 {
-                0 => (Address::repeat_byte(0x50 + s as u8), U256::from(1000 + n), vec![], 21_000),
-                1 => (
+            // A meter reports with the 2016 calls or with readings, never both: even senders
+            // use the former, odd ones the latter (intervals on the dev chain's 300 s grid).
+            let legacy = s.is_multiple_of(2);
+            let (to, value, input, gas): (Address, U256, Vec<u8>, u64) = match (n % 4, legacy) {
+                (0, _) | (2, false) => {
+                    (Address::repeat_byte(0x50 + s as u8), U256::from(1000 + n), vec![], 21_000)
+                }
+                (1, true) => (
                     DAISEE_ADDRESS,
                     U256::ZERO,
-                    Daisee::setProductionCall { kwh: U256::from(n) }.abi_encode(),
+                    Daisee::setProductionCall { kwh: U256::from(n % 7 + 1) }.abi_encode(),
                     200_000,
                 ),
-                2 => (
+                (_, true) => (
                     DAISEE_ADDRESS,
                     U256::ZERO,
-                    Daisee::consumeEnergyCall { energy: U256::from(n / 2) }.abi_encode(),
+                    Daisee::consumeEnergyCall { energy: U256::from(n % 5) }.abi_encode(),
                     200_000,
                 ),
                 _ => {
                     let call = Daisee::reportReadingCall {
-                        intervalEnd: 1_700_000_000 + n * 60,
+                        intervalEnd: 1_700_000_100 + n * 300,
                         producedWh: U256::from(n % 7),
                         consumedWh: U256::from(n % 5),
                     };
-                    (DAISEE_ADDRESS, U256::ZERO, call.abi_encode(), 200_000)
+                    (DAISEE_ADDRESS, U256::ZERO, call.abi_encode(), 300_000)
                 }
             };
             signed(&keys[s], 31337, n, to, value, Bytes::from(input), gas)

@@ -28,7 +28,7 @@ fn dev_chain_takes_transfers_and_meter_readings_and_survives_a_restart() {
     assert_eq!(node.ok("eth_getBalance", json!([to, "latest"])), json!("0x3039"));
 
     let reading = Daisee::reportReadingCall {
-        intervalEnd: 1_700_000_060,
+        intervalEnd: 1_700_000_100,
         producedWh: U256::from(250),
         consumedWh: U256::from(90),
     };

@@ -162,6 +162,8 @@ pub fn one_meter_board(
             &fund(&meter),
             "--meter",
             &meter_s,
+            "--interval",
+            "10",
         ],
         &[&owner, &meter],
         &format!(
@@ -262,7 +264,7 @@ fn a_report_that_reverts_stays_in_the_outbox_until_the_meter_is_registered() {
         (owner.address().to_string(), fund(&owner), fund(&meter));
     let config = board(
         &dir,
-        &["--networkid", "4747", "--period", "0", "--signer", &owner_s, "--fund", &fund_owner, "--fund", &fund_meter],
+        &["--networkid", "4747", "--period", "0", "--signer", &owner_s, "--fund", &fund_owner, "--fund", &fund_meter, "--interval", "60"],
         &[&owner, &meter],
         &format!(
             "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\

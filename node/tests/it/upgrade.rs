@@ -168,3 +168,43 @@ fn a_london_chain_upgrades_to_prague_board_by_board_and_a_board_left_out_stops_a
         assert!(node.lines().iter().all(|l| !l.contains("banning")), "a board banned a peer");
     }
 }
+
+#[test]
+fn upgrade_contract_schedules_this_releases_code_for_init_upgrade() {
+    let dir = TempDir::new("upgrade-contract");
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    daisee_ok(&["init", "../genesis/dev.json", "--datadir", data]);
+    let out = dir.path().join("upgraded.json");
+    let out = out.to_str().unwrap();
+    let said =
+        daisee_ok(&["upgrade-contract", "../genesis/dev.json", "--block", "10", "--out", out]);
+    assert!(said.contains("from block 10"), "{said}");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    let upgrade = &written["config"]["daiseeContractUpgrades"][0];
+    assert_eq!(upgrade["address"], json!(DAISEE));
+    let code = format!("0x{}", hex::encode(&daisee_contracts::Daisee::DEPLOYED_BYTECODE));
+    assert_eq!(upgrade["code"], json!(code));
+    // Every board takes it ahead of its head; the genesis is the same chain.
+    let taken = daisee_ok(&["init", "--upgrade", out, "--datadir", data]);
+    assert!(taken.contains("contract upgrade at block 10"), "{taken}");
+    // Scheduling the same code twice, a block 0, a file without the contract: refused.
+    for (args, says) in [
+        (vec!["upgrade-contract", out, "--block", "12"], "already scheduled"),
+        (vec!["upgrade-contract", "../genesis/dev.json", "--block", "0"], "block 0"),
+    ] {
+        let run = daisee().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&run.stderr).to_string();
+        assert!(!run.status.success() && err.contains(says), "{args:?}: {err}");
+    }
+    let bare = dir.path().join("bare.json");
+    let mut genesis: Value =
+        serde_json::from_str(&std::fs::read_to_string("../genesis/dev.json").unwrap()).unwrap();
+    genesis["alloc"].as_object_mut().unwrap().retain(|k, _| !k.starts_with("0xda15ee"));
+    std::fs::write(&bare, genesis.to_string()).unwrap();
+    let run = daisee()
+        .args(["upgrade-contract", bare.to_str().unwrap(), "--block", "5"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&run.stderr).contains("holds no Daisee contract"));
+}

@@ -128,6 +128,8 @@ mod tests {
             rate: U256::from(5),
             meters: vec![Address::repeat_byte(2), Address::repeat_byte(3)],
             timestamp: 0,
+            interval_s: 0,
+            grace_s: 0,
         };
         let store = Store::temporary().unwrap();
         store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
