@@ -155,8 +155,8 @@ struct Running {
     spilled_until: Option<u64>,
     /// Where unsaved readings go at a stop (the datadir's `daisee/`), if anywhere.
     spill_dir: Option<std::path::PathBuf>,
-    /// The newest interval end closed so far (the dev chain's clock stays after it).
-    newest_end: u64,
+    /// The node, whose simulated clock (dev) stays after every reading closed.
+    node: Node,
 }
 
 /// Why a meter could not start.
@@ -210,7 +210,8 @@ impl Running {
             .collect::<std::io::Result<_>>()?;
         let entries = outbox.entries()?;
         let waiting = entries.len();
-        let newest_end = entries.iter().map(|e| e.reading.interval_end).max().unwrap_or(0);
+        // With dev's simulated clock, no block is sealed before a reading the meter holds ends.
+        node.keep_time_after(entries.iter().map(|e| e.reading.interval_end).max().unwrap_or(0));
         tracing::info!(target: "daisee::meter", name = %spec.name, meter = %address, sensors = spec.sensors.len(), interval = spec.interval_s, waiting, "meter started");
         let directions = spec.sensors.iter().map(|s| s.direction).collect();
         let battery = vec![None; spec.sensors.len()];
@@ -258,7 +259,7 @@ impl Running {
             unsaved,
             spilled_until,
             spill_dir,
-            newest_end,
+            node: node.clone(),
         })
     }
 
@@ -299,8 +300,7 @@ impl Running {
         let fresh = self.state.advance(self.spec.interval_s * 1000, &self.directions, polled, now);
         let until = self.spilled_until;
         closed.extend(fresh.into_iter().filter(|r| until.is_none_or(|u| r.interval_end > u)));
-        let newest = closed.iter().map(|r| r.interval_end).max().unwrap_or(0);
-        self.newest_end = self.newest_end.max(newest);
+        self.node.keep_time_after(closed.iter().map(|r| r.interval_end).max().unwrap_or(0));
         for (saved, sensor) in self.state.sensors.iter_mut().zip(&self.spec.sensors) {
             saved.timer = sensor.source.timer_rule();
         }
@@ -406,7 +406,6 @@ pub fn spawn(
                     }
                 }
                 board.set(meter.spec.key.address(), meter.status());
-                node.keep_time_after(meter.newest_end);
             }
             drop(writing);
             std::thread::sleep(POLL_EVERY);
