@@ -114,25 +114,19 @@ fn seal(chain: &mut Chain, timestamp: u64, txs: &[PoolTx]) -> (Block, Vec<bool>)
     (built.block.clone(), statuses)
 }
 
-/// A view on the head state.
-fn view<C: SolCall>(chain: &Chain, c: C) -> C::Return {
+/// Runs `input` as `from` on the head state (nothing committed).
+fn run(chain: &Chain, from: Option<Address>, input: Bytes) -> crate::execution::CallOutcome {
     let head = chain.head();
     let ctx = BlockContext::from_header(head, head.beneficiary);
-    let req = CallRequest {
-        to: Some(DAISEE_ADDRESS),
-        input: Some(c.abi_encode().into()),
-        ..Default::default()
-    };
-    let out = call(
-        chain.store(),
-        chain.config(),
-        &ctx,
-        None,
-        &req,
-        &Default::default(),
-        &Default::default(),
-    )
-    .unwrap();
+    let req =
+        CallRequest { from, to: Some(DAISEE_ADDRESS), input: Some(input), ..Default::default() };
+    let (overrides, limits) = (Default::default(), Default::default());
+    call(chain.store(), chain.config(), &ctx, None, &req, &overrides, &limits).unwrap()
+}
+
+/// A view on the head state.
+fn view<C: SolCall>(chain: &Chain, c: C) -> C::Return {
+    let out = run(chain, None, c.abi_encode().into());
     assert!(out.success, "{} reverted: {}", C::SIGNATURE, out.output);
     C::abi_decode_returns(&out.output).unwrap()
 }
@@ -222,28 +216,9 @@ fn a_community_moves_to_the_new_contract_in_place_losing_nothing() {
         U256::from(36_000)
     );
     // The old code's failures decode as the new contract's errors: the ends are refused.
-    let refused = |end: u64| {
-        let head = chain.head();
-        let ctx = BlockContext::from_header(head, head.beneficiary);
-        let req = CallRequest {
-            from: Some(key(2).address()),
-            to: Some(DAISEE_ADDRESS),
-            input: Some(reading(end, 1, 0).abi_encode().into()),
-            ..Default::default()
-        };
-        call(
-            chain.store(),
-            chain.config(),
-            &ctx,
-            None,
-            &req,
-            &Default::default(),
-            &Default::default(),
-        )
-        .unwrap()
-        .output
-    };
-    assert!(Daisee::MisalignedInterval::abi_decode(&refused(T0 + 1_000)).is_ok());
+    let refused =
+        |end: u64| run(&chain, Some(key(2).address()), reading(end, 1, 0).abi_encode().into());
+    assert!(Daisee::MisalignedInterval::abi_decode(&refused(T0 + 1_000).output).is_ok());
 
     // A board that follows the chain applies the same upgrade at the same block.
     let mut follower = open(&genesis);
