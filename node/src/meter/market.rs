@@ -166,7 +166,7 @@ impl MarketAgent {
                 Ok((true, _)) => {}
                 Ok((false, out)) => {
                     if let Some(reason) = cannot_settle(&out) {
-                        self.cannot_settle(m.me, end, reason);
+                        self.record_unsettleable(m.me, end, reason);
                     }
                     continue;
                 }
@@ -180,7 +180,7 @@ impl MarketAgent {
     }
 
     /// Records an interval `settle` reverts for: logged and counted once.
-    fn cannot_settle(&mut self, me: Address, end: u64, reason: String) {
+    fn record_unsettleable(&mut self, me: Address, end: u64, reason: String) {
         tracing::warn!(target: "daisee::meter", meter = %me, interval_end = end, "the interval cannot be settled: {reason}");
         metrics::counter!("daisee_market_unsettleable_total").increment(1);
         self.counters.unsettleable += 1;

@@ -205,7 +205,9 @@ impl Sender {
 }
 
 /// The community's interval (`intervalSeconds()` on the contract), when the ledger answers and
-/// the contract has one (the first version had none).
+/// the contract has one (the first version had none). An answer outside what the contract itself
+/// allows (1 s to a day: a `--meter-target` node that lies or is not a Daisee chain) is ignored,
+/// so the configured interval stays.
 pub(super) fn community_interval(
     ledger: &dyn Ledger,
     contract: Address,
@@ -213,7 +215,9 @@ pub(super) fn community_interval(
 ) -> Option<u64> {
     let input = Daisee::intervalSecondsCall {}.abi_encode();
     match ledger.call(from, contract, input.into()) {
-        Ok((true, out)) => Daisee::intervalSecondsCall::abi_decode_returns(&out).ok(),
+        Ok((true, out)) => Daisee::intervalSecondsCall::abi_decode_returns(&out)
+            .ok()
+            .filter(|s| (1..=86_400).contains(s)),
         _ => None,
     }
 }

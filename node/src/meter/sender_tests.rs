@@ -8,7 +8,7 @@ use super::ledger::{Ledger, LedgerError, Refused, TxStatus};
 use super::outbox::{Abi, Outbox};
 use super::sender::{Sender, CONFIRMATIONS, RETRY_MS};
 use super::MeterState;
-use crate::primitives::{Address, Bytes, PrivateKey, SignedTransaction, B256};
+use crate::primitives::{Address, Bytes, PrivateKey, SignedTransaction, B256, U256};
 use crate::state::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +19,8 @@ struct Script {
     status: HashMap<B256, TxStatus>,
     refuse_next: Option<Refused>,
     nonce: u64,
+    /// What every call returns (default: one zero word).
+    answer: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Default)]
@@ -49,7 +51,8 @@ impl Ledger for Scripted {
         Ok(self.0.lock().unwrap().status.get(hash).copied().unwrap_or(TxStatus::Unknown))
     }
     fn call(&self, _: Address, _: Address, _: Bytes) -> Result<(bool, Bytes), LedgerError> {
-        Ok((true, Bytes::from(vec![0u8; 32])))
+        let answer = self.0.lock().unwrap().answer.clone();
+        Ok((true, Bytes::from(answer.unwrap_or_else(|| vec![0u8; 32]))))
     }
 }
 
@@ -126,4 +129,20 @@ fn a_revert_keeps_the_reading_and_retries_after_a_while() {
     assert_eq!(ledger.0.lock().unwrap().sent.len(), before, "waits before retrying");
     sender.step(&outbox, 1_000 + RETRY_MS).unwrap();
     assert_eq!(ledger.0.lock().unwrap().sent.len(), before + 1);
+}
+
+#[test]
+fn the_community_interval_is_taken_only_within_the_contracts_bounds() {
+    let ledger = Scripted::default();
+    let ask = |answer: Vec<u8>| {
+        ledger.0.lock().unwrap().answer = Some(answer);
+        super::sender::community_interval(&ledger, Address::repeat_byte(0xda), Address::ZERO)
+    };
+    let word = |n: u64| U256::from(n).to_be_bytes::<32>().to_vec();
+    assert_eq!(ask(word(900)), Some(900));
+    // Zero (a division by zero in the meter), more than a day, garbage: the configured one stays.
+    assert_eq!(ask(word(0)), None);
+    assert_eq!(ask(word(86_401)), None);
+    assert_eq!(ask(vec![1, 2, 3]), None);
+    assert_eq!(ask(U256::MAX.to_be_bytes::<32>().to_vec()), None);
 }
