@@ -269,8 +269,11 @@ fn a_report_that_reverts_stays_in_the_outbox_until_the_meter_is_registered() {
         &format!(
             "datadir = \"data\"\nmine = true\nunlock = [\"{}\", \"{}\"]\npassword = \"pw.txt\"\n\n\
              [meter]\naccount = \"{}\"\ninterval = 60\n\n\
-             [[meter.sensor]]\ndirection = \"consumption\"\nsource = \"sim\"\nprofile = {{ kind = \"load\", base_w = 400 }}\nseed = 5\nspeed = 120\n",
-            owner.address(), meter.address(), meter.address()
+             [[meter.sensor]]\ndirection = \"consumption\"\nsource = \"sim\"\nprofile = {{ kind = \"load\", base_w = 400 }}\nseed = 5\nspeed = 120\nstart = {}\n",
+            owner.address(), meter.address(), meter.address(),
+            // Six hours back: at 120x the readings stay in the past of this wall-clock chain for
+            // three minutes (a reading's interval may not end after its block).
+            daisee_node::node::unix_now() - 6 * 3600
         ),
     );
     let node = NodeProcess::start(&["run", "--config", config.to_str().unwrap(), "--http"]);
