@@ -103,6 +103,8 @@ fn revm_call(c: &mut Criterion) {
         base_fee: Some(1),
         difficulty: U256::from(2),
         mix_hash: Default::default(),
+        parent_beacon_block_root: None,
+        excess_blob_gas: 0,
     };
     let input = Daisee::reportReadingCall {
         intervalEnd: 1_000_000,

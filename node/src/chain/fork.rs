@@ -1,10 +1,11 @@
 //! Fork choice and reorgs: a block that does not extend the head is kept as a side block once
 //! its header is valid; when a side branch becomes heavier (total difficulty, as geth's Clique),
 //! the head is reverted to the common ancestor through the changesets and the branch is imported
-//! block by block. A branch that fails halfway is undone and the old chain restored.
+//! block by block. A branch that fails halfway is undone and the old chain restored. (Under the
+//! proof-of-stake rules of Ethereum's fixtures, the newest valid block is the head.)
 
 use super::import::{ImportError, Imported};
-use super::{Chain, ChainError};
+use super::{Chain, ChainError, Rules};
 use crate::consensus::{validate_header, Snapshot};
 use crate::primitives::{Block, Header, SignedTransaction, B256};
 use crate::state::StoreError;
@@ -45,19 +46,32 @@ impl Chain {
             .store
             .header(&block.header.parent_hash)?
             .ok_or(ImportError::UnknownParent(block.header.parent_hash))?;
-        let snapshot = self.snapshot_after(&parent)?;
-        validate_header(
-            &self.config,
-            self.clique.period_at(block.header.number),
-            &block.header,
-            &parent,
-            &snapshot,
-            now,
-        )?;
-        self.store.put_side_block(block)?;
-        let td = self.store.total_difficulty(&hash)?.unwrap_or_default();
-        let head_td = self.store.total_difficulty(&self.head.hash())?.unwrap_or_default();
-        if td <= head_td {
+        let heavier = match self.rules {
+            Rules::Clique => {
+                let snapshot = self.snapshot_after(&parent)?;
+                validate_header(
+                    &self.config,
+                    self.clique.period_at(block.header.number),
+                    &block.header,
+                    &parent,
+                    &snapshot,
+                    now,
+                )?;
+                self.store.put_side_block(block)?;
+                let td = self.store.total_difficulty(&hash)?.unwrap_or_default();
+                let head_td = self.store.total_difficulty(&self.head.hash())?.unwrap_or_default();
+                td > head_td
+            }
+            // After the Merge the consensus layer chooses the head: in Ethereum's fixtures,
+            // the newest valid block.
+            #[cfg(test)]
+            Rules::PostMerge => {
+                crate::consensus::validate_post_merge(&self.config, &block.header, &parent)?;
+                self.store.put_side_block(block)?;
+                true
+            }
+        };
+        if !heavier {
             tracing::debug!(target: "daisee::chain", number = block.header.number, %hash, "stored side block");
             return Ok(Inserted::Side(hash));
         }

@@ -1,10 +1,10 @@
 //! Importing a block: header rules, transaction signatures, execution, roots; then one atomic
 //! commit. A rejected block leaves the store exactly as it was.
 
-use super::Chain;
+use super::{Chain, Rules};
 use crate::consensus::{validate_header, ConsensusError};
 use crate::execution::{BlockContext, BlockExecutor, ExecError};
-use crate::primitives::{trie, Address, Block, Bloom, Receipt, B256};
+use crate::primitives::{trie, withdrawals_root, Address, Block, Bloom, Receipt, B256};
 use crate::state::{PreparedState, StateDiff, StoreError};
 use std::time::Instant;
 
@@ -39,6 +39,9 @@ pub enum ImportError {
         /// Why.
         source: ExecError,
     },
+    /// The withdrawals cannot be applied.
+    #[error("withdrawals: {0}")]
+    Withdrawals(ExecError),
     /// A root, the bloom or gas used differs from what execution gives.
     #[error("{what} mismatch: header {header}, computed {computed}")]
     Mismatch {
@@ -91,17 +94,34 @@ impl Chain {
         if header.parent_hash != self.head.hash() {
             return Err(ImportError::NotOnHead(header.parent_hash));
         }
-        let signer = validate_header(
-            &self.config,
-            self.clique.period_at(header.number),
-            header,
-            &self.head,
-            &self.snapshot,
-            now,
-        )?;
+        let signer = match self.rules {
+            Rules::Clique => validate_header(
+                &self.config,
+                self.clique.period_at(header.number),
+                header,
+                &self.head,
+                &self.snapshot,
+                now,
+            )?,
+            #[cfg(test)]
+            Rules::PostMerge => {
+                crate::consensus::validate_post_merge(&self.config, header, &self.head)?;
+                header.beneficiary
+            }
+        };
         let tx_root = trie::transactions_root(&block.transactions);
         if tx_root != header.transactions_root {
             return Err(mismatch("transactions root", header.transactions_root, tx_root));
+        }
+        if let Some(root) = header.withdrawals_root {
+            let computed = withdrawals_root(&block.withdrawals);
+            if computed != root {
+                return Err(mismatch("withdrawals root", root, computed));
+            }
+        }
+        // Daisee carries no blob transactions: a block's blob gas is zero.
+        if header.blob_gas_used.is_some_and(|used| used != 0) {
+            return Err(mismatch("blob gas used", header.blob_gas_used.unwrap_or(0), 0));
         }
         let (receipts, diff, senders) =
             super::senders::with_senders(&block.transactions, super::senders::cores(), |sender| {
@@ -162,9 +182,15 @@ impl Chain {
         senders: &[Address],
         prepared: PreparedState,
     ) -> Result<(), ImportError> {
-        let snapshot = self.snapshot.apply(&block.header)?;
+        let snapshot = match self.rules {
+            Rules::Clique => self.snapshot.apply(&block.header)?,
+            #[cfg(test)]
+            Rules::PostMerge => self.snapshot.clone(),
+        };
         self.store.commit_block(block, receipts, senders, prepared)?;
-        super::persist_snapshot(&self.store, &snapshot)?;
+        if self.rules == Rules::Clique {
+            super::persist_snapshot(&self.store, &snapshot)?;
+        }
         self.head = block.header.clone();
         self.snapshot = snapshot;
         Ok(())
@@ -188,6 +214,7 @@ impl Chain {
                 .execute(tx, from)
                 .map_err(|source| ImportError::Transaction { index, source })?;
         }
+        executor.apply_withdrawals(&block.withdrawals).map_err(ImportError::Withdrawals)?;
         let (receipts, diff, _) = executor.finish();
         Ok((receipts, diff, senders))
     }

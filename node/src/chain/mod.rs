@@ -32,6 +32,17 @@ pub enum ChainError {
     Snapshot(#[from] ConsensusError),
 }
 
+/// The header rules a chain's blocks obey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    /// Clique proof-of-authority: every Daisee chain.
+    Clique,
+    /// Ethereum's proof-of-stake rules, with the beneficiary as fee recipient: only for
+    /// Ethereum's block fixtures, run through the same import.
+    #[cfg(test)]
+    PostMerge,
+}
+
 /// The canonical chain over a store.
 pub struct Chain {
     store: Store,
@@ -39,6 +50,7 @@ pub struct Chain {
     clique: CliqueConfig,
     head: Header,
     snapshot: Snapshot,
+    rules: Rules,
 }
 
 impl Chain {
@@ -48,7 +60,18 @@ impl Chain {
         let clique = config.clique.clone().ok_or(ChainError::NotClique)?;
         let head = store.head()?;
         let snapshot = rebuild_snapshot(&store, &head, clique.epoch.max(1))?;
-        Ok(Self { store, config, clique, head, snapshot })
+        Ok(Self { store, config, clique, head, snapshot, rules: Rules::Clique })
+    }
+
+    /// Opens a chain whose blocks follow Ethereum's proof-of-stake header rules (no Clique, no
+    /// signers): the fixture mode of Ethereum's `BlockchainTests`.
+    #[cfg(test)]
+    pub(crate) fn open_post_merge(store: Store) -> Result<Self, ChainError> {
+        let config = store.chain_config()?;
+        let head = store.head()?;
+        let snapshot = no_signers(&head);
+        let clique = CliqueConfig::new(0, 1);
+        Ok(Self { store, config, clique, head, snapshot, rules: Rules::PostMerge })
     }
 
     /// The store (reads are safe from any thread).
@@ -87,8 +110,26 @@ impl Chain {
     /// Reverts the head block (its parent becomes the head).
     pub fn revert_head(&mut self) -> Result<(), ChainError> {
         self.head = self.store.revert_head()?;
-        self.snapshot = rebuild_snapshot(&self.store, &self.head, self.clique.epoch.max(1))?;
+        self.snapshot = match self.rules {
+            Rules::Clique => rebuild_snapshot(&self.store, &self.head, self.clique.epoch.max(1))?,
+            #[cfg(test)]
+            Rules::PostMerge => no_signers(&self.head),
+        };
         Ok(())
+    }
+}
+
+/// The empty snapshot a proof-of-stake chain carries in place of Clique's.
+#[cfg(test)]
+fn no_signers(head: &Header) -> Snapshot {
+    Snapshot {
+        epoch: 1,
+        number: head.number,
+        hash: head.hash(),
+        signers: Default::default(),
+        recents: Default::default(),
+        votes: Default::default(),
+        tally: Default::default(),
     }
 }
 
@@ -149,6 +190,8 @@ mod tests;
 #[cfg(test)]
 mod fork_tests;
 
+#[cfg(test)]
+mod blockchain_tests;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]

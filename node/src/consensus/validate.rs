@@ -66,6 +66,14 @@ pub enum ConsensusError {
     UnauthorizedSigner(Address),
     #[error("signer {0} signed recently, must wait for others")]
     RecentlySigned(Address),
+    #[error("extra data of {0} bytes is too long (at most 32 after the Merge)")]
+    ExtraDataTooLong(usize),
+    #[error("nonce is not zero after the Merge")]
+    NonZeroNonce,
+    #[error("difficulty {0} is not zero after the Merge")]
+    NonZeroDifficulty(U256),
+    #[error("invalid excess blob gas: expected {expected}, got {got}")]
+    InvalidExcessBlobGas { expected: u64, got: u64 },
     #[error("wrong difficulty: expected {expected}, got {got}")]
     WrongDifficulty { expected: u64, got: U256 },
 }
@@ -103,55 +111,12 @@ pub fn validate_header(
     snap: &Snapshot,
     now: u64,
 ) -> Result<Address, ConsensusError> {
-    if header.parent_hash != parent.hash() {
-        return Err(ConsensusError::UnknownAncestor);
-    }
-    if header.number != parent.number + 1 {
-        return Err(ConsensusError::InvalidNumber { parent: parent.number, number: header.number });
-    }
-    if header.timestamp < parent.timestamp + period {
-        return Err(ConsensusError::TimestampTooEarly {
-            time: header.timestamp,
-            parent: parent.timestamp,
-            period,
-        });
-    }
+    check_lineage(header, parent, period)?;
     if header.timestamp > now {
         return Err(ConsensusError::FutureBlock { time: header.timestamp, now });
     }
-    let bound = parent.gas_limit / GAS_LIMIT_BOUND_DIVISOR;
     let set_here = config.clique.as_ref().and_then(|c| c.gas_limit_at(header.number));
-    if let Some(limit) = set_here {
-        // A Clique transition sets the gas limit at this very block.
-        if header.gas_limit != limit {
-            return Err(ConsensusError::InvalidGasLimit {
-                limit: header.gas_limit,
-                parent: parent.gas_limit,
-            });
-        }
-    } else if header.gas_limit < MIN_GAS_LIMIT
-        || header.gas_limit > MAX_GAS_LIMIT
-        || header.gas_limit.abs_diff(parent.gas_limit) >= bound.max(1)
-            && header.gas_limit != parent.gas_limit
-    {
-        return Err(ConsensusError::InvalidGasLimit {
-            limit: header.gas_limit,
-            parent: parent.gas_limit,
-        });
-    }
-    if header.gas_used > header.gas_limit {
-        return Err(ConsensusError::GasUsedOverLimit {
-            used: header.gas_used,
-            limit: header.gas_limit,
-        });
-    }
-    let expected_fee = next_base_fee(config, parent);
-    if header.base_fee_per_gas != expected_fee {
-        return Err(ConsensusError::InvalidBaseFee {
-            expected: expected_fee,
-            got: header.base_fee_per_gas,
-        });
-    }
+    check_gas(config, header, parent, set_here)?;
     if header.mix_hash != B256::ZERO {
         return Err(ConsensusError::InvalidMixHash);
     }
@@ -185,6 +150,67 @@ pub fn validate_header(
         return Err(ConsensusError::WrongDifficulty { expected, got: header.difficulty });
     }
     Ok(signer)
+}
+
+/// The parent link, the number and the time (at least `min_gap` seconds after the parent).
+pub(super) fn check_lineage(
+    header: &Header,
+    parent: &Header,
+    min_gap: u64,
+) -> Result<(), ConsensusError> {
+    if header.parent_hash != parent.hash() {
+        return Err(ConsensusError::UnknownAncestor);
+    }
+    if header.number != parent.number + 1 {
+        return Err(ConsensusError::InvalidNumber { parent: parent.number, number: header.number });
+    }
+    if header.timestamp < parent.timestamp.saturating_add(min_gap) {
+        return Err(ConsensusError::TimestampTooEarly {
+            time: header.timestamp,
+            parent: parent.timestamp,
+            period: min_gap,
+        });
+    }
+    Ok(())
+}
+
+/// The gas limit (within 1/1024 of the parent's, or `set_here` by a Clique transition), gas used
+/// within it, and the EIP-1559 base fee.
+pub(super) fn check_gas(
+    config: &ChainConfig,
+    header: &Header,
+    parent: &Header,
+    set_here: Option<u64>,
+) -> Result<(), ConsensusError> {
+    let bound = parent.gas_limit / GAS_LIMIT_BOUND_DIVISOR;
+    let invalid_limit =
+        || ConsensusError::InvalidGasLimit { limit: header.gas_limit, parent: parent.gas_limit };
+    if let Some(limit) = set_here {
+        // A Clique transition sets the gas limit at this very block.
+        if header.gas_limit != limit {
+            return Err(invalid_limit());
+        }
+    } else if header.gas_limit < MIN_GAS_LIMIT
+        || header.gas_limit > MAX_GAS_LIMIT
+        || header.gas_limit.abs_diff(parent.gas_limit) >= bound.max(1)
+            && header.gas_limit != parent.gas_limit
+    {
+        return Err(invalid_limit());
+    }
+    if header.gas_used > header.gas_limit {
+        return Err(ConsensusError::GasUsedOverLimit {
+            used: header.gas_used,
+            limit: header.gas_limit,
+        });
+    }
+    let expected_fee = next_base_fee(config, parent);
+    if header.base_fee_per_gas != expected_fee {
+        return Err(ConsensusError::InvalidBaseFee {
+            expected: expected_fee,
+            got: header.base_fee_per_gas,
+        });
+    }
+    Ok(())
 }
 
 fn check_fork_fields(config: &ChainConfig, h: &Header) -> Result<(), ConsensusError> {

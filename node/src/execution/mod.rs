@@ -1,12 +1,14 @@
 //! Runs transactions of one block in revm on top of the head state and reports what they did:
 //! receipts and the state diff. It never writes; `chain` commits the outcome.
 
+mod block_hooks;
 mod call;
 mod deadline;
 mod predeploy;
 mod state_changes;
 mod trace;
 
+pub use block_hooks::BEACON_ROOTS_ADDRESS;
 pub use call::{
     call, estimate_gas, AccountOverride, CallLimits, CallOutcome, CallRequest, CALL_GAS_CAP,
 };
@@ -79,6 +81,10 @@ pub struct BlockContext {
     pub difficulty: U256,
     /// Mix hash, used as PREVRANDAO from the Merge rules on.
     pub mix_hash: B256,
+    /// Parent beacon block root (Cancun): stored by the EIP-4788 system call before the block.
+    pub parent_beacon_block_root: Option<B256>,
+    /// Excess blob gas (Cancun), which prices blob gas.
+    pub excess_blob_gas: u64,
 }
 
 impl BlockContext {
@@ -92,6 +98,8 @@ impl BlockContext {
             base_fee: header.base_fee_per_gas,
             difficulty: header.difficulty,
             mix_hash: header.mix_hash,
+            parent_beacon_block_root: header.parent_beacon_block_root,
+            excess_blob_gas: header.excess_blob_gas.unwrap_or(0),
         }
     }
 }
@@ -144,6 +152,9 @@ impl BlockExecutor {
             diff: StateDiff::default(),
             spec,
         };
+        if let Some(root) = ctx.parent_beacon_block_root {
+            executor.store_beacon_root(root)?;
+        }
         for upgrade in config.contract_upgrades.iter().filter(|u| u.block == ctx.number) {
             executor.replace_code(upgrade.address, &upgrade.code)?;
         }
@@ -215,7 +226,7 @@ impl BlockExecutor {
 }
 
 /// revm's block environment for a block with `ctx` under `spec` (PREVRANDAO from the Merge
-/// rules on, a zero excess blob gas from Cancun on: Daisee blocks carry no blobs).
+/// rules on, the header's excess blob gas from Cancun on: Daisee blocks carry no blobs).
 pub(crate) fn block_env(ctx: &BlockContext, spec: SpecId) -> BlockEnv {
     BlockEnv {
         number: U256::from(ctx.number),
@@ -227,7 +238,7 @@ pub(crate) fn block_env(ctx: &BlockContext, spec: SpecId) -> BlockEnv {
         prevrandao: spec.is_enabled_in(SpecId::MERGE).then_some(ctx.mix_hash),
         blob_excess_gas_and_price: spec
             .is_enabled_in(SpecId::CANCUN)
-            .then(|| BlobExcessGasAndPrice::new_with_spec(0, spec)),
+            .then(|| BlobExcessGasAndPrice::new_with_spec(ctx.excess_blob_gas, spec)),
         ..Default::default()
     }
 }

@@ -23,7 +23,7 @@ fn genesis_vectors_make_the_same_block() {
         }
         let genesis =
             Genesis::from_json(&file.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let block = Block { header: genesis.header(), transactions: vec![] };
+        let block = Block::new(genesis.header(), vec![]);
         assert_eq!(hex::encode(block.encoded()), want.as_str().expect("result"), "{name}");
     }
     assert_eq!(tests.len(), 3);

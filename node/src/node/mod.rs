@@ -264,16 +264,21 @@ impl Node {
             ),
             None => {
                 let head = chain.head();
+                let timestamp =
+                    self.now().max(head.timestamp + chain.clique().period_at(head.number + 1));
                 crate::execution::BlockContext {
                     number: head.number + 1,
-                    timestamp: self
-                        .now()
-                        .max(head.timestamp + chain.clique().period_at(head.number + 1)),
+                    timestamp,
                     fee_recipient,
                     gas_limit: head.gas_limit,
                     base_fee: crate::consensus::next_base_fee(chain.config(), head),
                     difficulty: U256::from(crate::consensus::DIFF_IN_TURN),
                     mix_hash: B256::ZERO,
+                    parent_beacon_block_root: chain
+                        .config()
+                        .is_cancun(timestamp)
+                        .then_some(B256::ZERO),
+                    excess_blob_gas: 0,
                 }
             }
         }

@@ -1,9 +1,8 @@
 //! Block headers, with the fields of each fork (base fee from London, withdrawals root from
-//! Shanghai, blob gas and parent beacon root from Cancun, requests hash from Prague), and blocks.
+//! Shanghai, blob gas and parent beacon root from Cancun, requests hash from Prague).
 
 use super::rlp_ext::{address_at, append_bytes, append_u256, b256_at, bytes_at, list, u256_at};
-use super::transaction::SignedTransaction;
-use super::{DecodeError, TxError};
+use super::DecodeError;
 use alloy_primitives::{b256, keccak256, Address, Bloom, Bytes, B256, U256};
 use rlp::{DecoderError, Rlp, RlpStream};
 
@@ -176,60 +175,6 @@ impl Header {
     }
 }
 
-/// A block: header and transactions (no ommers; an empty withdrawals list from Shanghai on).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
-    /// The header.
-    pub header: Header,
-    /// The transactions, in order.
-    pub transactions: Vec<SignedTransaction>,
-}
-
-impl Block {
-    /// The block's RLP encoding as geth writes it (`rlp([header, txs, ommers, withdrawals?])`).
-    pub fn encoded(&self) -> Vec<u8> {
-        let with_withdrawals = self.header.withdrawals_root.is_some();
-        let mut s = RlpStream::new_list(if with_withdrawals { 4 } else { 3 });
-        self.header.append(&mut s);
-        s.begin_list(self.transactions.len());
-        for tx in &self.transactions {
-            tx.append_to_body(&mut s);
-        }
-        s.begin_list(0);
-        if with_withdrawals {
-            s.begin_list(0);
-        }
-        s.out().to_vec()
-    }
-
-    /// Decodes one block that spans all of `bytes`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, TxError> {
-        Self::from_rlp(&list(bytes)?)
-    }
-
-    /// Decodes one block from an RLP item.
-    pub fn from_rlp(r: &Rlp<'_>) -> Result<Self, TxError> {
-        let count = r.item_count().map_err(DecodeError::from)?;
-        if !(3..=4).contains(&count) {
-            return Err(DecodeError::Invalid("a block has 3 or 4 parts").into());
-        }
-        let header = Header::from_rlp(&r.at(0).map_err(DecodeError::from)?)?;
-        let txs = r.at(1).map_err(DecodeError::from)?;
-        let transactions = txs
-            .iter()
-            .map(|item| SignedTransaction::from_body_item(&item))
-            .collect::<Result<Vec<_>, _>>()?;
-        let ommers = r.at(2).map_err(DecodeError::from)?;
-        if ommers.item_count().map_err(DecodeError::from)? != 0 {
-            return Err(DecodeError::Invalid("ommers are not allowed").into());
-        }
-        if count == 4 && r.at(3).and_then(|w| w.item_count()).map_err(DecodeError::from)? != 0 {
-            return Err(DecodeError::Invalid("withdrawals are not allowed").into());
-        }
-        Ok(Self { header, transactions })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +209,5 @@ mod tests {
         let h = Header::default().encoded();
         assert!(Header::decode(&h[..h.len() - 1]).is_err());
         assert!(Header::decode(&[0xc0]).is_err());
-        assert!(Block::decode(&[0xc3, 0xc0, 0xc0, 0xc0]).is_err());
     }
 }

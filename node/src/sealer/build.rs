@@ -153,5 +153,5 @@ pub(crate) fn build_block(
     header.receipts_root = trie::receipts_root(&receipts);
     header.logs_bloom = block_bloom(&receipts);
     seal_header(&mut header, key)?;
-    Ok(Built { block: Block { header, transactions }, receipts, prepared, senders, invalid })
+    Ok(Built { block: Block::new(header, transactions), receipts, prepared, senders, invalid })
 }

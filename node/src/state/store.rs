@@ -234,12 +234,7 @@ impl Store {
         batch.insert(keys::meta("config"), config);
         batch.insert(keys::meta("genesis"), hash.as_slice());
         Self::hashed_storage_built(&mut batch);
-        self.put_block(
-            &mut batch,
-            &Block { header: header.clone(), transactions: vec![] },
-            &[],
-            &[],
-        );
+        self.put_block(&mut batch, &Block::new(header.clone(), vec![]), &[], &[]);
         self.tree.apply_batch(batch)?;
         self.flush()?;
         Ok(header)

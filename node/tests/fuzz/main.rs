@@ -51,7 +51,7 @@ fn valid_block() -> Vec<u8> {
         .map(|raw| daisee_node::primitives::SignedTransaction::decode(raw).unwrap())
         .collect();
     let _ = key;
-    Block { header, transactions }.encoded()
+    Block::new(header, transactions).encoded()
 }
 
 /// Mutations of `seed`: flipped bytes, a truncation and inserted bytes, as the data chooses.

@@ -43,7 +43,7 @@ fn tamper(datadir: &std::path::Path, key: &PrivateKey) {
             ..Default::default()
         };
         seal_header(&mut header, key).unwrap();
-        let block = Block { header: header.clone(), transactions: vec![] };
+        let block = Block::new(header.clone(), vec![]);
         store.commit_block(&block, &[], &[], prepared).unwrap();
     }
     store.flush().unwrap();

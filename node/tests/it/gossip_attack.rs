@@ -78,7 +78,7 @@ fn forged_block(node: &NodeProcess) -> Vec<u8> {
     header.difficulty = U256::from(2);
     let stranger = PrivateKey::from_bytes(&B256::repeat_byte(0x66)).unwrap();
     seal_header(&mut header, &stranger).unwrap();
-    Block { header, transactions: vec![] }.encoded()
+    Block::new(header, vec![]).encoded()
 }
 
 /// The rogue: a gossipsub peer of its own that dials `target` and, once the target has

@@ -44,7 +44,7 @@ impl Store {
             .map(|item| SignedTransaction::from_body_item(&item))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| corrupt("body", e))?;
-        Ok(Some(Block { header, transactions }))
+        Ok(Some(Block::new(header, transactions)))
     }
 
     /// The receipts of a block by hash.
