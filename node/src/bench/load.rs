@@ -103,6 +103,8 @@ pub(super) struct RpcRun {
     pub stage: Stage,
     /// The node's CPU time per transaction, µs (the client's own left out).
     pub node_cpu_us: f64,
+    /// Blocks the node sealed to include them.
+    pub blocks: u64,
 }
 
 /// Submits `txs` to a fresh node on `genesis`, `batch` per request, and times each to its
@@ -227,5 +229,5 @@ pub(super) fn submit_to_receipt(
         p50_ms: ms(0.5),
         p99_ms: ms(0.99),
     };
-    Ok(RpcRun { stage, node_cpu_us: node_cpu * 1e6 / txs.len().max(1) as f64 })
+    Ok(RpcRun { stage, node_cpu_us: node_cpu * 1e6 / txs.len().max(1) as f64, blocks: next - 1 })
 }

@@ -19,6 +19,7 @@ use crate::state::Store;
 use crate::txpool::PoolTx;
 pub use daybook::DaybookCost;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 pub use workload::Workload;
 
@@ -95,10 +96,15 @@ pub struct WorkloadReport {
     pub rpc_cpu_us: f64,
     /// The same one transaction per request, as wallets and scripts send them.
     pub rpc_single: Stage,
+    /// Blocks sealed in the batched and the one-per-request runs.
+    pub rpc_blocks: (u64, u64),
     /// The node's CPU time per transaction in that run, µs.
     pub rpc_single_cpu_us: f64,
-    /// Database bytes written per imported block.
+    /// Database bytes written per imported block (growth of the database's files).
     pub bytes_per_block: u64,
+    /// What those blocks added to the database, by kind: keys and values before sled's own
+    /// overhead, per block (a kind that shrank counts as zero).
+    pub logical_bytes_per_block: BTreeMap<&'static str, u64>,
 }
 
 /// Everything measured.
@@ -188,7 +194,9 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
             let included = built.block.transactions.len();
             if included == 0 {
                 return Err(err(format!(
-                    "no transaction fits a block: {:?}",
+                    "no transaction fits block {} (base fee {:?}): {:?}",
+                    built.block.header.number,
+                    built.block.header.base_fee_per_gas,
                     built.invalid.first()
                 )));
             }
@@ -209,10 +217,12 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
     let mut follower = Chain::open(store.clone()).map_err(err)?;
     let mut import_times = Vec::new();
     let mut size_before = 0;
+    let mut kinds_before = BTreeMap::new();
     for (i, block) in blocks.iter().enumerate() {
         if Some(&i) == measured.first() {
             store.flush().map_err(err)?;
             size_before = crate::disk_watch::dir_size(&import_dir.0);
+            kinds_before = store.stats().map_err(err)?;
         }
         let started = Instant::now();
         follower.import(block, unix_now()).map_err(err)?;
@@ -223,6 +233,17 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
     store.flush().map_err(err)?;
     let written = crate::disk_watch::dir_size(&import_dir.0).saturating_sub(size_before);
     let measured_blocks: Vec<_> = measured.iter().map(|i| &blocks[*i]).collect();
+    let per_block = measured_blocks.len().max(1) as u64;
+    let logical_bytes_per_block = store
+        .stats()
+        .map_err(err)?
+        .into_iter()
+        .map(|(kind, after)| {
+            let before = kinds_before.get(kind).map_or(0, |b| b.bytes);
+            (kind, after.bytes.saturating_sub(before) / per_block)
+        })
+        .filter(|(_, bytes)| *bytes > 0)
+        .collect();
     let gas: u64 = measured_blocks.iter().map(|b| b.header.gas_used).sum();
     let count: usize = measured_blocks.iter().map(|b| b.transactions.len()).sum();
     let all: Vec<_> = blocks.iter().flat_map(|b| b.transactions.iter().cloned()).collect();
@@ -239,6 +260,7 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
         rpc: batched.stage,
         rpc_cpu_us: batched.node_cpu_us,
         rpc_single: single.stage,
+        rpc_blocks: (batched.blocks, single.blocks),
         rpc_single_cpu_us: single.node_cpu_us,
         txs: count,
         blocks: measured_blocks.len(),
@@ -246,7 +268,8 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
         recovery_n,
         seal: stage(&seal_times, count, gas),
         import: stage(&import_times, count, gas),
-        bytes_per_block: written / measured_blocks.len().max(1) as u64,
+        bytes_per_block: written / per_block,
+        logical_bytes_per_block,
     })
 }
 

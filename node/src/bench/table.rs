@@ -60,6 +60,13 @@ impl BenchReport {
             }
             out.push('\n');
         }
+        for r in &self.workloads {
+            let kinds: Vec<String> =
+                r.logical_bytes_per_block.iter().map(|(k, b)| format!("{k} {b}")).collect();
+            let _ = writeln!(out, "\n{:?}: B/block by kind: {}", r.workload, kinds.join(", "));
+            let (batched, single) = r.rpc_blocks;
+            let _ = writeln!(out, "{:?}: blocks sealed: rpc {batched}, rpc1 {single}", r.workload);
+        }
         if !self.state_root.is_empty() {
             out += "\nstate size    block of 100 transfers    state commit + root    start-up trie build\n";
             for c in &self.state_root {
@@ -92,7 +99,8 @@ impl BenchReport {
         out += "\nms: per block (blk) or per transaction from submission to its block (rpc); \
                 rpc: batches of 100, rpc1: one transaction per request; cpu µs/tx: the node's CPU \
                 time per transaction sent one per request (the client's own left out); \
-                B/block: bytes the database wrote per imported block.\n";
+                B/block: bytes the database wrote per imported block (its files' growth); by \
+                kind: keys and values added, before sled's overhead.\n";
         let _ = write!(out, "peak RSS {:.1} MiB", self.peak_rss_mib);
         out
     }

@@ -48,6 +48,11 @@ impl std::str::FromStr for Workload {
     }
 }
 
+/// The bench chain's block gas limit: a block of 250 first readings (240k gas each) stays under
+/// the gas target, so the base fee does not climb block after block past the pre-signed fee cap
+/// (with the community default of 30M, 20,000 readings took it above 100 gwei by block 40).
+const GAS_LIMIT: u64 = 125_000_000;
+
 /// Deterministic accounts for the benchmark.
 pub fn accounts(count: usize) -> Vec<PrivateKey> {
     (0..count.max(2))
@@ -61,7 +66,7 @@ pub fn accounts(count: usize) -> Vec<PrivateKey> {
 /// A one-signer genesis (the first account) funding and registering every account.
 pub fn genesis(keys: &[PrivateKey]) -> Result<Genesis, crate::execution::ExecError> {
     let plenty = U256::from(10u64).pow(U256::from(24));
-    community_genesis(&CommunitySpec {
+    let mut genesis = community_genesis(&CommunitySpec {
         chain_id: CHAIN_ID,
         period: 0,
         epoch: 30_000,
@@ -73,7 +78,9 @@ pub fn genesis(keys: &[PrivateKey]) -> Result<Genesis, crate::execution::ExecErr
         timestamp: 0,
         interval_s: INTERVAL_S,
         grace_s: GRACE_S,
-    })
+    })?;
+    genesis.gas_limit = GAS_LIMIT;
+    Ok(genesis)
 }
 
 fn tx(
