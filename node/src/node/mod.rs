@@ -292,7 +292,7 @@ impl Node {
     pub(super) fn after_new_head(&self, head: &Header) -> Result<(), StoreError> {
         let (gone, expired) = {
             let mut pool = lock(&self.inner.pool);
-            (pool.prune(&self.inner.store), pool.expire(&self.inner.store))
+            (pool.prune(&self.inner.store), pool.expire_due(&self.inner.store))
         };
         for hash in &expired {
             tracing::info!(target: "daisee::txpool", %hash, "dropped: waited too long for its nonce gap to close");

@@ -1,5 +1,6 @@
 //! Sealing on the node: when the next block is due (with `period > 0` every period after its
-//! parent; with `period = 0`, in dev, as soon as transactions wait; empty blocks only with
+//! parent; with `period = 0`, in dev, as soon as transactions wait, at most one block per
+//! [`INSTANT_BLOCK_GAP`]; empty blocks only with
 //! `--seal-empty`, to spare SD cards), whether this signer may seal it (turn, recent signatures,
 //! Clique's out-of-turn wiggle), building it from the pool with a pending vote, committing it,
 //! dropping transactions that can never be included, and the loop that does it ([`run_sealer`]).
@@ -165,6 +166,11 @@ fn random_wiggle(signers: usize) -> Duration {
     Duration::from_millis(u64::from_le_bytes(bytes) % max_ms.max(1))
 }
 
+/// With period 0, the least time between the end of one block's sealing and the next: a
+/// transaction sent to an idle node is still sealed at once, one sent meanwhile waits at most
+/// this long.
+pub(super) const INSTANT_BLOCK_GAP: Duration = Duration::from_millis(10);
+
 /// Runs the sealing loop until `shutdown` turns true.
 pub async fn run_sealer(node: Node, mut shutdown: watch::Receiver<bool>) {
     // After an attempt that sealed nothing (transactions not yet includable, or not our turn),
@@ -186,7 +192,19 @@ pub async fn run_sealer(node: Node, mut shutdown: watch::Receiver<bool>) {
         let outcome = tokio::task::spawn_blocking(move || sealing.seal_if_due()).await;
         idle = matches!(outcome, Ok(Ok(None)));
         match outcome {
-            Ok(Ok(Some(_))) => node.clear_write_failure(),
+            Ok(Ok(Some(head))) => {
+                node.clear_write_failure();
+                if node.sealing_rules(head.number + 1).0 == 0 {
+                    // With period 0 a block follows its transactions at once. Under a stream
+                    // of submissions that meant a block, and its fixed costs (roots, commit,
+                    // flush, notifications), for every transaction or two: a short pause lets
+                    // the next block take whatever arrives meanwhile.
+                    tokio::select! {
+                        _ = shutdown.changed() => break,
+                        _ = tokio::time::sleep(INSTANT_BLOCK_GAP) => {}
+                    }
+                }
+            }
             Ok(Ok(None)) => {}
             // The database refuses writes (full disk): no block it cannot store; say so once a
             // minute and try again later, rather than every second.

@@ -83,6 +83,9 @@ pub struct Store {
     /// Contract code as revm runs it (jump destinations analysed), by code hash: code never
     /// changes under its hash, and the same few contracts run in every block and `eth_call`.
     analysed: Arc<Mutex<HashMap<B256, revm::bytecode::Bytecode>>>,
+    /// The head header as last read or written (`None`: read it from the database). Held
+    /// across each write of the head, so a reader never caches a head the batch replaced.
+    head: Arc<Mutex<Option<Header>>>,
 }
 
 /// Contracts whose analysed code is kept (a community chain has a handful).
@@ -122,6 +125,7 @@ impl Store {
             tries: Arc::default(),
             durability: Arc::default(),
             analysed: Arc::default(),
+            head: Arc::default(),
         };
         store.ensure_hashed_storage()?;
         Ok(store)
@@ -235,7 +239,7 @@ impl Store {
         batch.insert(keys::meta("genesis"), hash.as_slice());
         Self::hashed_storage_built(&mut batch);
         self.put_block(&mut batch, &Block::new(header.clone(), vec![]), &[], &[]);
-        self.tree.apply_batch(batch)?;
+        self.apply_head_batch(batch, None)?;
         self.flush()?;
         Ok(header)
     }
@@ -258,6 +262,19 @@ impl Store {
     pub fn genesis_hash(&self) -> Result<B256, StoreError> {
         let raw = self.get(&keys::meta("genesis"))?.ok_or(StoreError::NotInitialized)?;
         B256::try_from(raw.as_ref()).map_err(|e| corrupt("genesis hash", e))
+    }
+
+    /// Applies a batch that moves the head, and caches the new head (`None`: read it again).
+    fn apply_head_batch(&self, batch: sled::Batch, head: Option<Header>) -> Result<(), StoreError> {
+        let mut cached = self.head_cache();
+        *cached = None;
+        self.tree.apply_batch(batch)?;
+        *cached = head;
+        Ok(())
+    }
+
+    pub(super) fn head_cache(&self) -> std::sync::MutexGuard<'_, Option<Header>> {
+        self.head.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn put_block(
@@ -311,7 +328,7 @@ impl Store {
             batch.remove(keys::numbered(keys::CHANGESET, old));
         }
         self.put_block(&mut batch, block, receipts, senders);
-        self.tree.apply_batch(batch)?;
+        self.apply_head_batch(batch, Some(block.header.clone()))?;
         *self.tries_cache() = prepared.tries;
         self.flush()
     }
@@ -349,7 +366,7 @@ impl Store {
         batch.remove(key);
         batch.remove(keys::numbered(keys::CANONICAL, head.number));
         batch.insert(keys::meta("head"), head.parent_hash.as_slice());
-        self.tree.apply_batch(batch)?;
+        self.apply_head_batch(batch, None)?;
         *self.tries_cache() = None;
         self.flush()?;
         self.header(&head.parent_hash)?.ok_or_else(|| corrupt("parent", "missing"))

@@ -107,7 +107,14 @@ pub struct TxPool {
     own: HashSet<Address>,
     senders: HashMap<Address, BTreeMap<u64, PoolTx>>,
     by_hash: HashMap<B256, (Address, u64)>,
+    /// When [`TxPool::expire_due`] last scanned.
+    expiry_scanned: Option<Instant>,
 }
+
+/// How often, at most, [`TxPool::expire_due`] scans for expired transactions: the scan reads
+/// every sender's state and walks its queue, too much for each of a dev chain's many blocks,
+/// and lifetimes are hours.
+pub const EXPIRY_SCAN_EVERY: Duration = Duration::from_secs(1);
 
 impl TxPool {
     /// An empty pool.
@@ -284,9 +291,20 @@ impl TxPool {
             .map(|p| p.tx.hash())
     }
 
+    /// [`TxPool::expire`], when [`EXPIRY_SCAN_EVERY`] has passed since the last scan.
+    pub fn expire_due(&mut self, state: &impl AccountState) -> Vec<B256> {
+        let now = Instant::now();
+        if self.expiry_scanned.is_some_and(|at| now.duration_since(at) < EXPIRY_SCAN_EVERY) {
+            return Vec::new();
+        }
+        self.expiry_scanned = Some(now);
+        self.expire(state)
+    }
+
     /// Drops waiting transactions older than the lifetime; returns their hashes.
     pub fn expire(&mut self, state: &impl AccountState) -> Vec<B256> {
         let lifetime = self.config.waiting_lifetime;
+        let now = Instant::now();
         let mut gone = Vec::new();
         for (sender, queue) in &self.senders {
             let (next, _) = state.nonce_and_balance(sender);
@@ -297,7 +315,7 @@ impl TxPool {
             gone.extend(
                 queue
                     .range(ready_until..)
-                    .filter(|(_, p)| p.added.elapsed() >= lifetime)
+                    .filter(|(_, p)| now.saturating_duration_since(p.added) >= lifetime)
                     .map(|(_, p)| p.tx.hash()),
             );
         }

@@ -217,6 +217,20 @@ fn waiting_transactions_expire() {
 }
 
 #[test]
+fn expiry_scans_at_most_once_a_second() {
+    let a = key(1);
+    let state = funded(&[&a]);
+    let config = PoolConfig { waiting_lifetime: std::time::Duration::ZERO, ..Default::default() };
+    let mut pool = TxPool::new(config);
+    pool.add(tx(&a, 3, 10), a.address(), true, &state).unwrap();
+    assert_eq!(pool.expire_due(&state).len(), 1, "the first scan runs");
+    let gapped = pool.add(tx(&a, 5, 10), a.address(), true, &state).unwrap().hash;
+    assert!(pool.expire_due(&state).is_empty(), "a scan right after is skipped");
+    std::thread::sleep(super::EXPIRY_SCAN_EVERY);
+    assert_eq!(pool.expire_due(&state), vec![gapped], "a second later it runs again");
+}
+
+#[test]
 fn a_transaction_refused_by_execution_strikes_out() {
     let a = key(1);
     let state = funded(&[&a]);

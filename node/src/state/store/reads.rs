@@ -6,9 +6,15 @@ use super::*;
 impl Store {
     /// The head of the canonical chain.
     pub fn head(&self) -> Result<Header, StoreError> {
+        let mut cached = self.head_cache();
+        if let Some(head) = cached.as_ref() {
+            return Ok(head.clone());
+        }
         let raw = self.get(&keys::meta("head"))?.ok_or(StoreError::NotInitialized)?;
         let hash = B256::try_from(raw.as_ref()).map_err(|e| corrupt("head", e))?;
-        self.header(&hash)?.ok_or_else(|| corrupt("head", "header missing"))
+        let head = self.header(&hash)?.ok_or_else(|| corrupt("head", "header missing"))?;
+        *cached = Some(head.clone());
+        Ok(head)
     }
 
     /// A header by hash.
