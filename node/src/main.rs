@@ -15,7 +15,25 @@ mod meter_sources;
 use clap::Parser;
 use cli::{AccountCommand, Cli, Command, DbCommand};
 
+/// glibc's malloc gives each thread that contends for it an arena of its own, up to eight per
+/// core, and keeps what they freed: with the node's runtime, sled's and sealing threads that
+/// grew the process's memory by tens of MiB that never came back (`daisee bench` with its
+/// defaults peaked at 234 MiB, 163 MiB with two arenas, with no loss of throughput measured).
+/// Two arenas, set before any thread starts; `MALLOC_ARENA_MAX` in the environment still wins.
+fn cap_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a tunable of glibc's allocator; it is called once, first
+        // thing in main, before this process has started any other thread.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    cap_malloc_arenas();
     let cli = Cli::parse();
     let quiet = matches!(cli.command, Command::Bench(_));
     commands::init_logging(cli.verbosity.unwrap_or(if quiet { 2 } else { 3 }), &cli.log_format);
