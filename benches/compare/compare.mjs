@@ -1,11 +1,14 @@
 // Side by side: the same client workload against `daisee dev`, anvil and Hardhat, alternating,
 // one fresh process per run. Per run: start time (spawn → first answer), idle RSS, deploy of
 // Daisee.sol with five meters, N pre-signed `setProduction` transactions sent as raw transactions
-// (one lane per account, in nonce order, in JSON-RPC batches of --batch as ethers' provider
-// batches, keep-alive HTTP), every receipt fetched (submit → last receipt), `eth_call` latency,
-// peak RSS. A run that stops making progress for 60 s is reported as a stall.
+// (one lane per account, in nonce order, keep-alive HTTP; one transaction per request as wallets
+// and scripts send them, and in JSON-RPC batches of 100 as ethers' provider batches: --batch
+// takes the list), every receipt fetched (submit → last receipt), the server's CPU time per
+// transaction over that span (user + system of its process tree, from /proc, so the client's
+// speed does not count), `eth_call` latency, peak RSS. A run that stops making progress for 60 s
+// is reported as a stall.
 //
-// Usage: node compare.mjs [--txs 2000] [--rounds 2] [--batch 100] [--peers daisee,anvil,hardhat] [--json]
+// Usage: node compare.mjs [--txs 2000] [--rounds 2] [--batch 1,100] [--peers daisee,anvil,hardhat] [--json]
 // Run through ./run, which installs the pinned peers and builds the release binary.
 
 import { spawn } from "node:child_process";
@@ -21,7 +24,7 @@ const args = parseArgs(process.argv.slice(2));
 const TXS = Number(args.txs ?? 2000);
 const ROUNDS = Number(args.rounds ?? 2);
 const PEERS = (args.peers ?? "daisee,anvil,hardhat").split(",");
-const BATCH = Number(args.batch ?? 100);
+const BATCHES = String(args.batch ?? "1,100").split(",").map(Number);
 const CALLS = 500;
 const STALL_MS = 60_000;
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -58,8 +61,8 @@ function command(peer, port, datadir) {
   }
 }
 
-/** Resident memory of a process and its children, kB: [current, peak]. */
-function rss(pid) {
+/** A process and its children. */
+function processTree(pid) {
   const tree = [pid];
   for (const entry of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
@@ -68,8 +71,27 @@ function rss(pid) {
       if (ppid === pid) tree.push(Number(entry));
     } catch { /* gone */ }
   }
+  return tree;
+}
+
+/** CPU seconds (user + system) of a process and its children so far, from /proc/<pid>/stat. */
+const CLOCK_TICKS = 100;
+function cpuSeconds(pid) {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch { /* gone */ }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Resident memory of a process and its children, kB: [current, peak]. */
+function rss(pid) {
   let now = 0, peak = 0;
-  for (const p of tree) {
+  for (const p of processTree(pid)) {
     try {
       const status = readFileSync(`/proc/${p}/status`, "utf8");
       now += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -103,7 +125,7 @@ function percentile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * q))];
 }
 
-async function runOnce(peer, port) {
+async function runOnce(peer, port, batch) {
   const datadir = mkdtempSync(path.join(tmpdir(), "daisee-compare-"));
   const [exe, argv] = command(peer, port, datadir);
   const url = `http://127.0.0.1:${port}`;
@@ -112,7 +134,7 @@ async function runOnce(peer, port) {
   const child = spawn(exe, argv, { cwd: here, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => { stderr += d; });
-  const result = { peer };
+  const result = { peer, batch };
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${peer} exited: ${stderr.slice(-500)}`);
@@ -136,14 +158,15 @@ async function runOnce(peer, port) {
     const lanes = signed.lanes;
 
     // Submit → last receipt.
+    const cpu0 = cpuSeconds(child.pid);
     const t0 = performance.now();
     const hashes = [];
     let refused = 0;
     await Promise.all(lanes.map(async (raws) => {
-      for (let i = 0; i < raws.length; i += BATCH) {
-        const part = raws.slice(i, i + BATCH);
+      for (let i = 0; i < raws.length; i += batch) {
+        const part = raws.slice(i, i + batch);
         const body = part.map((raw, j) => ({ jsonrpc: "2.0", id: j, method: "eth_sendRawTransaction", params: [raw] }));
-        const answers = BATCH === 1 ? [await rpc.post(body[0])] : await rpc.post(body);
+        const answers = batch === 1 ? [await rpc.post(body[0])] : await rpc.post(body);
         for (const answer of answers) {
           if (answer.error) refused++; else hashes.push(answer.result);
         }
@@ -172,6 +195,7 @@ async function runOnce(peer, port) {
       }
     }
     const elapsed = (performance.now() - t0) / 1000;
+    result.cpuUsPerTx = ((cpuSeconds(child.pid) - cpu0) * 1e6) / TXS;
     result.mined = hashes.length - waiting.length;
     result.refused = refused;
     if (refused > 0) process.stderr.write(`${peer}: ${refused} transactions refused\n`);
@@ -238,30 +262,36 @@ const signed = await (async () => {
 
 const runs = [];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [i, peer] of PEERS.entries()) {
-    const r = await runOnce(peer, 18545 + i);
-    if (r.failed) process.stderr.write(`round ${round + 1} ${peer}: FAILED: ${r.failed}\n`);
-    process.stderr.write(`round ${round + 1} ${peer}: ${r.stalled ? `STALLED after ${r.mined}/${TXS}` : `${r.txPerS.toFixed(0)} tx/s`} (submitted in ${r.submitS?.toFixed(2)} s), start ${r.startMs?.toFixed(0)} ms, eth_call p50 ${r.callP50Ms?.toFixed(3)} ms\n`);
-    runs.push(r);
+  for (const batch of BATCHES) {
+    for (const [i, peer] of PEERS.entries()) {
+      const r = await runOnce(peer, 18545 + i, batch);
+      const what = `round ${round + 1} ${peer} (${batch === 1 ? "one per request" : `batches of ${batch}`})`;
+      if (r.failed) process.stderr.write(`${what}: FAILED: ${r.failed}\n`);
+      process.stderr.write(`${what}: ${r.stalled ? `STALLED after ${r.mined}/${TXS}` : `${r.txPerS.toFixed(0)} tx/s`} (submitted in ${r.submitS?.toFixed(2)} s), ${r.cpuUsPerTx?.toFixed(0)} µs CPU/tx, start ${r.startMs?.toFixed(0)} ms, eth_call p50 ${r.callP50Ms?.toFixed(3)} ms\n`);
+      runs.push(r);
+    }
   }
 }
 
-const summary = PEERS.map((peer) => {
-  const mine = runs.filter((r) => r.peer === peer);
+const summary = BATCHES.flatMap((batch) => PEERS.map((peer) => {
+  const mine = runs.filter((r) => r.peer === peer && r.batch === batch);
   const pick = (k) => median(mine.map((r) => r[k]).filter((v) => v !== undefined));
-  return { peer, runs: mine.length, stalls: mine.filter((r) => r.stalled).length, failures: mine.filter((r) => r.failed).length, txPerS: pick("txPerS"), startMs: pick("startMs"), idleRssMb: pick("idleRssMb"), peakRssMb: pick("peakRssMb"), callP50Ms: pick("callP50Ms"), callP99Ms: pick("callP99Ms") };
-});
+  return { peer, batch, runs: mine.length, stalls: mine.filter((r) => r.stalled).length, failures: mine.filter((r) => r.failed).length, txPerS: pick("txPerS"), cpuUsPerTx: pick("cpuUsPerTx"), startMs: pick("startMs"), idleRssMb: pick("idleRssMb"), peakRssMb: pick("peakRssMb"), callP50Ms: pick("callP50Ms"), callP99Ms: pick("callP99Ms") };
+}));
 
 if (args.json) {
   console.log(JSON.stringify({ txs: TXS, rounds: ROUNDS, summary, runs }, null, 2));
 } else {
-  const base = summary.find((s) => s.peer === "daisee");
   const row = (cells) => cells.map((c, i) => String(c).padStart(i === 0 ? 8 : 12)).join(" ");
-  console.log(`\n${TXS} pre-signed setProduction via eth_sendRawTransaction (batches of ${BATCH}), 5 accounts; median of ${ROUNDS} runs each (alternating)\n`);
-  console.log(row(["peer", "tx/s", "stalls", "start ms", "idle MiB", "peak MiB", "call p50 ms", "call p99 ms", "daisee ×"]));
-  for (const s of summary) {
-    const ratio = base && s.txPerS > 0 ? (base.txPerS / s.txPerS).toFixed(1) : s.peer === "daisee" ? "1.0" : "∞ (stall)";
-    const f = (v, d) => (Number.isFinite(v) ? v.toFixed(d) : "-");
-    console.log(row([s.peer, f(s.txPerS, 0), `${s.stalls}/${s.runs}`, f(s.startMs, 0), f(s.idleRssMb, 1), f(s.peakRssMb, 1), f(s.callP50Ms, 3), f(s.callP99Ms, 3), ratio]));
+  console.log(`\n${TXS} pre-signed setProduction via eth_sendRawTransaction, 5 accounts; median of ${ROUNDS} runs each (alternating)`);
+  for (const batch of BATCHES) {
+    const base = summary.find((s) => s.peer === "daisee" && s.batch === batch);
+    console.log(`\n${batch === 1 ? "one transaction per request" : `JSON-RPC batches of ${batch}`}\n`);
+    console.log(row(["peer", "tx/s", "CPU µs/tx", "stalls", "start ms", "idle MiB", "peak MiB", "call p50 ms", "call p99 ms", "daisee ×"]));
+    for (const s of summary.filter((x) => x.batch === batch)) {
+      const ratio = base && s.txPerS > 0 ? (base.txPerS / s.txPerS).toFixed(1) : s.peer === "daisee" ? "1.0" : "∞ (stall)";
+      const f = (v, d) => (Number.isFinite(v) ? v.toFixed(d) : "-");
+      console.log(row([s.peer, f(s.txPerS, 0), f(s.cpuUsPerTx, 0), `${s.stalls}/${s.runs}`, f(s.startMs, 0), f(s.idleRssMb, 1), f(s.peakRssMb, 1), f(s.callP50Ms, 3), f(s.callP99Ms, 3), ratio]));
+    }
   }
 }
