@@ -243,8 +243,9 @@ const signed = await (async () => {
   const fees = { maxFeePerGas: 500_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, type: 2, chainId: CHAIN_ID };
   const meters = wallets.slice(1);
   const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode);
-  const deployTx = await factory.getDeployTransaction(wallets[0].address, 0, meters.map((m) => m.address));
-  const deploy = await wallets[0].signTransaction({ ...deployTx, ...fees, nonce: 0, gasLimit: 3_000_000n });
+  // (owner, rate, meters, interval, grace): 15-minute intervals, grace of one interval.
+  const deployTx = await factory.getDeployTransaction(wallets[0].address, 0, meters.map((m) => m.address), 900, 0);
+  const deploy = await wallets[0].signTransaction({ ...deployTx, ...fees, nonce: 0, gasLimit: 4_000_000n });
   const contract = ethers.getCreateAddress({ from: wallets[0].address, nonce: 0 });
   const perLane = Math.ceil(TXS / meters.length);
   const lanes = [];
@@ -252,7 +253,9 @@ const signed = await (async () => {
     const count = Math.max(0, Math.min(perLane, TXS - lane * perLane));
     const out = [];
     for (let k = 0; k < count; k++) {
-      const data = iface.encodeFunctionData("setProduction", [k + 1]);
+      // 1 Wh each: a lane's 400 stay within what a meter may declare in one interval (its
+      // capacity, 36 kVA, over 15 minutes), so none reverts on any peer.
+      const data = iface.encodeFunctionData("setProduction", [1]);
       out.push(await w.signTransaction({ to: contract, data, ...fees, nonce: k, gasLimit: 120_000n }));
     }
     lanes.push(out);

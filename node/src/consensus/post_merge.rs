@@ -3,7 +3,7 @@
 //! chains and never use these: they are the rules under which Ethereum's own block fixtures
 //! (`BlockchainTests`) run through the node's import path, in place of the Clique checks.
 
-use super::validate::{check_gas, check_lineage};
+use super::validate::{check_fork_presence, check_gas, check_lineage};
 use super::ConsensusError;
 use crate::genesis::ChainConfig;
 use crate::primitives::{Header, EMPTY_OMMERS_HASH, U256};
@@ -44,22 +44,7 @@ pub fn validate_post_merge(
     if header.ommers_hash != EMPTY_OMMERS_HASH {
         return Err(ConsensusError::InvalidOmmers);
     }
-    let t = header.timestamp;
-    if config.is_shanghai(t) != header.withdrawals_root.is_some() {
-        return Err(ConsensusError::ForkFields("withdrawals root"));
-    }
-    let cancun = config.is_cancun(t);
-    let blob = [
-        header.blob_gas_used.is_some(),
-        header.excess_blob_gas.is_some(),
-        header.parent_beacon_block_root.is_some(),
-    ];
-    if blob.iter().any(|present| *present != cancun) {
-        return Err(ConsensusError::ForkFields("blob gas and parent beacon root"));
-    }
-    if config.is_prague(t) != header.requests_hash.is_some() {
-        return Err(ConsensusError::ForkFields("requests hash"));
-    }
+    check_fork_presence(config, header)?;
     if let Some(got) = header.excess_blob_gas {
         let expected = next_excess_blob_gas(parent);
         if got != expected {

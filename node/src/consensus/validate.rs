@@ -227,12 +227,26 @@ fn check_fork_fields(config: &ChainConfig, h: &Header) -> Result<(), ConsensusEr
     if h.withdrawals_root.is_some() && !config.is_shanghai(t) {
         return Err(unscheduled("a withdrawals root (Shanghai)"));
     }
-    let shanghai = config.is_shanghai(t);
-    if shanghai != h.withdrawals_root.is_some() {
-        return Err(ConsensusError::ForkFields("withdrawals root"));
-    }
+    check_fork_presence(config, h)?;
     if h.withdrawals_root.is_some_and(|r| r != EMPTY_ROOT_HASH) {
         return Err(ConsensusError::ForkFields("withdrawals are not allowed"));
+    }
+    if h.blob_gas_used.unwrap_or(0) != 0 || h.excess_blob_gas.unwrap_or(0) != 0 {
+        return Err(ConsensusError::ForkFields("blobs are not allowed"));
+    }
+    if h.requests_hash.is_some_and(|r| r != EMPTY_REQUESTS_HASH) {
+        return Err(ConsensusError::ForkFields("requests are not allowed"));
+    }
+    Ok(())
+}
+
+/// Each fork's header fields are present exactly when the fork is active at the header's time:
+/// the withdrawals root (Shanghai), blob gas and the parent beacon root (Cancun), the requests
+/// hash (Prague).
+pub(super) fn check_fork_presence(config: &ChainConfig, h: &Header) -> Result<(), ConsensusError> {
+    let t = h.timestamp;
+    if config.is_shanghai(t) != h.withdrawals_root.is_some() {
+        return Err(ConsensusError::ForkFields("withdrawals root"));
     }
     let cancun = config.is_cancun(t);
     let blob = [
@@ -243,14 +257,8 @@ fn check_fork_fields(config: &ChainConfig, h: &Header) -> Result<(), ConsensusEr
     if blob.iter().any(|present| *present != cancun) {
         return Err(ConsensusError::ForkFields("blob gas and parent beacon root"));
     }
-    if h.blob_gas_used.unwrap_or(0) != 0 || h.excess_blob_gas.unwrap_or(0) != 0 {
-        return Err(ConsensusError::ForkFields("blobs are not allowed"));
-    }
     if config.is_prague(t) != h.requests_hash.is_some() {
         return Err(ConsensusError::ForkFields("requests hash"));
-    }
-    if h.requests_hash.is_some_and(|r| r != EMPTY_REQUESTS_HASH) {
-        return Err(ConsensusError::ForkFields("requests are not allowed"));
     }
     Ok(())
 }
