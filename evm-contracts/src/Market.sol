@@ -8,7 +8,8 @@ pragma solidity 0.8.37;
 ///         prepaid escrow to the sellers' withdrawable balance. What is not matched stays with the
 ///         grid (import / export).
 /// @dev The rules, step by step:
-///      1. Offers. Each meter that reported the interval (the first `MAX_SETTLE_METERS` of them)
+///      1. Offers. Each meter that reported the interval (the first `settleCapacity()` of them:
+///         as many as one block's gas limit settles: 661 at 30 M gas, 2,216 at 100 M)
 ///         with produced > consumed offers `produced - consumed`, at most its current surplus;
 ///         with consumed > produced it asks for `consumed - produced`, at most its current deficit
 ///         and at most what its escrow pays at its bid (`escrow / bid`). Nobody's surplus or
@@ -67,18 +68,25 @@ abstract contract Market {
         uint64 indexed intervalEnd, address indexed seller, address indexed buyer, uint256 energyWh, uint256 paid
     );
     /// `intervalEnd` cleared `volumeWh` at `price` wei per Wh between `sellers` and `buyers`;
-    /// `skipped` meters beyond `MAX_SETTLE_METERS` took no part.
+    /// `skipped` meters beyond `settleCapacity()` took no part.
     event Cleared(
         uint64 indexed intervalEnd, uint256 price, uint256 volumeWh, uint256 sellers, uint256 buyers, uint256 skipped
     );
 
     // ---------------------------------------------------------------- state
 
-    /// Meters one `settle` takes part (the first to report the interval); the others' energy
-    /// stays with the grid for that interval. Measured: `settle` of 100 meters uses about
-    /// 3.9 M gas (README, gas-snapshot.txt), well inside a 30 M block.
-    uint256 public constant MAX_SETTLE_METERS = 100;
-
+    /// The most meters one `settle` takes part, whatever the block gas limit (it bounds the
+    /// memory one settlement uses).
+    uint256 public constant MAX_SETTLE_METERS = 3000;
+    /// Gas `settle` needs besides its meters (the transaction, the interval's bookkeeping, the
+    /// `Cleared` event), with a margin.
+    uint256 public constant SETTLE_GAS_BASE = 250_000;
+    /// The most gas one meter adds to `settle`: its reading, balances, escrow and prices read,
+    /// its share of the sort, its payment and `Matched` events, and a seller's first proceeds
+    /// (a new escrow slot, 22 k alone), before refunds. Measured with every meter trading at
+    /// its own price: 39.6 k at 100 meters, 41.9 k at 2,000, 43.x k at 3,000 (gas.rs,
+    /// evm-contracts/README.md); the memory and the sort grow a little faster than the meters.
+    uint256 public constant SETTLE_GAS_PER_METER = 45_000;
     /// The highest limit price (wei per Wh) an ask, a bid or the rate may have (7.9e28 wei,
     /// far above any real price): products of prices and energy never overflow.
     uint256 public constant MAX_PRICE = type(uint96).max;
@@ -208,6 +216,15 @@ abstract contract Market {
         return settledIntervals[intervalEnd];
     }
 
+    /// How many meters one `settle` takes part at this block's gas limit (the first to report
+    /// the interval): what `SETTLE_GAS_PER_METER` says fits, at most `MAX_SETTLE_METERS`.
+    function settleCapacity() public view returns (uint256) {
+        uint256 limit = block.gaslimit;
+        if (limit <= SETTLE_GAS_BASE) return 0;
+        uint256 n = (limit - SETTLE_GAS_BASE) / SETTLE_GAS_PER_METER;
+        return n < MAX_SETTLE_METERS ? n : MAX_SETTLE_METERS;
+    }
+
     /// How many meters reported `intervalEnd` before it was settled.
     function intervalMeterCount(uint64 intervalEnd) external view returns (uint256) {
         return intervalReadings[intervalEnd].length;
@@ -229,7 +246,7 @@ abstract contract Market {
         IntervalReading[] storage reported = intervalReadings[intervalEnd];
         if (reported.length == 0) revert NoReadings(intervalEnd);
         settledIntervals[intervalEnd] = true;
-        uint256 n = reported.length < MAX_SETTLE_METERS ? reported.length : MAX_SETTLE_METERS;
+        uint256 n = _min(reported.length, settleCapacity());
         (Order[] memory sells, Order[] memory buys) = _orders(intervalEnd, reported, n);
         _clear(intervalEnd, sells, buys, reported.length - n);
     }
@@ -305,17 +322,63 @@ abstract contract Market {
         }
     }
 
-    /// Stable insertion sort by price, ascending (asks) or descending (bids); ties keep the
-    /// reporting order.
+    /// Sorts orders by price, ascending (asks) or descending (bids); ties keep the reporting
+    /// order. A heap sort of packed keys (price, then position): O(n log n) whatever the prices,
+    /// so a community that sets a thousand different asks cannot make settlement quadratic.
     function _sort(Order[] memory orders, bool ascending) private pure {
-        for (uint256 i = 1; i < orders.length; i++) {
-            Order memory item = orders[i];
-            uint256 j = i;
-            while (j > 0 && (ascending ? orders[j - 1].price > item.price : orders[j - 1].price < item.price)) {
-                orders[j] = orders[j - 1];
-                j--;
+        uint256 n = orders.length;
+        if (n < 2) return;
+        uint256[] memory keys = new uint256[](n);
+        Order[] memory copy = new Order[](n);
+        for (uint256 k = 0; k < n; k++) {
+            // Every recorded, asked or bid price is at most MAX_PRICE (96 bits): the key fits
+            // in 128 bits and the position (below 2^32) breaks ties.
+            uint256 p = _min(orders[k].price, MAX_PRICE);
+            keys[k] = ((ascending ? p : MAX_PRICE - p) << 32) | k;
+            copy[k] = orders[k];
+        }
+        _heapSort(keys);
+        for (uint256 k = 0; k < n; k++) {
+            orders[k] = copy[keys[k] & 0xffffffff];
+        }
+    }
+
+    /// In-place heap sort, ascending.
+    function _heapSort(uint256[] memory a) private pure {
+        uint256 n = a.length;
+        for (uint256 i = n / 2; i > 0; i--) {
+            _siftDown(a, i - 1, n);
+        }
+        for (uint256 end = n - 1; end > 0; end--) {
+            (a[0], a[end]) = (a[end], a[0]);
+            _siftDown(a, 0, end);
+        }
+    }
+
+    /// Moves `a[root]` down the heap `a[0..n)` to where its children are not larger. In
+    /// assembly: the indices stay below `n <= a.length` by construction, and this loop is most
+    /// of the sort's cost.
+    function _siftDown(uint256[] memory a, uint256 root, uint256 n) private pure {
+        assembly ("memory-safe") {
+            let base := add(a, 0x20)
+            let v := mload(add(base, shl(5, root)))
+            for {} 1 {} {
+                let child := add(shl(1, root), 1)
+                if iszero(lt(child, n)) { break }
+                let c := mload(add(base, shl(5, child)))
+                let right := add(child, 1)
+                if lt(right, n) {
+                    let r := mload(add(base, shl(5, right)))
+                    if gt(r, c) {
+                        child := right
+                        c := r
+                    }
+                }
+                if iszero(gt(c, v)) { break }
+                mstore(add(base, shl(5, root)), c)
+                root := child
             }
-            orders[j] = item;
+            mstore(add(base, shl(5, root)), v)
         }
     }
 

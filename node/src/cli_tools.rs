@@ -55,6 +55,10 @@ pub struct GenesisArgs {
     /// How long after an interval's end its market takes readings, in seconds (0: one interval).
     #[arg(long, default_value_t = 0)]
     pub grace: u64,
+    /// The block gas limit: how many meters one `settle` takes (`settleCapacity()`: 2,216 at
+    /// the default, 661 at 30 M; docs/market.md).
+    #[arg(long, default_value_t = daisee_node::community::COMMUNITY_GAS_LIMIT)]
+    pub gas_limit: u64,
     /// Output file (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -12,8 +12,12 @@ use std::collections::BTreeMap;
 /// Where the Daisee contract lives on every chain `daisee genesis` and `daisee dev` make.
 pub const DAISEE_ADDRESS: Address = address!("da15ee0000000000000000000000000000000001");
 
-/// Default block gas limit of a community chain.
+/// Block gas limit of a chain whose spec leaves it at 0 (`daisee dev`, tests): 661 meters per
+/// settlement.
 pub const DEFAULT_GAS_LIMIT: u64 = 30_000_000;
+/// Block gas limit `daisee genesis` writes unless told: one `settle` takes 2,216 meters
+/// (`settleCapacity()`), a town of 1,000 households and room to grow (docs/market.md).
+pub const COMMUNITY_GAS_LIMIT: u64 = 100_000_000;
 
 /// The dev households' default interval (simulated s).
 pub const DEV_INTERVAL_S: u64 = 300;
@@ -36,6 +40,7 @@ pub fn dev_spec(keys: &[PrivateKey], period: u64) -> CommunitySpec {
         timestamp: 0,
         interval_s: DEV_INTERVAL_S,
         grace_s: 0,
+        gas_limit: 0,
     }
 }
 
@@ -64,6 +69,8 @@ pub struct CommunitySpec {
     pub interval_s: u64,
     /// How long after an interval's end its market takes readings (0: one interval).
     pub grace_s: u64,
+    /// The block gas limit (0: [`DEFAULT_GAS_LIMIT`]).
+    pub gas_limit: u64,
 }
 
 /// Builds the genesis: every fork up to Prague from block 0.
@@ -104,7 +111,7 @@ pub fn community_genesis(spec: &CommunitySpec) -> Result<Genesis, ExecError> {
         nonce: [0; 8],
         timestamp: spec.timestamp,
         extra_data: extra.into(),
-        gas_limit: DEFAULT_GAS_LIMIT,
+        gas_limit: if spec.gas_limit == 0 { DEFAULT_GAS_LIMIT } else { spec.gas_limit },
         difficulty: Some(U256::from(1)),
         mix_hash: B256::ZERO,
         coinbase: Address::ZERO,
@@ -133,6 +140,7 @@ pub(crate) fn test_store(
         timestamp: 0,
         interval_s: 0,
         grace_s: 0,
+        gas_limit: 0,
     };
     let store = crate::state::Store::temporary().expect("temporary store");
     store.init_genesis(&community_genesis(&spec).expect("genesis")).expect("init");
@@ -142,6 +150,40 @@ pub(crate) fn test_store(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_towns_genesis_registers_two_thousand_meters_at_the_community_gas_limit() {
+        let meters: Vec<Address> =
+            (1..=2000u16).map(|i| Address::left_padding_from(&i.to_be_bytes())).collect();
+        let spec = CommunitySpec {
+            chain_id: 69,
+            period: 5,
+            epoch: 30_000,
+            signers: vec![Address::repeat_byte(1)],
+            funds: vec![],
+            owner: Address::repeat_byte(1),
+            rate: U256::ZERO,
+            meters: meters.clone(),
+            timestamp: 0,
+            interval_s: 0,
+            grace_s: 0,
+            gas_limit: COMMUNITY_GAS_LIMIT,
+        };
+        let genesis = community_genesis(&spec).unwrap();
+        assert_eq!(genesis.gas_limit, COMMUNITY_GAS_LIMIT);
+        let storage = &genesis.alloc[&DAISEE_ADDRESS].storage;
+        // `meterList` (slot 13) holds every meter, in order.
+        assert_eq!(storage[&U256::from(13)], U256::from(2000));
+        let list =
+            U256::from_be_bytes(crate::primitives::keccak256(U256::from(13).to_be_bytes::<32>()).0);
+        let last = U256::from_be_bytes(meters[1999].into_word().0);
+        assert_eq!(storage[&(list + U256::from(1999))], last);
+        // Beyond the bound on init code: a clear error, not a crash.
+        let too_many: Vec<Address> =
+            (0..140_000u32).map(|i| Address::left_padding_from(&i.to_be_bytes())).collect();
+        let err = community_genesis(&CommunitySpec { meters: too_many, ..spec }).unwrap_err();
+        assert!(err.to_string().contains("init code"), "{err}");
+    }
 
     #[test]
     fn written_community_genesis_round_trips_and_holds_the_contract() {
@@ -157,6 +199,7 @@ mod tests {
             timestamp: 0,
             interval_s: 0,
             grace_s: 0,
+            gas_limit: 0,
         };
         let genesis = community_genesis(&spec).unwrap();
         let text = serde_json::to_string(&genesis.to_json()).unwrap();

@@ -46,54 +46,101 @@ fn measure() -> Vec<(&'static str, u64)> {
     let withdraw = Daisee::withdrawCall { amount: U256::from(400) };
     row("withdraw", c.send(carol(), withdraw).ok().gas_used);
     row("setAsk", c.send(alice(), Daisee::setAskCall { weiPerWh: U256::from(9) }).ok().gas_used);
-    for n in [10, 50, 100] {
-        let (settlement, gas) = settle_market(n);
+    for (n, name) in SETTLE_ROWS {
+        let (settlement, gas) = settle_market(n, 100, 100, MEASURING_GAS_LIMIT);
         assert_eq!(settlement.volume, 100 * n as u128 / 2, "every household traded");
-        rows.push((SETTLE_ROWS[(n / 50).min(2)], gas));
+        assert_eq!(settlement.skipped, 0);
+        rows.push((name, gas));
     }
     rows
 }
 
-const SETTLE_ROWS: [&str; 3] =
-    ["settle (10 meters: 5 sell, 5 buy)", "settle (50 meters)", "settle (100 meters)"];
+const SETTLE_ROWS: [(usize, &str); 6] = [
+    (10, "settle (10 meters: 5 sell, 5 buy)"),
+    (50, "settle (50 meters)"),
+    (100, "settle (100 meters)"),
+    (500, "settle (500 meters)"),
+    (1000, "settle (1,000 meters)"),
+    (2000, "settle (2,000 meters)"),
+];
 
-/// A market of `n` households, half selling 100 Wh and half buying 100 Wh at mixed limit
-/// prices, settled: what it did and the gas it used.
-fn settle_market(n: usize) -> (crate::market::Settlement, u64) {
+/// A block gas limit under which every settlement measured here takes all its meters.
+const MEASURING_GAS_LIMIT: u64 = 200_000_000;
+
+/// A market of `n` households, half selling `offer` Wh and half buying `need` Wh, each at its own
+/// limit price, settled in a block of `block_gas` gas: what it did and the gas it used.
+fn settle_market(
+    n: usize,
+    offer: u64,
+    need: u64,
+    block_gas: u64,
+) -> (crate::market::Settlement, u64) {
     let mut mk = Market::new(n, 0);
     const T: u64 = 1_800_000_000;
     for i in 1..=n {
         let who = household(i);
         if i % 2 == 1 {
             mk.prices(who, DEFAULT_RATE_WEI_PER_WH - i as u64, 0);
-            mk.report(who, T, 100, 0);
+            mk.report(who, T, offer, 0);
         } else {
             mk.prices(who, 0, DEFAULT_RATE_WEI_PER_WH + i as u64);
             mk.deposit(who, crate::harness::ether(1));
-            mk.report(who, T, 0, 100);
+            mk.report(who, T, 0, need);
         }
     }
     mk.close(T);
+    mk.chain.set_gas_limit(block_gas);
     let settlement = mk.settle(T);
     let gas = settlement.gas_used;
     (settlement, gas)
 }
 
+/// `settleCapacity()` at a block gas limit.
+fn capacity(block_gas: u64) -> usize {
+    let mut mk = Market::new(0, 0);
+    mk.chain.set_gas_limit(block_gas);
+    usize::try_from(mk.view(Daisee::settleCapacityCall {})).expect("a count")
+}
+
 #[test]
-fn one_settle_takes_the_first_hundred_meters_and_skips_the_rest() {
-    let mut mk = Market::new(102, 0);
+fn as_many_meters_as_the_gas_limit_allows_settle_in_one_block() {
+    // The most expensive mix: every meter trades at its own price, and buyers need a little more
+    // than sellers offer, so nearly every meter is in two `Matched` events.
+    for block_gas in [30_000_000, 100_000_000, 135_250_000] {
+        let n = capacity(block_gas);
+        let (s, gas) = settle_market(n, 100, 103, block_gas);
+        assert_eq!(s.skipped, 0, "all {n} meters at {block_gas} gas");
+        assert!(s.matches.len() >= n * 9 / 10, "{} matches for {n} meters", s.matches.len());
+        // The limit binds the gas spent before the refund.
+        assert!(s.gas_spent <= block_gas, "{n} meters spent {} gas of {block_gas}", s.gas_spent);
+        let per_meter = s.gas_spent / n as u64;
+        eprintln!("{n} meters at a {block_gas} gas limit: {gas} gas ({per_meter} per meter spent)");
+    }
+    assert_eq!(capacity(30_000_000), 661);
+    assert_eq!(capacity(100_000_000), 2_216);
+    assert_eq!(capacity(135_250_000), 3_000);
+    assert_eq!(capacity(1_000_000_000), 3_000, "bounded by MAX_SETTLE_METERS");
+    assert_eq!(capacity(250_000), 0);
+}
+
+#[test]
+fn one_settle_takes_the_first_meters_the_gas_limit_allows_and_skips_the_rest() {
+    let block_gas = 4_000_000;
+    let n = capacity(block_gas);
+    let mut mk = Market::new(n + 2, 0);
     const T: u64 = 1_800_000_000;
-    for i in 1..=102 {
+    for i in 1..=n + 2 {
         let who = household(i);
         mk.deposit(who, crate::harness::ether(1));
-        let (p, c) = if i <= 100 { (0, 10) } else { (500, 0) };
+        let (p, c) = if i <= n { (0, 10) } else { (500, 0) };
         mk.report(who, T, p, c);
     }
     mk.close(T);
+    mk.chain.set_gas_limit(block_gas);
     let s = mk.settle(T);
-    assert_eq!(s.skipped, 2, "meters 101 and 102 reported after the first hundred");
-    assert_eq!(s.volume, 0, "the only sellers were beyond the cap");
-    assert_eq!(mk.households.len(), 102);
+    assert_eq!(s.skipped, 2, "the two meters that reported after the first {n}");
+    assert_eq!(s.volume, 0, "the only sellers were beyond the capacity");
+    assert_eq!(mk.households.len(), n + 2);
 }
 
 #[test]

@@ -13,7 +13,8 @@ use revm::{
 
 /// The chain id the tests run under (the dev chain's).
 pub const CHAIN_ID: u64 = 31337;
-const GAS_LIMIT: u64 = 10_000_000;
+/// The block gas limit a new chain has (the dev chain's); transactions may use all of it.
+pub const BLOCK_GAS_LIMIT: u64 = 30_000_000;
 
 /// One wei amount per ether.
 pub fn ether(n: u64) -> U256 {
@@ -32,6 +33,8 @@ pub struct Outcome {
     pub success: bool,
     /// Gas used as a receipt reports it.
     pub gas_used: u64,
+    /// Gas spent before the refund: what the transaction's gas limit must cover.
+    pub gas_spent: u64,
     /// Return data, or revert data.
     pub output: Bytes,
     /// Logs emitted (none when it failed).
@@ -91,7 +94,7 @@ impl Chain {
             .modify_block_chained(|block| {
                 block.number = U256::from(1);
                 block.timestamp = U256::from(1_700_000_000u64);
-                block.gas_limit = 30_000_000;
+                block.gas_limit = BLOCK_GAS_LIMIT;
                 block.basefee = 0;
             })
             .build_mainnet();
@@ -104,6 +107,11 @@ impl Chain {
         let mut info = db.basic_ref(who).ok().flatten().unwrap_or_default();
         info.balance = wei;
         db.insert_account_info(who, info);
+    }
+
+    /// Sets the block gas limit (and so the most gas a transaction may use).
+    pub fn set_gas_limit(&mut self, gas: u64) {
+        self.evm.ctx.block.gas_limit = gas;
     }
 
     /// The next block's time (unix s).
@@ -184,7 +192,7 @@ impl Chain {
             .value(value)
             .data(data)
             .nonce(nonce)
-            .gas_limit(GAS_LIMIT)
+            .gas_limit(self.evm.ctx.block.gas_limit)
             .gas_price(0)
             .chain_id(Some(CHAIN_ID))
             .build_fill();
@@ -194,13 +202,19 @@ impl Chain {
             self.evm.transact(tx).expect("the call is valid").result
         };
         let gas_used = result.tx_gas_used();
+        let gas_spent = result.gas().total_gas_spent();
         let created = result.created_address();
         match result {
-            ExecutionResult::Success { logs, output, .. } => {
-                Outcome { success: true, gas_used, output: output.into_data(), logs, created }
-            }
+            ExecutionResult::Success { logs, output, .. } => Outcome {
+                success: true,
+                gas_used,
+                gas_spent,
+                output: output.into_data(),
+                logs,
+                created,
+            },
             ExecutionResult::Revert { output, .. } => {
-                Outcome { success: false, gas_used, output, logs: vec![], created: None }
+                Outcome { success: false, gas_used, gas_spent, output, logs: vec![], created: None }
             }
             ExecutionResult::Halt { reason, .. } => panic!("execution halted: {reason:?}"),
         }

@@ -1,7 +1,7 @@
 //! A community of `n` metered households for settlement tests: readings per interval, escrow,
 //! limit prices, `settle`, and what it emitted.
 
-use crate::harness::{account, ether, Chain, Outcome};
+use crate::harness::{account, ether, Chain, Outcome, BLOCK_GAS_LIMIT};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use daisee_contracts::{daisee_deploy_code, Daisee};
@@ -39,6 +39,8 @@ pub struct Settlement {
     pub skipped: u64,
     pub matches: Vec<Match>,
     pub gas_used: u64,
+    /// Gas spent before the refund.
+    pub gas_spent: u64,
 }
 
 impl Market {
@@ -49,10 +51,19 @@ impl Market {
         for who in households.iter().chain([&OWNER, &CLOCK]) {
             chain.fund(*who, ether(1000));
         }
-        let mut meters = households.clone();
+        // The constructor registers the first meters (its init code is bounded by EIP-3860), the
+        // owner adds the others.
+        const IN_CONSTRUCTOR: usize = 500;
+        let mut meters: Vec<Address> = households.iter().take(IN_CONSTRUCTOR).copied().collect();
         meters.push(CLOCK);
         let code = daisee_deploy_code(Address::ZERO, U256::from(rate), meters, INTERVAL, 0);
+        chain.set_gas_limit(BLOCK_GAS_LIMIT + 60_000 * n.min(IN_CONSTRUCTOR) as u64);
         let daisee = chain.deploy(OWNER, code);
+        chain.set_gas_limit(BLOCK_GAS_LIMIT);
+        for meter in households.iter().skip(IN_CONSTRUCTOR) {
+            let add = Daisee::addMeterCall { meter: *meter };
+            chain.send(OWNER, daisee, U256::ZERO, add).ok();
+        }
         Self { chain, daisee, households }
     }
 
@@ -135,6 +146,7 @@ impl Market {
                 })
                 .collect(),
             gas_used: out.gas_used,
+            gas_spent: out.gas_spent,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Settlement under random households, readings, limit prices and escrow (proptest): energy and
 //! ether are conserved, nobody pays above its bid or sells below its ask, no surplus or deficit
 //! crosses zero, nobody gets more than it offered, and no unmatched seller could still have sold
-//! to an unmatched buyer (the volume is the largest the prices allow).
+//! to an unmatched buyer (the volume is the largest the prices allow) — with a dozen households,
+//! and with a town's thousand in one settlement.
 
 use crate::market::{household, Market, INTERVAL};
 use alloy_primitives::{Address, U256};
@@ -64,6 +65,7 @@ fn check(mk: &mut Market, homes: &[Home], end: u64, reading: impl Fn(&Home) -> (
     let escrows: Vec<U256> = who.iter().map(|a| mk.escrow(*a)).collect();
     let held = mk.chain.balance(mk.daisee);
     let s = mk.settle(end);
+    assert_eq!(s.skipped, 0, "every household took part");
     let index: HashMap<Address, usize> = who.iter().enumerate().map(|(i, a)| (*a, i)).collect();
     let (mut sold, mut bought) = (vec![0u128; who.len()], vec![0u128; who.len()]);
     let (mut received, mut paid) = (vec![U256::ZERO; who.len()], vec![U256::ZERO; who.len()]);
@@ -134,6 +136,31 @@ proptest! {
         check(&mut mk, &homes, T + INTERVAL, |h| h.second);
         let again = mk.send(household(1), U256::ZERO, Daisee::settleCall { intervalEnd: T });
         again.reverted_with::<Daisee::AlreadySettled>();
+    }
+}
+
+/// The community genesis' block gas limit (`daisee community`), under which 2,216 meters settle.
+const TOWN_GAS_LIMIT: u64 = 100_000_000;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3, max_shrink_iters: 8, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A town: 1,000 households report the same interval and every one takes part in its
+    /// settlement, in one transaction of one block, with the same guarantees.
+    #[test]
+    fn a_thousand_households_settle_in_one_block(homes in prop::collection::vec(home(), 1000)) {
+        let mut mk = Market::new(homes.len(), RATE);
+        for (i, h) in homes.iter().enumerate() {
+            let who = household(i + 1);
+            mk.prices(who, h.ask, h.bid);
+            mk.deposit(who, U256::from(h.escrow));
+            mk.report(who, T, h.first.0, h.first.1);
+        }
+        mk.close(T);
+        mk.chain.set_gas_limit(TOWN_GAS_LIMIT);
+        let capacity = mk.view(Daisee::settleCapacityCall {});
+        prop_assert!(capacity >= U256::from(homes.len()));
+        check(&mut mk, &homes, T, |h| h.first);
     }
 }
 

@@ -57,6 +57,7 @@ pub fn genesis_with_accounts(accounts: usize) -> Result<Genesis, BenchError> {
         timestamp: 0,
         interval_s: 0,
         grace_s: 0,
+        gas_limit: 0,
     })
     .map_err(err)
 }

@@ -78,6 +78,7 @@ pub fn genesis(keys: &[PrivateKey]) -> Result<Genesis, crate::execution::ExecErr
         timestamp: 0,
         interval_s: INTERVAL_S,
         grace_s: GRACE_S,
+        gas_limit: 0,
     })?;
     genesis.gas_limit = GAS_LIMIT;
     Ok(genesis)

@@ -30,6 +30,7 @@ fn chain(period: u64) -> Chain {
         timestamp: 0,
         interval_s: 0,
         grace_s: 0,
+        gas_limit: 0,
     };
     let store = Store::temporary().unwrap();
     store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();

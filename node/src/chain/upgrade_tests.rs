@@ -54,6 +54,7 @@ fn genesis() -> Genesis {
         timestamp: 0,
         interval_s: 0,
         grace_s: 0,
+        gas_limit: 0,
     };
     let mut genesis = community_genesis(&spec).unwrap();
     let v1 = run_constructor(

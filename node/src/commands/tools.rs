@@ -44,6 +44,7 @@ pub fn write_genesis(args: GenesisArgs) -> anyhow::Result<()> {
         timestamp: args.timestamp,
         interval_s: args.interval,
         grace_s: args.grace,
+        gas_limit: args.gas_limit,
     };
     let genesis = community_genesis(&spec)?;
     let text = serde_json::to_string_pretty(&genesis.to_json())? + "\n";

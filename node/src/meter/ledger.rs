@@ -74,6 +74,8 @@ pub trait Ledger: Send {
     fn status(&self, hash: &B256) -> Result<TxStatus, LedgerError>;
     /// Runs a call on the head state: (success, output or revert data).
     fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), LedgerError>;
+    /// The chain's clock: the head block's timestamp (unix s).
+    fn head_time(&self) -> Result<u64, LedgerError>;
 }
 
 /// The node's own chain.
@@ -113,6 +115,10 @@ impl Ledger for LocalLedger {
             }
         }
         Ok(if self.0.pooled(hash).is_some() { TxStatus::Pending } else { TxStatus::Unknown })
+    }
+
+    fn head_time(&self) -> Result<u64, LedgerError> {
+        Ok(self.0.head().timestamp)
     }
 
     fn call(&self, from: Address, to: Address, input: Bytes) -> Result<(bool, Bytes), LedgerError> {

@@ -21,10 +21,18 @@ use serde::Serialize;
 /// How many of the meter's past intervals are checked for settlement (a board that was away
 /// longer leaves the older ones to the others).
 pub const LOOK_BACK: u64 = 12;
-/// Gas for `settle`: a base plus each meter that reported (measured ≈ 36k each, see
-/// gas-snapshot.txt), with a margin.
-const SETTLE_GAS_BASE: u64 = 200_000;
-const SETTLE_GAS_PER_METER: u64 = 50_000;
+/// Gas for `settle`: a base plus each meter that takes part, the contract's own bounds
+/// (`SETTLE_GAS_BASE`, `SETTLE_GAS_PER_METER`, measured in evm-contracts/tests/it/gas.rs), so
+/// the transaction for `settleCapacity()` meters fits the block.
+const SETTLE_GAS_BASE: u64 = 250_000;
+const SETTLE_GAS_PER_METER: u64 = 45_000;
+/// The meters one `settle` takes on a contract from before `settleCapacity()`.
+const LEGACY_SETTLE_METERS: u64 = 100;
+/// Chain seconds between one meter's turn to settle an interval and the next. The meters that
+/// reported it take turns, in an order drawn from their address and the interval, so a town of
+/// 1,000 meters sends one or two `settle`s per interval rather than 1,000 (each pre-run as a
+/// call of a whole interval's work); a board that is away or cannot pay is covered by the next.
+const TURN_S: u64 = 1;
 /// Gas for a deposit or a price change.
 const SMALL_GAS: u64 = 120_000;
 /// How often the agent looks (wall clock, ms).
@@ -161,6 +169,13 @@ impl MarketAgent {
             if meters.is_zero() {
                 continue;
             }
+            let count = u64::try_from(meters).unwrap_or(u64::MAX);
+            let opens = m.view(Daisee::settlesFromCall { intervalEnd: end })?;
+            let opens = u64::try_from(opens).unwrap_or(u64::MAX);
+            let now = m.ledger.head_time().map_err(|e| format!("the chain's clock: {e}"))?;
+            if now < opens.saturating_add(turn(m.me, end, count)) {
+                continue;
+            }
             let input: Bytes = Daisee::settleCall { intervalEnd: end }.abi_encode().into();
             match m.ledger.call(m.me, m.contract, input.clone()) {
                 Ok((true, _)) => {}
@@ -172,8 +187,10 @@ impl MarketAgent {
                 }
                 Err(e) => return Err(format!("settle({end}): {e}")),
             }
-            let count = u64::try_from(meters).unwrap_or(u64::MAX).min(100);
-            let gas = SETTLE_GAS_BASE + SETTLE_GAS_PER_METER * count;
+            let capacity = m
+                .view(Daisee::settleCapacityCall {})
+                .map_or(LEGACY_SETTLE_METERS, |c| u64::try_from(c).unwrap_or(u64::MAX));
+            let gas = SETTLE_GAS_BASE + SETTLE_GAS_PER_METER * count.min(capacity);
             return self.send(m, key, Job::Settle(end), input, U256::ZERO, gas, now_ms);
         }
         Ok(())
@@ -264,6 +281,17 @@ impl MarketAgent {
     }
 }
 
+/// When (in chain seconds after its grace period) `me` may settle `end`, of `meters` that
+/// reported it: its place in a draw from `keccak256(me, end)`, one `TURN_S` per place.
+fn turn(me: Address, end: u64, meters: u64) -> u64 {
+    let mut seed = [0u8; 28];
+    seed[..20].copy_from_slice(me.as_slice());
+    seed[20..].copy_from_slice(&end.to_be_bytes());
+    let draw = crate::primitives::keccak256(seed);
+    let place = u64::from_be_bytes(draw[..8].try_into().expect("8 bytes")) % meters.max(1);
+    place * TURN_S
+}
+
 /// Why `settle` reverted, unless it is one of the normal answers: not over yet, settled already
 /// (another board was first), or nobody reported the interval.
 pub(crate) fn cannot_settle(revert: &[u8]) -> Option<String> {
@@ -308,5 +336,25 @@ impl Market<'_> {
             Ok((false, _)) => Err(format!("{name} reverted")),
             Err(e) => Err(format!("{name}: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod turn_tests {
+    use super::*;
+
+    #[test]
+    fn a_thousand_meters_draw_spread_turns_and_a_lone_meter_goes_at_once() {
+        let end = 1_800_000_000;
+        let meter = |i: u16| Address::left_padding_from(&i.to_be_bytes());
+        let turns: Vec<u64> = (1..=1000).map(|i| turn(meter(i), end, 1000)).collect();
+        assert!(turns.iter().all(|t| *t < 1000 * TURN_S));
+        // About five meters in the first five seconds: one or two settle before the next block.
+        let early = turns.iter().filter(|t| **t < 5 * TURN_S).count();
+        assert!((1..=15).contains(&early), "{early} early turns");
+        let next: Vec<u64> = (1..=1000).map(|i| turn(meter(i), end + 900, 1000)).collect();
+        assert_ne!(turns, next, "another interval, another order");
+        assert_eq!(turn(meter(7), end, 1), 0);
+        assert_eq!(turn(meter(7), end, 0), 0);
     }
 }

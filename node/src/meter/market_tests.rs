@@ -65,6 +65,9 @@ impl Ledger for Scripted {
     fn status(&self, hash: &B256) -> Result<TxStatus, LedgerError> {
         Ok(self.0.lock().unwrap().status.get(hash).copied().unwrap_or(TxStatus::Unknown))
     }
+    fn head_time(&self) -> Result<u64, LedgerError> {
+        Ok(self.0.lock().unwrap().latest)
+    }
     fn call(&self, _: Address, _: Address, input: Bytes) -> Result<(bool, Bytes), LedgerError> {
         let c = self.0.lock().unwrap();
         let ok = |v: Vec<u8>| Ok((true, Bytes::from(v)));
@@ -81,6 +84,11 @@ impl Ledger for Scripted {
                 let end = Daisee::intervalMeterCountCall::abi_decode(&input).unwrap().intervalEnd;
                 ok(U256::from(u8::from(c.reported.contains(&end))).abi_encode())
             }
+            Daisee::settlesFromCall::SELECTOR => {
+                let end = Daisee::settlesFromCall::abi_decode(&input).unwrap().intervalEnd;
+                ok(U256::from(end + 1).abi_encode())
+            }
+            Daisee::settleCapacityCall::SELECTOR => ok(U256::from(2_216).abi_encode()),
             Daisee::settleCall::SELECTOR => {
                 // `latest` stands for the chain's clock: an interval before it is past its grace.
                 let end = Daisee::settleCall::abi_decode(&input).unwrap().intervalEnd;

@@ -127,6 +127,11 @@ impl Ledger for RemoteLedger {
         }
     }
 
+    fn head_time(&self) -> Result<u64, LedgerError> {
+        let head = self.request("eth_getBlockByNumber", json!(["latest", false]))?;
+        quantity(&head["timestamp"])
+    }
+
     fn status(&self, hash: &B256) -> Result<TxStatus, LedgerError> {
         let receipt = self.request("eth_getTransactionReceipt", json!([hash]))?;
         if receipt.is_null() {

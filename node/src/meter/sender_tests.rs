@@ -50,6 +50,9 @@ impl Ledger for Scripted {
     fn status(&self, hash: &B256) -> Result<TxStatus, LedgerError> {
         Ok(self.0.lock().unwrap().status.get(hash).copied().unwrap_or(TxStatus::Unknown))
     }
+    fn head_time(&self) -> Result<u64, LedgerError> {
+        Ok(0)
+    }
     fn call(&self, _: Address, _: Address, _: Bytes) -> Result<(bool, Bytes), LedgerError> {
         let answer = self.0.lock().unwrap().answer.clone();
         Ok((true, Bytes::from(answer.unwrap_or_else(|| vec![0u8; 32]))))

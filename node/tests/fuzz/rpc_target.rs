@@ -32,6 +32,7 @@ fn harness() -> &'static Harness {
             timestamp: 0,
             interval_s: 0,
             grace_s: 0,
+            gas_limit: 0,
         };
         let store = Store::temporary().expect("store");
         store.init_genesis(&community_genesis(&spec).expect("genesis")).expect("init");

@@ -31,4 +31,5 @@ mod servers;
 mod settlement;
 mod support;
 mod sync;
+mod town;
 mod upgrade;

@@ -130,6 +130,7 @@ mod tests {
             timestamp: 0,
             interval_s: 0,
             grace_s: 0,
+            gas_limit: 0,
         };
         let store = Store::temporary().unwrap();
         store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
