@@ -39,6 +39,14 @@ const BAN: Duration = Duration::from_secs(600);
 const STATUS_EVERY: Duration = Duration::from_secs(2);
 /// How far back sync starts below the common height, to catch short forks.
 const SYNC_REWIND: u64 = 16;
+/// Status rounds between two rebroadcasts of the transactions still waiting (30 s).
+const REBROADCAST_EVERY: u64 = 15;
+/// A pending transaction older than this is gossiped again at the next rebroadcast: gossip
+/// sends a transaction once, when it arrives, so one held by a board cut off from the signers
+/// (a split network, a board that was alone) would otherwise wait until it expires.
+const REBROADCAST_AFTER: Duration = Duration::from_secs(30);
+/// The most transactions one rebroadcast sends (oldest first).
+const REBROADCAST_MAX: usize = 512;
 
 /// How the node networks.
 #[derive(Debug, Clone)]
@@ -316,6 +324,15 @@ impl Net {
             self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
         }
         self.discovery_round();
+        if self.round.is_multiple_of(REBROADCAST_EVERY) && !self.verified.is_empty() {
+            let waiting = self.node.waiting_pending(REBROADCAST_AFTER, REBROADCAST_MAX);
+            if !waiting.is_empty() {
+                tracing::debug!(target: "daisee::net", txs = waiting.len(), "rebroadcast of waiting transactions");
+            }
+            for tx in waiting {
+                self.publish(false, tx.encoded());
+            }
+        }
     }
 
     async fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {

@@ -44,6 +44,24 @@ impl Node {
         lock(&self.inner.pool).content(&self.inner.store)
     }
 
+    /// Up to `max` pending transactions (ready to be mined) that entered the pool more than
+    /// `older_than` ago, oldest first: what the network gossips again.
+    pub fn waiting_pending(
+        &self,
+        older_than: std::time::Duration,
+        max: usize,
+    ) -> Vec<SignedTransaction> {
+        let (pending, _) = self.pool_content();
+        let now = std::time::Instant::now();
+        let mut waiting: Vec<crate::txpool::PoolTx> = pending
+            .into_values()
+            .flat_map(std::collections::BTreeMap::into_values)
+            .filter(|p| now.duration_since(p.added) > older_than)
+            .collect();
+        waiting.sort_by_key(|p| p.added);
+        waiting.into_iter().take(max).map(|p| (*p.tx).clone()).collect()
+    }
+
     /// Validates and pools a transaction given in its canonical encoding.
     pub fn submit_raw(&self, bytes: &[u8]) -> Result<B256, PoolError> {
         let tx = SignedTransaction::decode(bytes).map_err(|e| PoolError::Decode(e.to_string()))?;

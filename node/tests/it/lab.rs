@@ -65,6 +65,17 @@ impl Lab {
     }
 }
 
+impl Lab {
+    /// Bytes through host `i`'s link so far, both ways (the bridge side's counters).
+    pub fn link_bytes(&self, i: usize) -> u64 {
+        let stat = |name: &str| {
+            let path = format!("/sys/class/net/{}/statistics/{name}", self.links[i]);
+            std::fs::read_to_string(path).ok().and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        stat("rx_bytes").unwrap_or(0) + stat("tx_bytes").unwrap_or(0)
+    }
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
         for ns in &self.namespaces {

@@ -32,4 +32,6 @@ mod settlement;
 mod support;
 mod sync;
 mod town;
+mod town_bed;
+mod town_meters;
 mod upgrade;
