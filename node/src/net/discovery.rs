@@ -13,6 +13,25 @@ use crate::primitives::{Address, Signature};
 use libp2p::{Multiaddr, PeerId};
 use std::time::Instant;
 
+/// The slowest status answer whose time still reads a peer's clock.
+const CLOCK_SAMPLE_RTT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// This board's wall clock, ms since the epoch.
+fn unix_now_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A peer's clock minus ours, s: its time `peer_s` (whole seconds) against ours at the middle of
+/// the round trip that ended at `now_ms`.
+fn clock_offset(peer_s: u64, now_ms: i64, rtt: std::time::Duration) -> i64 {
+    let peer_ms = i64::try_from(peer_s).unwrap_or(i64::MAX / 1000).saturating_mul(1000) + 500;
+    let half = i64::try_from(rtt.as_millis() / 2).unwrap_or(0);
+    let ms = peer_ms.saturating_sub(now_ms.saturating_sub(half));
+    // Rounded to the nearest second.
+    (ms + ms.signum() * 500) / 1000
+}
+
 /// Status rounds (2 s each) between two peer exchanges.
 const EXCHANGE_EVERY: u64 = 5;
 /// Status rounds between two writes of the peer book when only last-seen times changed (5 min;
@@ -165,6 +184,7 @@ impl Net {
     pub(super) fn on_gone(&mut self, peer: &PeerId) {
         self.listen_pending.remove(peer);
         self.clock_offsets.remove(peer);
+        self.status_asked.remove(peer);
         self.publish_clock();
         self.verified.remove(peer);
         self.heads.remove(peer);
@@ -173,14 +193,19 @@ impl Net {
         self.publish_peers();
     }
 
-    /// A peer's clock, as its status said (minus ours; the round trip is well under a second).
+    /// A peer's clock, as its status said, minus ours at the middle of the round trip (NTP's
+    /// estimate; the status carries whole seconds, so their time is taken at the middle of its
+    /// second). An answer slower than [`CLOCK_SAMPLE_RTT`] says little of the clock — a loaded
+    /// board or link delays it, and a board would read its own clock as ahead and stop sealing
+    /// (seen with 50 boards on 2 cores): it is left out and the last good reading stays.
     pub(super) fn on_peer_time(&mut self, peer: PeerId, time: Option<u64>) {
+        let rtt = self.status_asked.remove(&peer).map(|asked| asked.elapsed());
         match time {
             Some(t) => {
-                let offset = i64::try_from(t)
-                    .unwrap_or(i64::MAX)
-                    .saturating_sub(i64::try_from(crate::node::unix_now()).unwrap_or(0));
-                self.clock_offsets.insert(peer, offset);
+                let Some(rtt) = rtt.filter(|r| *r <= CLOCK_SAMPLE_RTT) else {
+                    return;
+                };
+                self.clock_offsets.insert(peer, clock_offset(t, unix_now_ms(), rtt));
             }
             None => {
                 self.clock_offsets.remove(&peer);
@@ -229,5 +254,25 @@ impl Net {
             time: Some(crate::node::unix_now()),
             fork_id: Some(self.node.fork_id()),
         }
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::clock_offset;
+    use std::time::Duration;
+
+    #[test]
+    fn a_peers_clock_is_read_at_the_middle_of_the_round_trip() {
+        let now_ms = 1_800_000_000_750;
+        let fast = Duration::from_millis(100);
+        assert_eq!(clock_offset(1_800_000_000, now_ms, fast), 0, "the same clock");
+        assert_eq!(clock_offset(1_800_000_007, now_ms, fast), 7, "7 s ahead");
+        assert_eq!(clock_offset(1_799_999_991, now_ms, fast), -9, "9 s behind");
+        // An answer that took 1.9 s was made about 1 s before it arrived: the same clock.
+        let slow = Duration::from_millis(1_900);
+        assert_eq!(clock_offset(1_799_999_999, now_ms, slow), 0);
+        // Read without the round trip, that answer would have said 1 s behind.
+        assert_eq!(clock_offset(1_799_999_999, now_ms, Duration::ZERO), -1);
     }
 }

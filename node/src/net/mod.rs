@@ -107,6 +107,8 @@ struct Net {
     clock_offsets: HashMap<PeerId, i64>,
     /// Listen addresses of connected peers not yet verified.
     listen_pending: HashMap<PeerId, Vec<Multiaddr>>,
+    /// When each peer was last asked its status (the round trip bounds its clock's reading).
+    status_asked: HashMap<PeerId, Instant>,
 }
 
 /// Runs the network until `shutdown` turns true.
@@ -166,6 +168,7 @@ pub async fn run(
         listen_addrs: Vec::new(),
         clock_offsets: HashMap::new(),
         listen_pending: HashMap::new(),
+        status_asked: HashMap::new(),
     };
     net.book = peer_book::PeerBook::load(net.config.peers_file.clone());
     net.proof = net.signer_proof();
@@ -312,6 +315,12 @@ impl Net {
         }
     }
 
+    /// Asks `peer` its status, noting when.
+    fn ask_status(&mut self, peer: PeerId) {
+        self.status_asked.insert(peer, Instant::now());
+        self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
+    }
+
     fn on_tick(&mut self) {
         self.gate.expire(Instant::now());
         self.dial_static();
@@ -321,7 +330,7 @@ impl Net {
         }
         let peers: Vec<PeerId> = self.connected.iter().copied().collect();
         for peer in peers {
-            self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
+            self.ask_status(peer);
         }
         self.discovery_round();
         if self.round.is_multiple_of(REBROADCAST_EVERY) && !self.verified.is_empty() {
@@ -360,7 +369,7 @@ impl Net {
                     self.node.set_peer_count(self.connected.len());
                     tracing::info!(target: "daisee::net", peer = %peer_id, peers = self.connected.len(), "peer connected");
                 }
-                self.swarm.behaviour_mut().sync.send_request(&peer_id, SyncRequest::Status);
+                self.ask_status(peer_id);
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
                 if self.connected.remove(&peer_id) {

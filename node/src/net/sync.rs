@@ -137,7 +137,7 @@ impl Net {
                 if imported > 0 {
                     tracing::info!(target: "daisee::net", %peer, imported, head = self.node.head().number, "synced blocks");
                     // Ask again: the peer may have more.
-                    self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
+                    self.ask_status(peer);
                 }
             }
         }

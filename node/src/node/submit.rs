@@ -135,3 +135,64 @@ impl Node {
         lock(&self.inner.pool).counts(&self.inner.store)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::community::{community_genesis, CommunitySpec};
+    use crate::node::{Node, NodeConfig};
+    use crate::primitives::{
+        Address, Bytes, PrivateKey, SignedTransaction, Transaction, TxKind, TxType, B256, U256,
+    };
+    use crate::state::Store;
+    use std::time::Duration;
+
+    fn transfer(key: &PrivateKey, nonce: u64) -> SignedTransaction {
+        Transaction {
+            tx_type: TxType::Eip1559,
+            chain_id: Some(31337),
+            nonce,
+            max_priority_fee_per_gas: U256::from(2_000_000_000u64),
+            max_fee_per_gas: U256::from(20_000_000_000u64),
+            gas_limit: 21_000,
+            to: TxKind::Call(Address::repeat_byte(9)),
+            value: U256::from(1),
+            input: Bytes::new(),
+            access_list: vec![],
+        }
+        .sign(key)
+    }
+
+    #[test]
+    fn only_ready_transactions_that_waited_are_gossiped_again_oldest_first() {
+        let key = PrivateKey::from_bytes(&B256::repeat_byte(1)).unwrap();
+        let spec = CommunitySpec {
+            chain_id: 31337,
+            period: 0,
+            epoch: 30_000,
+            signers: vec![key.address()],
+            funds: vec![(key.address(), U256::from(10u64).pow(U256::from(21)))],
+            owner: key.address(),
+            rate: U256::ZERO,
+            meters: vec![],
+            timestamp: 0,
+            interval_s: 0,
+            grace_s: 0,
+            gas_limit: 0,
+        };
+        let store = Store::temporary().unwrap();
+        store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
+        let node = Node::new(store, NodeConfig::default()).unwrap();
+        let (first, gap, second) = (transfer(&key, 0), transfer(&key, 2), transfer(&key, 1));
+        node.submit(first.clone()).unwrap();
+        node.submit(gap.clone()).unwrap();
+        let ready: Vec<B256> =
+            node.waiting_pending(Duration::ZERO, 10).iter().map(|t| t.hash()).collect();
+        assert_eq!(ready, vec![first.hash()], "nonce 2 waits for 1: not ready, not gossiped");
+        assert!(node.waiting_pending(Duration::from_secs(60), 10).is_empty(), "too recent");
+        std::thread::sleep(Duration::from_millis(5));
+        node.submit(second.clone()).unwrap();
+        let oldest: Vec<B256> =
+            node.waiting_pending(Duration::ZERO, 2).iter().map(|t| t.hash()).collect();
+        assert_eq!(oldest, vec![first.hash(), gap.hash()], "at most 2, oldest first");
+    }
+}

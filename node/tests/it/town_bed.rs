@@ -180,6 +180,20 @@ fn prepare(town: &Town, b: usize, genesis: &str, lab: &Lab) -> Board {
     Board { node: None, dir, ns: ns.to_string(), host, p2p: String::new() }
 }
 
+/// Board `b`'s bootnodes: a few boards started before it (a board keeps 25 peers at most, so
+/// the first one alone cannot take a town; discovery finds the rest).
+fn bootnodes(boards: &[Board], b: usize) -> String {
+    let mut picks = vec![0, b.saturating_sub(1), b / 2, b.saturating_sub(5)];
+    picks.sort_unstable();
+    picks.dedup();
+    picks
+        .into_iter()
+        .filter(|&i| i != b && boards[i].node.is_some())
+        .map(|i| boards[i].p2p.clone())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Each board's head (number, hash), `None` for a board that is down or does not answer.
 fn heads(boards: &[Board]) -> Vec<Option<(u64, String)>> {
     boards
@@ -264,18 +278,19 @@ pub fn run(town: Town) -> Value {
     let mut boards: Vec<Board> =
         (0..town.boards).map(|b| prepare(&town, b, &genesis, &lab)).collect();
     let started = Instant::now();
-    boards[0].start("");
-    let boot = boards[0].p2p.clone();
-    for b in boards.iter_mut().skip(1) {
-        b.start(&boot);
+    for b in 0..boards.len() {
+        let boot = bootnodes(&boards, b);
+        boards[b].start(&boot);
     }
     let rpcs: Vec<String> = boards.iter().map(|b| b.node().rpc.clone()).collect();
     let mut homes = Households::new(town.households, town.boards, town.interval_s, rpcs);
-    wait_for("every board on one chain", Duration::from_secs(120), || {
+    wait_for("every board on one chain", Duration::from_secs(180), || {
         let h = heads(&boards);
         h.iter().all(|x| x.as_ref().is_some_and(|(n, _)| *n >= 2))
     });
     let boot_s = started.elapsed().as_secs_f64();
+    let say = |what: &str| eprintln!("town: {what} at {:.0} s", started.elapsed().as_secs_f64());
+    say("every board up and on the chain");
     homes.deposit(&boards.iter().map(|b| b.node.is_some()).collect::<Vec<_>>());
     let usage0: Vec<(f64, u64)> = boards.iter().map(Board::usage).collect();
     let link0: Vec<u64> = (0..town.boards).map(|b| lab.link_bytes(b)).collect();
@@ -291,6 +306,7 @@ pub fn run(town: Town) -> Value {
     let link1: Vec<u64> = (0..town.boards).map(|b| lab.link_bytes(b)).collect();
     let steady_s = t0.elapsed().as_secs_f64();
 
+    say("steady phase done");
     // Kill -9 the last signers (never board 0, the bootnode) and some other boards.
     let killed: Vec<usize> = (town.signers - town.kill_signers..town.signers)
         .chain((town.boards - town.kill_boards)..town.boards)
@@ -304,20 +320,22 @@ pub fn run(town: Town) -> Value {
         up[b] = false;
     }
     homes.report_for(Duration::from_secs(town.interval_s), &up, Phase::Killed);
-    let boot = boards[0].p2p.clone();
     for &b in &killed {
+        let boot = bootnodes(&boards, b);
         boards[b].start(&boot);
         homes.rpcs[b] = boards[b].node().rpc.clone();
     }
     let up = vec![true; town.boards];
     homes.report_for(Duration::from_secs(town.interval_s * town.steady), &up, Phase::Steady);
 
+    say("killed boards back");
     // Split the network, the minority side cut off for two intervals, then heal.
     split(&boards, town.minority, true);
     homes.report_for(Duration::from_secs(2 * town.interval_s), &up, Phase::Split);
     split(&boards, town.minority, false);
     homes.report_for(Duration::from_secs(town.interval_s * town.steady), &up, Phase::Steady);
 
+    say("split healed");
     // Let the last intervals' grace periods pass, then check everything.
     let last = homes.last_end();
     let board0 = boards[0].node();
@@ -335,6 +353,7 @@ pub fn run(town: Town) -> Value {
         let first = at(&boards[0]);
         first.is_some() && boards.iter().all(|b| at(b) == first)
     });
+    say("last interval settled, one chain");
     let check = homes.check(board0);
 
     let hours = steady_s / 3600.0;
