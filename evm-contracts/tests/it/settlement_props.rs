@@ -115,19 +115,26 @@ fn check(mk: &mut Market, homes: &[Home], end: u64, reading: impl Fn(&Home) -> (
     }
 }
 
+/// The households with their prices and escrow, their first readings reported and the
+/// interval closed.
+fn first_interval(homes: &[Home]) -> Market {
+    let mut mk = Market::new(homes.len(), RATE);
+    for (i, h) in homes.iter().enumerate() {
+        let who = household(i + 1);
+        mk.prices(who, h.ask, h.bid);
+        mk.deposit(who, U256::from(h.escrow));
+        mk.report(who, T, h.first.0, h.first.1);
+    }
+    mk.close(T);
+    mk
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn settlement_conserves_and_respects_every_limit(homes in prop::collection::vec(home(), 1..12)) {
-        let mut mk = Market::new(homes.len(), RATE);
-        for (i, h) in homes.iter().enumerate() {
-            let who = household(i + 1);
-            mk.prices(who, h.ask, h.bid);
-            mk.deposit(who, U256::from(h.escrow));
-            mk.report(who, T, h.first.0, h.first.1);
-        }
-        mk.close(T);
+        let mut mk = first_interval(&homes);
         check(&mut mk, &homes, T, |h| h.first);
         for (i, h) in homes.iter().enumerate() {
             mk.report(household(i + 1), T + INTERVAL, h.second.0, h.second.1);
@@ -149,14 +156,7 @@ proptest! {
     /// settlement, in one transaction of one block, with the same guarantees.
     #[test]
     fn a_thousand_households_settle_in_one_block(homes in prop::collection::vec(home(), 1000)) {
-        let mut mk = Market::new(homes.len(), RATE);
-        for (i, h) in homes.iter().enumerate() {
-            let who = household(i + 1);
-            mk.prices(who, h.ask, h.bid);
-            mk.deposit(who, U256::from(h.escrow));
-            mk.report(who, T, h.first.0, h.first.1);
-        }
-        mk.close(T);
+        let mut mk = first_interval(&homes);
         mk.chain.set_gas_limit(TOWN_GAS_LIMIT);
         let capacity = mk.view(Daisee::settleCapacityCall {});
         prop_assert!(capacity >= U256::from(homes.len()));

@@ -138,7 +138,7 @@ impl Node {
 
 #[cfg(test)]
 mod tests {
-    use crate::community::{community_genesis, CommunitySpec};
+    use crate::community::{community_genesis, dev_spec};
     use crate::node::{Node, NodeConfig};
     use crate::primitives::{
         Address, Bytes, PrivateKey, SignedTransaction, Transaction, TxKind, TxType, B256, U256,
@@ -165,20 +165,7 @@ mod tests {
     #[test]
     fn only_ready_transactions_that_waited_are_gossiped_again_oldest_first() {
         let key = PrivateKey::from_bytes(&B256::repeat_byte(1)).unwrap();
-        let spec = CommunitySpec {
-            chain_id: 31337,
-            period: 0,
-            epoch: 30_000,
-            signers: vec![key.address()],
-            funds: vec![(key.address(), U256::from(10u64).pow(U256::from(21)))],
-            owner: key.address(),
-            rate: U256::ZERO,
-            meters: vec![],
-            timestamp: 0,
-            interval_s: 0,
-            grace_s: 0,
-            gas_limit: 0,
-        };
+        let spec = dev_spec(std::slice::from_ref(&key), 0);
         let store = Store::temporary().unwrap();
         store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
         let node = Node::new(store, NodeConfig::default()).unwrap();

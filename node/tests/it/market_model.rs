@@ -49,6 +49,18 @@ pub fn to_log(v: &Value) -> Log {
 }
 
 impl Model {
+    /// Replays JSON-RPC logs in chain order, one transaction's at a time.
+    pub fn replay(&mut self, logs: &[Value]) {
+        let mut i = 0;
+        while i < logs.len() {
+            let tx = &logs[i]["transactionHash"];
+            let group: Vec<Log> =
+                logs[i..].iter().take_while(|l| &l["transactionHash"] == tx).map(to_log).collect();
+            i += group.len();
+            self.apply_tx(&group);
+        }
+    }
+
     /// Replays one transaction's logs, in order; a settlement is computed and compared.
     pub fn apply_tx(&mut self, logs: &[Log]) {
         if let Some(cleared) = logs.iter().find_map(|l| Daisee::Cleared::decode_log(l).ok()) {

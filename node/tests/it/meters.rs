@@ -56,20 +56,7 @@ pub fn board(
     daisee_ok(&args);
     let data = dir.path().join("data");
     daisee_ok(&["init", genesis.to_str().unwrap(), "--datadir", data.to_str().unwrap()]);
-    for (i, key) in keys.iter().enumerate() {
-        let file = dir.path().join(format!("key{i}.hex"));
-        std::fs::write(&file, hex::encode(key.to_bytes())).unwrap();
-        let password = dir.path().join("pw.txt");
-        daisee_ok(&[
-            "account",
-            "import",
-            file.to_str().unwrap(),
-            "--datadir",
-            data.to_str().unwrap(),
-            "--password",
-            password.to_str().unwrap(),
-        ]);
-    }
+    import_keys(dir, &data, keys);
     let path = dir.path().join("board.toml");
     std::fs::write(&path, config).unwrap();
     path
@@ -175,6 +162,29 @@ pub fn one_meter_board(
         ),
     );
     (config, meter.address())
+}
+
+/// Imports `keys` into the keystore of `data` (password `pw` in `dir/pw.txt`).
+pub fn import_keys(
+    dir: &TempDir,
+    data: &std::path::Path,
+    keys: &[&daisee_node::primitives::PrivateKey],
+) {
+    std::fs::write(dir.path().join("pw.txt"), "pw\n").unwrap();
+    for (i, key) in keys.iter().enumerate() {
+        let file = dir.path().join(format!("key{i}.hex"));
+        std::fs::write(&file, hex::encode(key.to_bytes())).unwrap();
+        let password = dir.path().join("pw.txt");
+        daisee_ok(&[
+            "account",
+            "import",
+            file.to_str().unwrap(),
+            "--datadir",
+            data.to_str().unwrap(),
+            "--password",
+            password.to_str().unwrap(),
+        ]);
+    }
 }
 
 pub fn reported(node: &NodeProcess, meter: Address) -> Vec<Reading> {

@@ -44,14 +44,7 @@ fn dev_settles_every_interval_and_balances_match_a_model_of_the_readings() {
     let mut model = Model::default();
     model.rate = call(&node, Daisee::getRateCall {}, "0x0");
     let all = logs(&node, head, json!([]));
-    let mut i = 0;
-    while i < all.len() {
-        let tx = &all[i]["transactionHash"];
-        let group: Vec<_> =
-            all[i..].iter().take_while(|l| &l["transactionHash"] == tx).map(to_log).collect();
-        i += group.len();
-        model.apply_tx(&group);
-    }
+    model.replay(&all);
 
     assert!(model.checked.len() >= 8, "settlements checked: {:?}", model.checked);
     let traded: u128 = model.checked.iter().map(|(_, v)| v).sum();

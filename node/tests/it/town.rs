@@ -145,14 +145,7 @@ fn a_thousand_households_are_settled_in_one_transaction_with_nobody_skipped() {
     model.rate = U256::from(rate);
     let filter = json!([{"address": DAISEE_ADDRESS, "fromBlock": "0x0", "toBlock": "latest"}]);
     let all = node.ok("eth_getLogs", filter).as_array().unwrap().clone();
-    let mut i = 0;
-    while i < all.len() {
-        let tx = &all[i]["transactionHash"];
-        let group: Vec<_> =
-            all[i..].iter().take_while(|l| &l["transactionHash"] == tx).map(to_log).collect();
-        i += group.len();
-        model.apply_tx(&group);
-    }
+    model.replay(&all);
     assert_eq!(model.checked, vec![(end, 150 * HOUSEHOLDS as u128 / 2)]);
     for key in keys.iter().step_by(37) {
         let who: Address = key.address();

@@ -141,26 +141,12 @@ fn prepare(town: &Town, b: usize, genesis: &str, lab: &Lab) -> Board {
     let dir = TempDir::new(&format!("town-{b}"));
     let data = dir.path().join("data");
     daisee_ok(&["init", genesis, "--datadir", data.to_str().unwrap()]);
-    std::fs::write(dir.path().join("pw.txt"), "pw\n").unwrap();
     let signer = b < town.signers;
     let meter = household_key(b);
     // The first unlocked account seals.
     let mut keys = if signer { vec![signer_key(b)] } else { vec![] };
     keys.push(meter.clone());
-    for (i, key) in keys.iter().enumerate() {
-        let file = dir.path().join(format!("key{i}.hex"));
-        std::fs::write(&file, hex::encode(key.to_bytes())).unwrap();
-        let password = dir.path().join("pw.txt");
-        daisee_ok(&[
-            "account",
-            "import",
-            file.to_str().unwrap(),
-            "--datadir",
-            data.to_str().unwrap(),
-            "--password",
-            password.to_str().unwrap(),
-        ]);
-    }
+    crate::meters::import_keys(&dir, &data, &keys.iter().collect::<Vec<_>>());
     let unlock: Vec<String> = keys.iter().map(|k| format!("\"{}\"", k.address())).collect();
     let (profile, direction) = if b % 2 == 1 {
         ("{ kind = \"solar\", peak_w = 6000 }", "production")
