@@ -155,6 +155,8 @@ impl MarketAgent {
     /// Settles the newest unsettled interval past its grace period the meter reported, if any.
     fn settle_one(&mut self, m: &Market<'_>, key: &PrivateKey, now_ms: u64) -> Result<(), String> {
         let last = m.view(Daisee::lastIntervalOfCall { meter: m.me })?;
+        // The chain's clock, read once a look (over `--meter-target` it is a request).
+        let mut chain_now = None;
         for k in 0..LOOK_BACK {
             let Some(end) = last.checked_sub(k * self.interval_s).filter(|e| *e > 0) else {
                 break;
@@ -172,7 +174,14 @@ impl MarketAgent {
             let count = u64::try_from(meters).unwrap_or(u64::MAX);
             let opens = m.view(Daisee::settlesFromCall { intervalEnd: end })?;
             let opens = u64::try_from(opens).unwrap_or(u64::MAX);
-            let now = m.ledger.head_time().map_err(|e| format!("the chain's clock: {e}"))?;
+            let now = match chain_now {
+                Some(now) => now,
+                None => {
+                    let now =
+                        m.ledger.head_time().map_err(|e| format!("the chain's clock: {e}"))?;
+                    *chain_now.insert(now)
+                }
+            };
             if now < opens.saturating_add(turn(m.me, end, count)) {
                 continue;
             }

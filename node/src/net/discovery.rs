@@ -274,5 +274,8 @@ mod clock_tests {
         assert_eq!(clock_offset(1_799_999_999, now_ms, slow), 0);
         // Read without the round trip, that answer would have said 1 s behind.
         assert_eq!(clock_offset(1_799_999_999, now_ms, Duration::ZERO), -1);
+        // A forged time at either end of the range saturates; nothing overflows.
+        assert!(clock_offset(u64::MAX, now_ms, fast) > 1_000_000_000_000);
+        assert!(clock_offset(0, now_ms, Duration::MAX) < -1_000_000_000);
     }
 }
