@@ -20,6 +20,8 @@ export const TOPICS = {
   Buy: '0xd0c183be209f70036b50de16805d88249019e1288d7b77ef877710999c0d08e6',
   RateChanged: '0x4ac9052a820bf4f8c02d7588587cae835573b5b99ea7ad4ca002f17f319f7186',
   Matched: '0x9cfef77f27199e91ebf3b16177c8d4e006f6fb373a449bc115a5df3fd7202fe1',
+  MeterAdded: '0x1c179444b20baa68a0810d64f7cb0d45758ba25acbd30f12dcdbedf6799f0baf',
+  MeterRemoved: '0x2718f71c8c668ecab17c4a97593a8f19f978e070877cc2331519841482da60c0',
 };
 
 export const ERRORS = {

@@ -30,7 +30,7 @@ const ctx = {
   },
   /** The selected household (remembered in this browser). */
   get household() {
-    const meters = model.snapshot ? model.snapshot.households.map((h) => h.address) : [];
+    const meters = model.snapshot ? model.snapshot.meters : [];
     const saved = localStorage.getItem('daisee.household');
     if (saved && meters.includes(saved)) return saved;
     const own = model.snapshot?.own?.[0]?.address?.toLowerCase();
@@ -38,17 +38,36 @@ const ctx = {
   },
   set household(address) {
     localStorage.setItem('daisee.household', address.toLowerCase());
+    model.follow(address);
+    refresh();
   },
   /** A household's name: its meter's name on this board, else its place in the list. */
   nameOf(address) {
     const a = address.toLowerCase();
     const own = model.snapshot?.own?.find((m) => m.address.toLowerCase() === a);
     if (own) return own.name;
-    const i = model.snapshot ? model.snapshot.households.findIndex((h) => h.address === a) : -1;
+    const i = model.snapshot ? model.snapshot.meters.indexOf(a) : -1;
     return i >= 0 ? `${t('household')} ${i + 1}` : short(a);
   },
   rerender: () => render(),
+  /** Refreshes the model now (a new page or search), then renders. */
+  refreshNow: () => refresh(),
 };
+
+/**
+ * What the view `name` needs of the model: the Community page, Buy's sellers. Once opened, a view
+ * keeps its figures fresh (50 households a head), so coming back to it shows them at once.
+ */
+function want(name) {
+  if (name === 'community' && !model.pageQuery) {
+    model.pageQuery = { offset: 0, search: '', sort: 'registration' };
+    refresh();
+  }
+  if (name === 'buy' && !model.wantSellers) {
+    model.wantSellers = true;
+    refresh();
+  }
+}
 
 function route() {
   const name = location.hash.replace(/^#\/?/, '') || 'home';
@@ -59,6 +78,7 @@ function render() {
   const name = route();
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.route === name));
   if (!model.snapshot) return;
+  want(name);
   if (!VIEWS[name]) {
     LAZY[name]()
       .then((loaded) => {
@@ -89,9 +109,12 @@ async function refresh() {
   try {
     do {
       again = false;
+      model.follow(ctx.household);
       await model.refresh(head);
       failed = false;
       render();
+      // The first answer names the households; the selected one is followed from the next.
+      if (ctx.household && !model.followed.has(ctx.household)) again = true;
     } while (again);
   } catch (error) {
     failed = true;

@@ -6,7 +6,6 @@ import { clock } from './format.js';
 const uPlot = globalThis.uPlot;
 const charts = new WeakMap();
 
-const COLORS = ['#2e9d5b', '#f2b705', '#3a7bd5', '#8e5bd5', '#d55b8e', '#5bc8d5', '#9d8e2e', '#555'];
 export const PRODUCTION = '#2e9d5b';
 export const CONSUMPTION = '#e0662d';
 
@@ -52,24 +51,19 @@ export function householdChart(el, series, labels) {
   el.dataset.points = String(xs.length);
 }
 
-/** The community: production stacked per household (areas), total consumption (a line). */
-export function communityChart(el, community, names, labels) {
+/** The community: its production (an area) and consumption (a line) per interval. */
+export function communityChart(el, community, labels) {
   const { ends, produced, consumed } = community;
-  const stacked = [];
-  let running = ends.map(() => 0);
-  for (const row of produced) {
-    running = running.map((v, i) => v + row[i]);
-    stacked.push(running);
-  }
-  const series = [{}];
-  const bands = [];
-  stacked.forEach((_, i) => {
-    const color = COLORS[i % COLORS.length];
-    series.push({ label: names[i], stroke: color, fill: color + '88', points: { show: false } });
-    if (i > 0) bands.push({ series: [i + 1, i], fill: color + '88' });
-  });
-  series.push({ label: labels.consumption, stroke: CONSUMPTION, width: 2, points: { show: false } });
-  draw(el, { height: 260, series, bands, axes: [timeAxis, whAxis], legend: { live: false } }, [ends, ...stacked, consumed]);
+  draw(el, {
+    height: 260,
+    series: [
+      {},
+      { label: labels.production, stroke: PRODUCTION, fill: PRODUCTION + '55', points: { show: false } },
+      { label: labels.consumption, stroke: CONSUMPTION, width: 2, points: { show: false } },
+    ],
+    axes: [timeAxis, whAxis],
+    legend: { live: false },
+  }, [ends, produced, consumed]);
   el.dataset.points = String(ends.length);
 }
 

@@ -1,10 +1,12 @@
-// The page's model of the community (readings, trades bought by hand or settled automatically),
-// refreshed at each new head: every figure comes from one
-// block (the snapshot's `block`), so what is shown is consistent and can be checked against
-// JSON-RPC at that block. Logs (readings, trades, rate changes) are fetched incrementally over a
-// window of ~26 h of blocks, in ranges the node serves (at most 10,000 blocks per eth_getLogs).
-// Nothing here reads state older than the head: the node keeps the state of its last 128 blocks
-// only. Longer periods (weeks, months, exports) come from the node's daybook (history.js).
+// The page's model of the community, refreshed at each new head, sized for a town: the figures
+// of every household come from the node's summary (`daisee_community`: counts, totals, a page of
+// households, the ones the page needs by address, the community's production and consumption per
+// interval over 24 h), never from one call per household. Logs are fetched incrementally over a
+// window of ~26 h of blocks, in ranges the node serves, and only what the page shows: the
+// readings and trades of the households it follows (this board's meters and the one selected),
+// purchases and rate changes of everyone, and everyone's settled trades over the last blocks (the
+// community's latest trades). Nothing here reads state older than the head (the node keeps 128
+// blocks of state); longer periods come from the node's daybook (history.js).
 
 import { call, batch, batchResults } from './rpc.js';
 import * as abi from './abi.js';
@@ -13,15 +15,26 @@ const LOG_RANGE = 5000;
 const WINDOW_S = 26 * 3600;
 const DAY_S = 86400;
 const REORG_DEPTH = 64;
-/** Calls per JSON-RPC batch (the node takes at most 1,000). */
-const BATCH = 500;
+/** Blocks whose settled trades of everyone are listed (a town settles ~500 matches a block). */
+const RECENT_BLOCKS = 600;
+/** Trades kept in memory at most. */
+const MAX_TRADES = 5000;
+/** Households of the Community view's page, and sellers offered by Buy. */
+export const PAGE = 50;
 const hex = (n) => '0x' + n.toString(16);
+const topic = (address) => '0x' + address.slice(2).toLowerCase().padStart(64, '0');
 
-/** batchResults in batches the node accepts, however many households there are. */
-async function chunked(calls) {
-  const out = [];
-  for (let i = 0; i < calls.length; i += BATCH) out.push(...(await batchResults(calls.slice(i, i + BATCH))));
-  return out;
+/** A household row of `daisee_community`, with its figures as BigInt. */
+function household(row) {
+  return {
+    index: row.index,
+    address: row.address.toLowerCase(),
+    produced: BigInt(row.producedWh),
+    consumed: BigInt(row.consumedWh),
+    net: BigInt(row.netWh),
+    lastInterval: row.lastInterval,
+    escrow: BigInt(row.escrowWei),
+  };
 }
 
 export class Community {
@@ -30,11 +43,25 @@ export class Community {
     this.trades = [];
     this.rateChanges = [];
     this.fromBlock = null;
-    this.scannedTo = null;
+    /** How far each log scan has read: `rare`, `recent`, and per followed meter. */
+    this.cursors = new Map();
     this.scannedHash = null;
+    this.scannedTo = null;
     this.rateBefore = null;
     this.timestamps = new Map();
     this.snapshot = null;
+    /** Households followed besides this board's meters (the one selected, a seller chosen). */
+    this.followed = new Set();
+    /** The Community view's page: `{ offset, search, sort }`, or null when not shown. */
+    this.pageQuery = null;
+    /** Whether Buy is shown (it lists the households with the most surplus). */
+    this.wantSellers = false;
+    this.metersStale = true;
+  }
+
+  /** Follows `address` too (its readings and trades are fetched from the next refresh). */
+  follow(address) {
+    if (address) this.followed.add(address.toLowerCase());
   }
 
   /**
@@ -42,18 +69,32 @@ export class Community {
    * so a render in between never mixes one block's state with another block's logs.
    */
   async refresh(head) {
-    const header = await call('eth_getBlockByNumber', [hex(head), false]);
-    if (!header) return;
-    if (this.fromBlock === null) await this.start(header);
-    const next = { readings: [...this.readings], trades: [...this.trades], rateChanges: [...this.rateChanges], scannedTo: this.scannedTo };
+    if (this.fromBlock === null) {
+      const header = await call('eth_getBlockByNumber', [hex(head), false]);
+      if (!header) return;
+      await this.start(header);
+    }
+    // The node's summary is of its head when it answers (the head or later): logs are read to
+    // that very block.
+    const snapshot = await this.readState();
+    const to = snapshot.block;
+    const next = {
+      readings: [...this.readings],
+      trades: [...this.trades],
+      rateChanges: [...this.rateChanges],
+      cursors: new Map(this.cursors),
+    };
     await this.checkReorg(next);
-    await this.scanLogs(next, head);
-    const snapshot = await this.readState(header);
+    const meters = [...new Set([...snapshot.own.map((m) => m.address.toLowerCase()), ...this.followed])];
+    await this.scanLogs(next, to, meters);
+    if (next.metersChanged) this.metersStale = true;
+    next.trades = dedupe(next.trades);
     await this.timestampsOf(next.trades.slice(-50).map((t) => t.block));
     // The rate before the window, without reading state older than the node keeps: the first
     // change in the window says what it replaced; with no change, the rate now was the rate then.
     const rateBefore = next.rateChanges.length > 0 ? next.rateChanges[0].previous : snapshot.rate;
-    Object.assign(this, next, { snapshot, rateBefore, scannedHash: header.hash });
+    Object.assign(this, { readings: next.readings, trades: next.trades, rateChanges: next.rateChanges, cursors: next.cursors });
+    Object.assign(this, { snapshot, rateBefore, scannedHash: snapshot.hash, scannedTo: to });
     this.prune();
   }
 
@@ -69,90 +110,134 @@ export class Community {
       else hi = mid;
     }
     this.fromBlock = lo;
-    this.scannedTo = lo - 1;
+    this.recentFrom = Math.max(lo, Number(header.number) - RECENT_BLOCKS);
   }
 
   /** Forgets the last blocks scanned if the chain reorganised under them. */
   async checkReorg(next) {
-    if (next.scannedTo < this.fromBlock || !this.scannedHash) return;
-    const block = await call('eth_getBlockByNumber', [hex(next.scannedTo), false]);
+    if (this.scannedTo === null || this.scannedTo < this.fromBlock || !this.scannedHash) return;
+    const block = await call('eth_getBlockByNumber', [hex(this.scannedTo), false]);
     if (block && block.hash === this.scannedHash) return;
-    const keep = Math.max(this.fromBlock - 1, next.scannedTo - REORG_DEPTH);
+    const keep = Math.max(this.fromBlock - 1, this.scannedTo - REORG_DEPTH);
     const recent = (x) => x.block <= keep;
     next.readings = next.readings.filter(recent);
     next.trades = next.trades.filter(recent);
     next.rateChanges = next.rateChanges.filter(recent);
-    next.scannedTo = keep;
+    for (const [key, to] of next.cursors) next.cursors.set(key, Math.min(to, keep));
   }
 
-  async scanLogs(next, head) {
-    const topics = [[abi.TOPICS.Reading, abi.TOPICS.Buy, abi.TOPICS.Matched, abi.TOPICS.RateChanged]];
-    for (let from = next.scannedTo + 1; from <= head; from += LOG_RANGE) {
-      const to = Math.min(head, from + LOG_RANGE - 1);
-      const logs = await call('eth_getLogs', [{ address: abi.DAISEE, fromBlock: hex(from), toBlock: hex(to), topics }]);
-      for (const log of logs) {
-        if (log.removed) continue;
-        if (log.topics[0] === abi.TOPICS.Reading) next.readings.push(abi.decodeReading(log));
-        else if (log.topics[0] === abi.TOPICS.Buy) next.trades.push(abi.decodeBuy(log));
-        else if (log.topics[0] === abi.TOPICS.Matched) next.trades.push(abi.decodeMatched(log));
-        else next.rateChanges.push(abi.decodeRateChanged(log));
+  /**
+   * Reads the logs the page needs up to `head`, each scan from where it stopped: purchases, rate
+   * changes and meter registrations of everyone (`rare`); everyone's settled trades over the last
+   * blocks (`recent`); and the readings, sales and purchases of each followed meter.
+   */
+  async scanLogs(next, head, meters) {
+    const T = abi.TOPICS;
+    const scans = [
+      { key: 'rare', from: this.fromBlock, topics: [[T.Buy, T.RateChanged, T.MeterAdded, T.MeterRemoved]] },
+      { key: 'recent', from: this.recentFrom, topics: [[T.Matched]] },
+      ...meters.flatMap((m) => [
+        { key: `reading:${m}`, from: this.fromBlock, topics: [[T.Reading], [topic(m)]] },
+        { key: `sold:${m}`, from: this.fromBlock, topics: [[T.Matched], null, [topic(m)]] },
+        { key: `bought:${m}`, from: this.fromBlock, topics: [[T.Matched], null, null, [topic(m)]] },
+      ]),
+    ];
+    for (;;) {
+      const due = [];
+      for (const scan of scans) {
+        const from = (next.cursors.get(scan.key) ?? scan.from - 1) + 1;
+        if (from <= head) due.push({ ...scan, from: from, to: Math.min(head, from + LOG_RANGE - 1) });
       }
-      next.scannedTo = to;
+      if (due.length === 0) return;
+      const answers = await batchResults(due.map((s) => ['eth_getLogs', [{ address: abi.DAISEE, fromBlock: hex(s.from), toBlock: hex(s.to), topics: s.topics }]]));
+      due.forEach((scan, i) => {
+        for (const log of answers[i]) {
+          if (!log.removed) this.take(next, log);
+        }
+        next.cursors.set(scan.key, scan.to);
+      });
     }
   }
 
-  /** Contract state, the node's own meters and accounts, all at the head `header`. */
-  async readState(header) {
-    const tag = header.number;
-    const ethCall = (data) => ['eth_call', [{ to: abi.DAISEE, data }, tag]];
-    const [metersHex, rateHex] = await batchResults([ethCall(abi.encodeCall('getMeters')), ethCall(abi.encodeCall('getRate'))]);
-    const meters = abi.decodeAddresses(metersHex);
-    const perMeter = await chunked(meters.flatMap((m) => [
-      ethCall(abi.encodeCall('productionOf', m)),
-      ethCall(abi.encodeCall('consumptionOf', m)),
-      ethCall(abi.encodeCall('netBalanceOf', m)),
-      ethCall(abi.encodeCall('lastIntervalOf', m)),
-      ethCall(abi.encodeCall('escrowOf', m)),
-    ]));
+  take(next, log) {
+    const T = abi.TOPICS;
+    const kind = log.topics[0];
+    if (kind === T.Reading) next.readings.push(abi.decodeReading(log));
+    else if (kind === T.Buy) next.trades.push(abi.decodeBuy(log));
+    else if (kind === T.Matched) next.trades.push(abi.decodeMatched(log));
+    else if (kind === T.RateChanged) next.rateChanges.push(abi.decodeRateChanged(log));
+    else next.metersChanged = true;
+  }
+
+  /**
+   * The community at the head (`daisee_community`, one answer per question, all at one block),
+   * this board's meters and accounts, and the registered households' addresses (read again when
+   * their number or the registrations change).
+   */
+  async readState() {
     const [own, accounts] = await batch([['daisee_meters', []], ['eth_accounts', []]]);
-    const households = meters.map((address, i) => {
-      const [produced, consumed, net, lastInterval, escrow] = perMeter.slice(i * 5, i * 5 + 5).map((h) => abi.words(h)[0]);
-      return {
-        address,
-        produced: abi.toUint(produced),
-        consumed: abi.toUint(consumed),
-        net: abi.toInt(net),
-        lastInterval: Number(abi.toUint(lastInterval)),
-        escrow: abi.toUint(escrow),
-      };
-    });
+    const ownMeters = (own.result || []).map((m) => m.address.toLowerCase());
+    const accountList = (accounts.result || []).map((a) => a.toLowerCase());
+    const wanted = [...new Set([...ownMeters, ...accountList, ...this.followed])];
+    const questions = [['daisee_community', [{ addresses: wanted, limit: 0 }]]];
+    if (this.wantSellers) questions.push(['daisee_community', [{ sort: 'net', limit: PAGE }]]);
+    if (this.pageQuery) questions.push(['daisee_community', [{ ...this.pageQuery, limit: PAGE }]]);
+    let answers;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      answers = await batchResults(questions);
+      // A block sealed between two answers: ask again, so every figure is of one block.
+      if (answers.every((a) => a.hash === answers[0].hash)) break;
+    }
+    const [mine, sellers, page] = [answers[0], this.wantSellers ? answers[1] : null, this.pageQuery ? answers[answers.length - 1] : null];
+    const block = Number(mine.block);
+    let meters = this.snapshot?.meters;
+    if (!meters || this.metersStale || meters.length !== mine.households) {
+      const data = abi.encodeCall('getMeters');
+      meters = abi.decodeAddresses(await call('eth_call', [{ to: abi.DAISEE, data }, hex(block)]));
+      this.metersStale = false;
+    }
     return {
-      block: Number(header.number),
-      hash: header.hash,
-      timestamp: Number(header.timestamp),
-      rate: abi.toUint(abi.words(rateHex)[0]),
-      households,
+      block,
+      hash: mine.hash,
+      timestamp: Number(mine.timestamp),
+      rate: BigInt(mine.rate),
+      count: mine.households,
+      totals: mine.totals,
+      meters,
+      households: mine.page.map(household),
+      sellers: sellers ? sellers.page.map(household).filter((h) => h.net > 0n) : [],
+      page: page ? { ...page, rows: page.page.map(household) } : null,
+      intervals: mine.intervals || [],
       own: own.result || [],
-      accounts: (accounts.result || []).map((a) => a.toLowerCase()),
+      accounts: accountList,
     };
+  }
+
+  /** The household `address` at the snapshot's block, if the model has it yet. */
+  stateOf(address) {
+    const a = address.toLowerCase();
+    const s = this.snapshot;
+    return s.households.find((h) => h.address === a) || s.sellers.find((h) => h.address === a) || s.page?.rows.find((h) => h.address === a);
   }
 
   async timestampsOf(blocks) {
     const missing = [...new Set(blocks)].filter((b) => !this.timestamps.has(b));
     if (missing.length === 0) return;
-    const headers = await chunked(missing.map((b) => ['eth_getBlockByNumber', [hex(b), false]]));
+    const headers = await batchResults(missing.map((b) => ['eth_getBlockByNumber', [hex(b), false]]));
     headers.forEach((h, i) => h && this.timestamps.set(missing[i], Number(h.timestamp)));
   }
 
   prune() {
     const latest = this.latestIntervalEnd();
     this.readings = this.readings.filter((r) => r.intervalEnd > latest - 2 * DAY_S);
-    if (this.trades.length > 5000) this.trades = this.trades.slice(-5000);
+    if (this.trades.length > MAX_TRADES) this.trades = this.trades.slice(-MAX_TRADES);
   }
 
-  /** The community's clock: the end of the newest interval any meter reported. */
+  /** The community's clock: the end of the newest interval reported (daybook, or followed meters). */
   latestIntervalEnd() {
-    return this.readings.reduce((m, r) => Math.max(m, r.intervalEnd), 0);
+    const intervals = this.snapshot?.intervals || [];
+    const indexed = intervals.length ? intervals[intervals.length - 1].end : 0;
+    return this.readings.reduce((m, r) => Math.max(m, r.intervalEnd), indexed);
   }
 
   /** Start (unix s, local midnight) of the day the newest interval belongs to. */
@@ -182,10 +267,11 @@ export class Community {
     return { ...trade, price, time: this.timestamps.get(trade.block) };
   }
 
-  /** What one household did: today's and the last 24 h's readings, sales and purchases. */
+  /** What one followed household did: today's and the last 24 h's readings, sales and purchases; null until the model has it. */
   household(address) {
     const a = address.toLowerCase();
-    const state = this.snapshot.households.find((h) => h.address === a);
+    const state = this.stateOf(a);
+    if (!state || !this.cursors.has(`reading:${a}`)) return null;
     const latest = this.latestIntervalEnd();
     const dayStart = this.dayStart();
     const mine = this.readings.filter((r) => r.meter === a).sort((x, y) => x.intervalEnd - y.intervalEnd);
@@ -208,22 +294,19 @@ export class Community {
     };
   }
 
-  /** The community's production per household and total consumption, per interval, last 24 h. */
+  /** The community's production and consumption per interval over the last 24 h (the node's daybook). */
   communitySeries() {
-    const latest = this.latestIntervalEnd();
-    const recent = this.readings.filter((r) => r.intervalEnd > latest - DAY_S);
-    const ends = [...new Set(recent.map((r) => r.intervalEnd))].sort((x, y) => x - y);
-    const index = new Map(ends.map((e, i) => [e, i]));
-    const meters = this.snapshot.households.map((h) => h.address);
-    const produced = meters.map(() => ends.map(() => 0));
-    const consumed = ends.map(() => 0);
-    for (const r of recent) {
-      const m = meters.indexOf(r.meter);
-      const i = index.get(r.intervalEnd);
-      if (m >= 0) produced[m][i] += Number(r.produced);
-      consumed[i] += Number(r.consumed);
-    }
-    const producers = meters.map((_, m) => m).filter((m) => produced[m].some((v) => v > 0));
-    return { ends, meters: producers.map((m) => meters[m]), produced: producers.map((m) => produced[m]), consumed };
+    const intervals = this.snapshot.intervals;
+    return {
+      ends: intervals.map((i) => i.end),
+      produced: intervals.map((i) => Number(i.producedWh)),
+      consumed: intervals.map((i) => Number(i.consumedWh)),
+    };
   }
+}
+
+/** Trades in chain order, each once (a followed household's trade is also everyone's). */
+function dedupe(trades) {
+  const byLog = new Map(trades.map((t) => [`${t.block}:${t.index}`, t]));
+  return [...byLog.values()].sort((x, y) => x.block - y.block || x.index - y.index);
 }

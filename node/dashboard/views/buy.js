@@ -61,8 +61,8 @@ export function update(el, ctx) {
   const accounts = mode(ctx) === 'wallet' ? [] : snap.accounts;
   const buyers = mode(ctx) === 'wallet' ? [['wallet', t('with_wallet')]] : accounts.map((a) => [a, `${ctx.nameOf(a)} · ${short(a)}`]);
   fillSelect(buyer, buyers, ctx.household);
-  const sellers = snap.households
-    .filter((h) => h.net > 0n && h.address !== buyer.value)
+  const sellers = snap.sellers
+    .filter((h) => h.address !== buyer.value)
     .map((h) => [h.address, `${ctx.nameOf(h.address)} · ${short(h.address)} · ${energy(h.net)}`]);
   fillSelect(el.querySelector('#seller'), sellers);
   el.querySelector('#no-sellers').hidden = sellers.length > 0;
@@ -90,7 +90,7 @@ async function pay(el, ctx) {
   const amount = parseAmount(el);
   if (amount === null) return say(el, 'error', t('err_amount'));
   const seller = el.querySelector('#seller').value;
-  const household = snap.households.find((h) => h.address === seller);
+  const household = ctx.model.stateOf(seller);
   if (!household) return say(el, 'error', t('no_sellers'));
   const available = household.net > 0n ? household.net : 0n;
   const names = { seller: ctx.nameOf(seller) };

@@ -71,7 +71,7 @@ export function update(el, ctx) {
   const who = state.who || ctx.household || COMMUNITY;
   const select = el.querySelector('#history-who');
   const options = [`<option value="${COMMUNITY}">${esc(t('whole_community'))}</option>`,
-    ...ctx.model.snapshot.households.map((h) => `<option value="${h.address}">${esc(ctx.nameOf(h.address))} · ${short(h.address)}</option>`)].join('');
+    ...ctx.model.snapshot.meters.map((a) => `<option value="${a}">${esc(ctx.nameOf(a))} · ${short(a)}</option>`)].join('');
   if (select.dataset.options !== options) {
     select.innerHTML = options;
     select.dataset.options = options;

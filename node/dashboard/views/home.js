@@ -52,8 +52,8 @@ export function update(el, ctx) {
   const { model } = ctx;
   const selected = ctx.household;
   const select = el.querySelector('#household');
-  const options = model.snapshot.households
-    .map((h) => `<option value="${h.address}" ${h.address === selected ? 'selected' : ''}>${esc(ctx.nameOf(h.address))} · ${short(h.address)}</option>`)
+  const options = model.snapshot.meters
+    .map((a) => `<option value="${a}" ${a === selected ? 'selected' : ''}>${esc(ctx.nameOf(a))} · ${short(a)}</option>`)
     .join('');
   if (select.dataset.options !== options) {
     select.innerHTML = options;
@@ -63,6 +63,10 @@ export function update(el, ctx) {
   select.value = selected;
   const h = model.household(selected);
   el.querySelector('#household-address').textContent = selected;
+  if (!h) {
+    el.dataset.household = '';
+    return; // followed from the next refresh
+  }
   el.dataset.household = selected;
   el.dataset.dayStart = String(h.dayStart);
   figure(el, 'produced-today', energy(h.producedToday), h.producedToday);

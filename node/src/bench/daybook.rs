@@ -74,6 +74,7 @@ pub(super) fn measure(days: u64, households: usize) -> Result<DaybookCost, Bench
             } else {
                 vec![]
             },
+            max_readings_per_block: 0,
         };
         let part = seal_history(store.clone(), &keys[0], &keys[1..], &spec)?;
         summary.blocks += part.blocks;

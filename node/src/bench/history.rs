@@ -32,6 +32,9 @@ pub struct HistorySpec {
     pub buy_every: u64,
     /// Rate changes (wei per Wh) and how many hours before `end` they happen.
     pub rate_changes: Vec<(u64, U256)>,
+    /// Readings one block takes at most (0: all that are due); the rest wait for the next
+    /// blocks, as a town's readings spread over the blocks after their interval.
+    pub max_readings_per_block: usize,
 }
 
 /// What was sealed.
@@ -118,6 +121,9 @@ pub fn seal_history(
     changes.sort_by_key(|(hours, _)| *hours);
     let mut summary = HistorySummary::default();
     let mut t = start.max(chain.head().timestamp + 1);
+    let cap =
+        if spec.max_readings_per_block == 0 { usize::MAX } else { spec.max_readings_per_block };
+    let mut waiting = std::collections::VecDeque::new();
     while t <= spec.end {
         let mut txs = Vec::new();
         for (i, home) in homes.iter_mut().enumerate() {
@@ -129,10 +135,14 @@ pub fn seal_history(
                     consumedWh: U256::from(consumed),
                 }
                 .abi_encode();
-                txs.push(home.send(U256::ZERO, input)?);
-                summary.readings += 1;
+                waiting.push_back(home.send(U256::ZERO, input)?);
                 next_end[i] += spec.interval;
             }
+        }
+        while txs.len() < cap {
+            let Some(tx) = waiting.pop_front() else { break };
+            txs.push(tx);
+            summary.readings += 1;
         }
         let number = chain.head().number + 1;
         if spec.buy_every > 0 && number.is_multiple_of(spec.buy_every) && homes.len() >= 2 {

@@ -51,6 +51,8 @@ fn event_topics_are_the_contracts() {
         ("Buy", Daisee::Buy::SIGNATURE_HASH),
         ("RateChanged", Daisee::RateChanged::SIGNATURE_HASH),
         ("Matched", Daisee::Matched::SIGNATURE_HASH),
+        ("MeterAdded", Daisee::MeterAdded::SIGNATURE_HASH),
+        ("MeterRemoved", Daisee::MeterRemoved::SIGNATURE_HASH),
     ]
     .into_iter()
     .map(|(n, s)| (n.to_string(), hex(s.as_slice())))

@@ -17,6 +17,9 @@ const UNDO_DEPTH: u64 = 2 * crate::chain::MAX_REORG_DEPTH + 64;
 
 pub(super) const HEAD: &[u8] = b"daybook/head";
 pub(super) const ZONE: &[u8] = b"daybook/zone";
+pub(super) const VERSION: &[u8] = b"daybook/version";
+/// The layout written today (2: the per-interval totals).
+pub(super) const LAYOUT_VERSION: u32 = 2;
 pub(super) const ROOT: &[u8] = b"daybook/";
 
 /// What a record is to the household it is filed under.
@@ -36,6 +39,10 @@ pub(super) fn day_key(meter: &Address, day: u32) -> Vec<u8> {
 
 pub(super) fn community_key(day: u32) -> Vec<u8> {
     [b"daybook/c/".as_slice(), &day.to_be_bytes()].concat()
+}
+
+pub(super) fn interval_key(interval_end: u64) -> Vec<u8> {
+    [b"daybook/i/".as_slice(), &interval_end.to_be_bytes()].concat()
 }
 
 pub(super) fn record_prefix(meter: &Address) -> Vec<u8> {
@@ -104,7 +111,7 @@ fn contributions(entries: &[Located], day_of: &dyn Fn(u64) -> u32) -> BTreeMap<V
     for located in entries {
         let day = day_of(filed_at(located));
         match &located.entry {
-            Entry::Reading { meter, produced, consumed, .. } => {
+            Entry::Reading { meter, produced, consumed, interval_end } => {
                 let t = DayTotals {
                     produced_wh: *produced,
                     consumed_wh: *consumed,
@@ -113,6 +120,7 @@ fn contributions(entries: &[Located], day_of: &dyn Fn(u64) -> u32) -> BTreeMap<V
                 };
                 out.entry(day_key(meter, day)).or_default().merge(&t, true);
                 out.entry(community_key(day)).or_default().merge(&t, true);
+                out.entry(interval_key(*interval_end)).or_default().merge(&t, true);
             }
             Entry::Trade { buyer, seller, energy, wei, .. } => {
                 let sold =

@@ -15,7 +15,7 @@ mod totals;
 
 pub use entries::{Entry, Located};
 pub use index::{Cursor, Role};
-pub use query::{Date, QueryError, RecordPage, MAX_DAYS, MAX_RECORDS};
+pub use query::{Date, QueryError, RecordPage, MAX_DAYS, MAX_INTERVALS, MAX_RECORDS};
 pub use totals::DayTotals;
 
 use crate::community::DAISEE_ADDRESS;
@@ -64,13 +64,20 @@ impl Daybook {
     /// another zone is rebuilt.
     pub fn open(store: Store, zone: TimeZone, zone_name: String) -> Result<Self, StoreError> {
         let stored = store.aux_get(index::ZONE)?;
-        if stored.as_deref() != Some(zone_name.as_bytes()) {
+        let version = index::LAYOUT_VERSION.to_be_bytes();
+        let layout = store.aux_get(index::VERSION)?;
+        if stored.as_deref() != Some(zone_name.as_bytes()) || layout.as_deref() != Some(&version) {
             if stored.is_some() {
-                tracing::info!(target: "daisee::daybook", zone = %zone_name, "time zone changed: rebuilding the daybook");
+                tracing::info!(target: "daisee::daybook", zone = %zone_name, "time zone or layout changed: rebuilding the daybook");
             }
             index::clear(&store)?;
-            store
-                .aux_write(&[(index::ZONE.to_vec(), Some(zone_name.as_bytes().to_vec()))], false)?;
+            store.aux_write(
+                &[
+                    (index::ZONE.to_vec(), Some(zone_name.as_bytes().to_vec())),
+                    (index::VERSION.to_vec(), Some(version.to_vec())),
+                ],
+                false,
+            )?;
         }
         let inner =
             Inner { store, contract: DAISEE_ADDRESS, zone, zone_name, writer: Mutex::new(()) };
@@ -123,7 +130,11 @@ impl Daybook {
                 tracing::warn!(target: "daisee::daybook", block = cursor.number, "reorg deeper than the daybook's undo: rebuilding");
                 index::clear(store)?;
                 let zone = self.inner.zone_name.as_bytes().to_vec();
-                store.aux_write(&[(index::ZONE.to_vec(), Some(zone))], false)?;
+                let version = index::LAYOUT_VERSION.to_be_bytes().to_vec();
+                store.aux_write(
+                    &[(index::ZONE.to_vec(), Some(zone)), (index::VERSION.to_vec(), Some(version))],
+                    false,
+                )?;
             }
             return Ok(true);
         }

@@ -66,6 +66,16 @@ fn days_are_local_days_and_a_reorged_block_is_taken_away() {
     assert_eq!(community[0].1.produced_wh, U256::from(200));
     assert_eq!(community[0].1.bought_wei, U256::from(500));
     assert_eq!(community[0].1.readings, 1);
+    // The community per interval: both households' readings of the first, A's of the second.
+    let intervals = book.intervals(0, u64::MAX).expect("intervals");
+    let ends: Vec<u64> = intervals.iter().map(|(end, _)| *end).collect();
+    assert_eq!(ends, vec![midnight, midnight + 3600]);
+    assert_eq!(intervals[0].1.produced_wh, U256::from(100));
+    assert_eq!(intervals[0].1.consumed_wh, U256::from(110));
+    assert_eq!(intervals[0].1.readings, 2);
+    assert_eq!(book.newest_interval().expect("newest"), Some(midnight + 3600));
+    assert!(book.intervals(midnight + 1, midnight + 3599).expect("none between").is_empty());
+    assert!(book.intervals(5, 4).is_err(), "from after to");
 
     // Block 2 leaves the chain: its totals and records go with it.
     let back = index::unwind(book.store(), &cursor, &day_of).expect("unwind").expect("undo kept");
@@ -75,6 +85,7 @@ fn days_are_local_days_and_a_reorged_block_is_taken_away() {
     assert!(days[0].1.is_empty(), "{days:?}");
     let page = book.records(&B, date("2026-10-24"), date("2026-10-25"), None, 10).expect("records");
     assert_eq!(page.records.len(), 1, "only B's reading is left");
+    assert_eq!(book.newest_interval().expect("newest"), Some(midnight), "its interval too");
 }
 
 #[test]
@@ -141,4 +152,21 @@ fn the_rate_slot_is_where_solc_put_rate() {
     let storage = artifact["storageLayout"]["storage"].as_array().expect("layout");
     let rate = storage.iter().find(|v| v["label"] == "rate").expect("rate");
     assert_eq!(rate["slot"], RATE_SLOT.to_string());
+}
+
+#[test]
+fn a_daybook_of_an_older_layout_is_rebuilt_with_its_intervals() {
+    let store = Store::temporary().expect("store");
+    let book = Daybook::open(store.clone(), TimeZone::UTC, "UTC".into()).expect("daybook");
+    let start = Cursor { number: 0, hash: B256::ZERO, rate: U256::ZERO };
+    let day_of = |t| book.day_of(t);
+    let blocks = vec![block(1, 1_795_129_200, vec![reading(A, 1_795_129_200, 5, 5)])];
+    index::apply(&store, &DAISEE_ADDRESS, &start, &blocks, &day_of).expect("apply");
+    // A node upgraded from the first layout has no version (and no intervals).
+    store.aux_write(&[(index::VERSION.to_vec(), None)], false).expect("forget the version");
+    let again = Daybook::open(store.clone(), TimeZone::UTC, "UTC".into()).expect("reopen");
+    assert!(again.cursor().expect("cursor").is_none(), "rebuilt from the first block");
+    assert!(again.newest_interval().expect("intervals").is_none());
+    let kept = Daybook::open(store, TimeZone::UTC, "UTC".into()).expect("reopen");
+    assert_eq!(kept.zone_name(), "UTC", "and kept once rebuilt in today's layout");
 }

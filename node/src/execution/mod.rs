@@ -7,6 +7,7 @@ mod deadline;
 mod predeploy;
 mod state_changes;
 mod trace;
+mod views;
 
 pub use block_hooks::BEACON_ROOTS_ADDRESS;
 pub use call::{
@@ -14,6 +15,7 @@ pub use call::{
 };
 pub use predeploy::{run_constructor, Deployed};
 pub use trace::{trace_call, CallFrame, TraceLimits};
+pub use views::view_calls;
 
 use crate::genesis::ChainConfig;
 use crate::primitives::{Address, Receipt, SignedTransaction, TxKind, TxType, B256, U256};

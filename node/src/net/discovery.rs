@@ -184,7 +184,7 @@ impl Net {
     pub(super) fn on_gone(&mut self, peer: &PeerId) {
         self.listen_pending.remove(peer);
         self.clock_offsets.remove(peer);
-        self.status_asked.remove(peer);
+        self.status_asked.retain(|_, (asked, _)| asked != peer);
         self.publish_clock();
         self.verified.remove(peer);
         self.heads.remove(peer);
@@ -198,8 +198,11 @@ impl Net {
     /// second). An answer slower than [`CLOCK_SAMPLE_RTT`] says little of the clock — a loaded
     /// board or link delays it, and a board would read its own clock as ahead and stop sealing
     /// (seen with 50 boards on 2 cores): it is left out and the last good reading stays.
-    pub(super) fn on_peer_time(&mut self, peer: PeerId, time: Option<u64>) {
-        let rtt = self.status_asked.remove(&peer).map(|asked| asked.elapsed());
+    /// `asked` is when this very request left (an answer to an earlier request, arriving after
+    /// a later one was sent, used to be timed from the later one: a slow peer's old time then
+    /// read as this board's clock being seconds ahead).
+    pub(super) fn on_peer_time(&mut self, peer: PeerId, time: Option<u64>, asked: Option<Instant>) {
+        let rtt = asked.map(|asked| asked.elapsed());
         match time {
             Some(t) => {
                 let Some(rtt) = rtt.filter(|r| *r <= CLOCK_SAMPLE_RTT) else {

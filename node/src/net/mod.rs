@@ -107,8 +107,9 @@ struct Net {
     clock_offsets: HashMap<PeerId, i64>,
     /// Listen addresses of connected peers not yet verified.
     listen_pending: HashMap<PeerId, Vec<Multiaddr>>,
-    /// When each peer was last asked its status (the round trip bounds its clock's reading).
-    status_asked: HashMap<PeerId, Instant>,
+    /// Status requests in flight, by request: whom and when (the round trip bounds the clock's
+    /// reading; an answer is matched to its own request, never to a later one to the same peer).
+    status_asked: HashMap<request_response::OutboundRequestId, (PeerId, Instant)>,
 }
 
 /// Runs the network until `shutdown` turns true.
@@ -317,8 +318,8 @@ impl Net {
 
     /// Asks `peer` its status, noting when.
     fn ask_status(&mut self, peer: PeerId) {
-        self.status_asked.insert(peer, Instant::now());
-        self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
+        let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Status);
+        self.status_asked.insert(id, (peer, Instant::now()));
     }
 
     fn on_tick(&mut self) {
@@ -420,13 +421,15 @@ impl Net {
                     };
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
                 }
-                request_response::Message::Response { response, .. } => {
-                    self.on_response(peer, response).await
+                request_response::Message::Response { response, request_id } => {
+                    let asked = self.status_asked.remove(&request_id).map(|(_, at)| at);
+                    self.on_response(peer, response, asked).await
                 }
             },
             SwarmEvent::Behaviour(BehaviourEvent::Sync(
-                request_response::Event::OutboundFailure { peer, error, .. },
+                request_response::Event::OutboundFailure { peer, error, request_id, .. },
             )) => {
+                self.status_asked.remove(&request_id);
                 // A silent or slow peer never holds sync: the next status round asks again.
                 tracing::debug!(target: "daisee::net", %peer, "sync request failed: {error}");
                 self.syncing.remove(&peer);

@@ -49,7 +49,13 @@ impl Net {
             .send_request(&peer, SyncRequest::Blocks { from, count: MAX_BLOCKS_PER_REQUEST });
     }
 
-    pub(super) async fn on_response(&mut self, peer: PeerId, response: SyncResponse) {
+    /// `asked`: when the request this answers left, for a status.
+    pub(super) async fn on_response(
+        &mut self,
+        peer: PeerId,
+        response: SyncResponse,
+        asked: Option<std::time::Instant>,
+    ) {
         match response {
             SyncResponse::Peers(records) => self.on_peers(peer, &records),
             SyncResponse::Status {
@@ -72,7 +78,7 @@ impl Net {
                     self.ban(peer, "another chain");
                     return;
                 }
-                self.on_peer_time(peer, time);
+                self.on_peer_time(peer, time, asked);
                 let signer = self.proven_signer(&peer, signer.as_ref());
                 // Another fork schedule: neither can follow the other's blocks past the fork.
                 // Nobody's bad faith (the node says what to do): disconnect, and look again in a

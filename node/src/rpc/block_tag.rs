@@ -65,15 +65,18 @@ impl BlockTag {
         }
     }
 
-    /// For state reads: `None` for the head state, `Some(n)` for an older block; an error for
-    /// a block that does not exist.
+    /// For state reads: `None` for the head state (`latest`, `pending`), `Some(n)` for a block
+    /// named by number or hash (the head's included: a block sealed during the read does not
+    /// leak into it); an error for a block that does not exist.
     pub fn state_at(self, node: &Node) -> Result<Option<u64>, RpcError> {
         // The tag first, the head after: a block sealed in between makes `latest` an older
         // block (read through its changesets), never one beyond the head.
         let number = self.number(node)?;
         let head = node.head().number;
         match number {
-            Some(n) if n == head => Ok(None),
+            // A block asked by number or hash stays that block even if one is sealed meanwhile.
+            Some(n) if n == head && matches!(self, Self::Latest | Self::Pending) => Ok(None),
+            Some(n) if n == head => Ok(Some(n)),
             Some(n) if n < head => Ok(Some(n)),
             Some(n) => Err(RpcError::UnknownBlock(format!("block {n} not found"))),
             None => Err(RpcError::UnknownBlock("block not found".into())),

@@ -6,6 +6,7 @@ mod batch;
 mod block_cache;
 mod block_tag;
 mod clique;
+mod community;
 mod daisee;
 mod debug;
 mod error;
@@ -16,6 +17,7 @@ mod eth_tx;
 mod evm_calls;
 mod filters;
 mod guard;
+mod households;
 mod ipc;
 mod json;
 mod limits;
@@ -104,6 +106,7 @@ pub fn module(
         clique::register(&mut module)?;
         debug::register(&mut module, limits)?;
         daisee::register(&mut module, meters, daybook)?;
+        community::register(&mut module, limits, daybook)?;
         admin::register(&mut module)?;
         let log_limits = limits.clone();
         method(&mut module, "eth_getLogs", move |params, node| {

@@ -34,8 +34,10 @@ impl Store {
         address: &Address,
         number: u64,
     ) -> Result<Option<Option<AccountRecord>>, StoreError> {
-        let Some(sets) = self.changesets_after(number)? else { return Ok(None) };
+        // The value before the changesets: a block committed in between is then undone from
+        // its own changeset (read after it), never left in the value with no changeset read.
         let mut value = self.account(address)?;
+        let Some(sets) = self.changesets_after(number)? else { return Ok(None) };
         for set in &sets {
             if let Some((_, prior)) = set.accounts.iter().find(|(a, _)| a == address) {
                 value = *prior;
@@ -51,8 +53,8 @@ impl Store {
         slot: &U256,
         number: u64,
     ) -> Result<Option<U256>, StoreError> {
-        let Some(sets) = self.changesets_after(number)? else { return Ok(None) };
         let mut value = self.storage(address, slot)?;
+        let Some(sets) = self.changesets_after(number)? else { return Ok(None) };
         for set in &sets {
             if let Some((_, _, prior)) =
                 set.storage.iter().find(|(a, s, _)| a == address && s == slot)

@@ -33,6 +33,7 @@ fn month_old_chain(datadir: &TempDir) -> u64 {
         interval: 900,
         buy_every: 40,
         rate_changes: vec![(20 * 24, szabo(20)), (6, szabo(25))],
+        max_readings_per_block: 0,
     };
     let summary = seal_history(store.clone(), &keys[0], &keys[7..10], &spec).expect("history");
     eprintln!("sealed {summary:?}");

@@ -17,8 +17,25 @@ fn ip(args: &[&str]) {
     assert!(status.success(), "ip {args:?} failed");
 }
 
+/// Lets the kernel's neighbour (ARP) table hold every pair of `hosts`: the table and its limits
+/// are the machine's, shared by all namespaces, and the defaults (1,024 entries at most) overflow
+/// with ~30 hosts that all talk to each other — the kernel then drops packets ("neighbor table
+/// overflow"), connections hang in SYN-SENT and a 50-board town stalls. Only ever raised.
+fn make_room_for_neighbours(hosts: usize) {
+    let want = (2 * (hosts + 1) * (hosts + 1)).max(1024) as u64;
+    for (name, value) in [("gc_thresh3", want), ("gc_thresh2", want / 2), ("gc_thresh1", want / 8)]
+    {
+        let path = format!("/proc/sys/net/ipv4/neigh/default/{name}");
+        let now = std::fs::read_to_string(&path).ok().and_then(|v| v.trim().parse::<u64>().ok());
+        if now.is_some_and(|now| now < value) {
+            let _ = std::fs::write(&path, value.to_string());
+        }
+    }
+}
+
 impl Lab {
     pub fn new(net: u8, hosts: usize) -> Self {
+        make_room_for_neighbours(hosts);
         let tag = std::process::id() % 100_000;
         let bridge = format!("dzb{net}x{tag}");
         let _ = Command::new("ip")

@@ -34,4 +34,6 @@ mod sync;
 mod town;
 mod town_bed;
 mod town_meters;
+mod town_summary;
+mod town_sync;
 mod upgrade;

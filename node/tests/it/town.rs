@@ -67,7 +67,7 @@ fn a_thousand_households_are_settled_in_one_transaction_with_nobody_skipped() {
         owner.address()
     );
     let config = board(&dir, &args, &[&owner], &config);
-    let node = NodeProcess::start(&["run", "--config", config.to_str().unwrap(), "--http"]);
+    let node = NodeProcess::start(&["run", "--config", config.to_str().unwrap(), "--dashboard"]);
     let capacity = view(&node, Daisee::settleCapacityCall {});
     assert!(capacity >= U256::from(HOUSEHOLDS), "settleCapacity() {capacity} at the genesis limit");
 
@@ -154,5 +154,10 @@ fn a_thousand_households_are_settled_in_one_transaction_with_nobody_skipped() {
         let escrow = view(&node, Daisee::escrowOfCall { account: who });
         assert_eq!(escrow, model.escrow.get(&who).copied().unwrap_or_default(), "{who}'s escrow");
     }
+
+    // The node's summary of the town, and the dashboard reading it.
+    let households: Vec<Address> = keys.iter().map(PrivateKey::address).collect();
+    crate::town_summary::summary_agrees(&node, &households, end);
+    crate::town_summary::dashboard_shows_the_town(&node, HOUSEHOLDS);
     assert!(node.terminate());
 }

@@ -183,11 +183,26 @@ impl Households {
         let (mut readings, mut cleared) = (BTreeSet::new(), BTreeMap::<u64, Vec<Value>>::new());
         let mut late = 0u64;
         let mut from = 0u64;
+        // The node answers at most 10,000 logs: a town reports 1,000 a minute, so the range
+        // halves when a question asks too much.
+        let mut span = 100u64;
+        let topics = json!([[
+            Daisee::Reading::SIGNATURE_HASH,
+            Daisee::Cleared::SIGNATURE_HASH,
+            Daisee::OutsideMarket::SIGNATURE_HASH
+        ]]);
         while from <= head {
-            let to = (from + 499).min(head);
+            let to = (from + span - 1).min(head);
             let filter = json!([{"address": DAISEE_ADDRESS, "fromBlock": format!("{from:#x}"),
-                "toBlock": format!("{to:#x}")}]);
-            for log in node.ok("eth_getLogs", filter).as_array().unwrap() {
+                "toBlock": format!("{to:#x}"), "topics": topics}]);
+            let logs = match node.call("eth_getLogs", filter) {
+                Err(RpcFailure::Error { code: -32005, .. }) if span > 1 => {
+                    span /= 2;
+                    continue;
+                }
+                other => other.expect("eth_getLogs"),
+            };
+            for log in logs.as_array().unwrap() {
                 let log = crate::market_model::to_log(log);
                 if let Ok(r) = Daisee::Reading::decode_log(&log) {
                     readings.insert((r.meter, r.intervalEnd));

@@ -62,4 +62,22 @@ impl Store {
             })
             .collect()
     }
+
+    /// At most `limit` service values with keys in `[start, end)`, the last ones, newest first.
+    pub fn aux_range_last(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Entries, StoreError> {
+        self.tree
+            .range(key(start)..key(end))
+            .rev()
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((k[1..].to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
 }
