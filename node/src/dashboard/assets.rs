@@ -23,6 +23,29 @@ impl Asset {
     }
 }
 
+impl Asset {
+    /// The contents gzipped (compressed once, at first use), with its own ETag (a different
+    /// representation of the same file).
+    pub fn gzipped(&self) -> (&'static [u8], String) {
+        let index = ASSETS.iter().position(|a| a.path == self.path).unwrap_or(0);
+        let etag = self.etag().trim_end_matches('"').to_string() + "-gz\"";
+        (GZIPPED.get(index).copied().unwrap_or_default(), etag)
+    }
+}
+
+static GZIPPED: LazyLock<Vec<&'static [u8]>> = LazyLock::new(|| {
+    use std::io::Write;
+    ASSETS
+        .iter()
+        .map(|a| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            // Writing to memory cannot fail; an empty body would only be served uncompressed.
+            let bytes = gz.write_all(a.bytes).and_then(|()| gz.finish()).unwrap_or_default();
+            &*Box::leak(bytes.into_boxed_slice())
+        })
+        .collect()
+});
+
 static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
     ASSETS
         .iter()

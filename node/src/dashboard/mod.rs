@@ -111,7 +111,10 @@ fn respond<B>(request: &HttpRequest<B>, path: &str, config: &Arc<[u8]>) -> HttpR
     let Some(asset) = assets::find(path) else {
         return reply(404, "text/plain; charset=utf-8", None, b"not found\n".to_vec(), head);
     };
-    let etag = asset.etag();
+    let (gzipped, gz_etag) = asset.gzipped();
+    let gzip = accepts_gzip(request) && !gzipped.is_empty() && gzipped.len() < asset.bytes.len();
+    let (etag, body, encoding) =
+        if gzip { (gz_etag, gzipped, Some("gzip")) } else { (asset.etag(), asset.bytes, None) };
     let cached = request
         .headers()
         .get("if-none-match")
@@ -120,7 +123,25 @@ fn respond<B>(request: &HttpRequest<B>, path: &str, config: &Arc<[u8]>) -> HttpR
     if cached {
         return reply(304, asset.content_type, Some(&etag), Vec::new(), true);
     }
-    reply(200, asset.content_type, Some(&etag), asset.bytes.to_vec(), head)
+    let mut response = reply(200, asset.content_type, Some(&etag), body.to_vec(), head);
+    if let Some(Ok(value)) = encoding.map(str::parse) {
+        response.headers_mut().insert("content-encoding", value);
+    }
+    response
+}
+
+/// Whether the browser takes gzip (`Accept-Encoding`, a `q=0` refusing it).
+fn accepts_gzip<B>(request: &HttpRequest<B>) -> bool {
+    let Some(accepted) = request.headers().get("accept-encoding").and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    accepted.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+        name.eq_ignore_ascii_case("gzip") && !refused
+    })
 }
 
 /// The page may load only what the node serves and talk only to the node (`'self'` covers its
@@ -144,7 +165,9 @@ fn reply(
         .header("cache-control", "no-cache")
         .header("content-security-policy", CONTENT_SECURITY_POLICY)
         .header("x-content-type-options", "nosniff")
-        .header("referrer-policy", "no-referrer");
+        .header("referrer-policy", "no-referrer")
+        // The dashboard's files are gzipped for browsers that take it.
+        .header("vary", "accept-encoding");
     if let Some(etag) = etag {
         builder = builder.header("etag", etag);
     }
@@ -184,6 +207,44 @@ mod tests {
             let response = respond(&get("/dashboard/x"), path, &config);
             assert_eq!(response.status(), 404, "{path}");
         }
+    }
+
+    #[test]
+    fn files_are_gzipped_for_browsers_that_take_it_and_not_for_others() {
+        let config: Arc<[u8]> = Arc::from(&b"{}"[..]);
+        let asking = |accept: Option<&str>| {
+            let mut request = HttpRequest::builder().uri("/dashboard/data.js");
+            if let Some(accept) = accept {
+                request = request.header("accept-encoding", accept);
+            }
+            respond(&request.body(()).expect("request"), "data.js", &config)
+        };
+        let plain = asking(None);
+        assert!(plain.headers().get("content-encoding").is_none());
+        assert_eq!(plain.headers()["vary"], "accept-encoding");
+        let gzipped = asking(Some("gzip, deflate, br"));
+        assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+        let length = |r: &HttpResponse| -> usize {
+            r.headers()["content-length"].to_str().expect("length").parse().expect("number")
+        };
+        assert!(
+            length(&gzipped) * 2 < length(&plain),
+            "{} of {}",
+            length(&gzipped),
+            length(&plain)
+        );
+        assert_ne!(gzipped.headers()["etag"], plain.headers()["etag"], "two representations");
+        assert!(asking(Some("gzip;q=0, br")).headers().get("content-encoding").is_none());
+        assert!(asking(Some("identity")).headers().get("content-encoding").is_none());
+        // Revalidating the gzipped copy by its own ETag.
+        let etag = gzipped.headers()["etag"].to_str().expect("etag").to_string();
+        let again = HttpRequest::builder()
+            .uri("/dashboard/data.js")
+            .header("accept-encoding", "gzip")
+            .header("if-none-match", etag)
+            .body(())
+            .expect("request");
+        assert_eq!(respond(&again, "data.js", &config).status(), 304);
     }
 
     #[test]

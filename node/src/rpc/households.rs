@@ -67,7 +67,7 @@ impl Cache {
         let mut header = header;
         let mut hash = hash;
         for _ in 0..2 {
-            match read(node, header, hash, Some(limits), true) {
+            match read(node, header, hash, limits, true) {
                 Err(RpcError::HistoricalState) => {
                     header = node.head();
                     hash = header.hash();
@@ -75,7 +75,7 @@ impl Cache {
                 other => return store(&mut slot, other?),
             }
         }
-        let mut moving = read(node, header, hash, Some(limits), false)?;
+        let mut moving = read(node, header, hash, limits, false)?;
         moving.header = node.head();
         moving.hash = moving.header.hash();
         moving.moving = true;
@@ -97,11 +97,9 @@ fn read(
     node: &Node,
     header: Header,
     hash: B256,
-    limits: Option<&CallLimits>,
+    limits: &CallLimits,
     pinned: bool,
 ) -> Result<Households, RpcError> {
-    let limits = limits.copied().unwrap_or_default();
-    let limits = &limits;
     let config = node.chain_config();
     let ctx = node.block_context(Some(&header));
     let at = pinned.then_some(header.number);

@@ -25,6 +25,24 @@ fn dev_serves_the_dashboard_beside_json_rpc_and_run_does_not_unless_asked() {
     assert_eq!(config["unlockedBuy"], true, "dev lets the page pay from its accounts");
     assert_eq!(http_get(&node.rpc, "/dashboard/../Cargo.toml").0, 404);
     assert_eq!(http_get(&node.rpc, "/dashboard/nothing.js").0, 404);
+    // A browser that takes gzip gets the same file in a third of the bytes.
+    let mut stream = std::net::TcpStream::connect(&node.rpc).expect("connect");
+    let ask = format!(
+        "GET /dashboard/data.js HTTP/1.1\r\nHost: {}\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+        node.rpc
+    );
+    std::io::Write::write_all(&mut stream, ask.as_bytes()).expect("send");
+    let mut answer = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut answer).expect("read");
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+    let head = String::from_utf8_lossy(&answer[..split]).to_lowercase();
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&answer[split..]), &mut unzipped)
+        .expect("gzip");
+    let (_, _, plain) = http_get(&node.rpc, "/dashboard/data.js");
+    assert_eq!(unzipped, plain, "the same file");
+    assert!(answer.len() - split < plain.len() / 2, "{} of {}", answer.len() - split, plain.len());
     // JSON-RPC on the same port is untouched.
     assert_eq!(node.ok("eth_chainId", serde_json::json!([])), "0x7a69");
 
