@@ -119,7 +119,7 @@ try {
   });
   report.firstLoad.rpcRequests = rpcRequests;
   report.firstLoad.rpcBytes = rpcBytes;
-  assert.ok(report.firstLoad.transferred < 160_000, `the page's files weigh ${report.firstLoad.transferred} bytes`);
+  assert.ok(report.firstLoad.transferred < 100_000, `gzipped, the page's files weigh ${report.firstLoad.transferred} bytes`);
 
   const meters = (await rpcBatch([['eth_call', [{ to: DAISEE, data: daisee.encodeFunctionData('getMeters', []) }, 'latest']]]))
     .map((d) => daisee.decodeFunctionResult('getMeters', d)[0])[0].map((a) => a.toLowerCase());
