@@ -129,14 +129,20 @@ fn bad_questions_get_clear_errors() {
     }
 }
 
-#[test]
-fn a_daybook_kept_in_another_zone_is_rebuilt() {
+/// A UTC daybook that indexed one block of one reading.
+fn one_block_indexed_in_utc() -> (Store, Daybook) {
     let store = Store::temporary().expect("store");
     let book = Daybook::open(store.clone(), TimeZone::UTC, "UTC".into()).expect("daybook");
     let start = Cursor { number: 0, hash: B256::ZERO, rate: U256::ZERO };
     let day_of = |t| book.day_of(t);
     let blocks = vec![block(1, 1_795_129_200, vec![reading(A, 1_795_129_200, 5, 5)])];
     index::apply(&store, &DAISEE_ADDRESS, &start, &blocks, &day_of).expect("apply");
+    (store, book)
+}
+
+#[test]
+fn a_daybook_kept_in_another_zone_is_rebuilt() {
+    let (store, book) = one_block_indexed_in_utc();
     assert!(book.cursor().expect("cursor").is_some());
     let again = Daybook::open(store.clone(), TimeZone::UTC, "UTC".into()).expect("same zone");
     assert!(again.cursor().expect("cursor").is_some(), "kept in the same zone");
@@ -156,12 +162,7 @@ fn the_rate_slot_is_where_solc_put_rate() {
 
 #[test]
 fn a_daybook_of_an_older_layout_is_rebuilt_with_its_intervals() {
-    let store = Store::temporary().expect("store");
-    let book = Daybook::open(store.clone(), TimeZone::UTC, "UTC".into()).expect("daybook");
-    let start = Cursor { number: 0, hash: B256::ZERO, rate: U256::ZERO };
-    let day_of = |t| book.day_of(t);
-    let blocks = vec![block(1, 1_795_129_200, vec![reading(A, 1_795_129_200, 5, 5)])];
-    index::apply(&store, &DAISEE_ADDRESS, &start, &blocks, &day_of).expect("apply");
+    let (store, _) = one_block_indexed_in_utc();
     // A node upgraded from the first layout has no version (and no intervals).
     store.aux_write(&[(index::VERSION.to_vec(), None)], false).expect("forget the version");
     let again = Daybook::open(store.clone(), TimeZone::UTC, "UTC".into()).expect("reopen");

@@ -11,6 +11,7 @@ use revm::{
     context::{result::ExecutionResult, TxEnv},
     context_interface::transaction::{AccessList, AccessListItem},
     database::CacheDB,
+    handler::{MainnetContext, MainnetEvm},
     state::AccountInfo,
     Context, DatabaseRef, InspectEvm, MainBuilder, MainContext,
 };
@@ -129,22 +130,9 @@ pub fn call(
             db.insert_account_storage(*address, *k, *v)?;
         }
     }
-    let spec = config.spec_at(ctx.number, ctx.timestamp);
     let priced = req.gas_price.or(req.max_fee_per_gas).is_some_and(|p| p > 0);
-    let mut block = super::block_env(ctx, spec);
-    block.gas_limit = ctx.gas_limit.max(limits.gas_cap);
     let chain_id = config.chain_id;
-    let mut evm = Context::mainnet()
-        .with_db(db)
-        .modify_cfg_chained(|cfg| {
-            cfg.set_spec_and_mainnet_gas_params(spec);
-            cfg.chain_id = chain_id;
-            cfg.disable_nonce_check = true;
-            cfg.disable_eip3607 = true;
-            cfg.disable_base_fee = !priced;
-        })
-        .with_block(block)
-        .build_mainnet_with_inspector(super::deadline::Deadline::new(limits.deadline));
+    let mut evm = call_evm(db, config, ctx, limits, priced);
     let (price, tip, tx_type) = match (req.gas_price, req.max_fee_per_gas) {
         (_, Some(fee)) => (fee, req.max_priority_fee_per_gas, 2u8),
         (Some(p), None) => (p, None, 0u8),
@@ -204,6 +192,32 @@ pub fn call(
             touched,
         },
     })
+}
+
+/// An EVM that runs calls as `eth_call` does on `db` in the block context `ctx`: any sender, no
+/// nonce check, no fee unless `priced`, gas up to the RPC cap, stopped at `limits.deadline`.
+pub(super) fn call_evm(
+    db: CacheDB<StateView>,
+    config: &ChainConfig,
+    ctx: &BlockContext,
+    limits: &CallLimits,
+    priced: bool,
+) -> MainnetEvm<MainnetContext<CacheDB<StateView>>, super::deadline::Deadline> {
+    let spec = config.spec_at(ctx.number, ctx.timestamp);
+    let mut block = super::block_env(ctx, spec);
+    block.gas_limit = ctx.gas_limit.max(limits.gas_cap);
+    let chain_id = config.chain_id;
+    Context::mainnet()
+        .with_db(db)
+        .modify_cfg_chained(|cfg| {
+            cfg.set_spec_and_mainnet_gas_params(spec);
+            cfg.chain_id = chain_id;
+            cfg.disable_nonce_check = true;
+            cfg.disable_eip3607 = true;
+            cfg.disable_base_fee = !priced;
+        })
+        .with_block(block)
+        .build_mainnet_with_inspector(super::deadline::Deadline::new(limits.deadline))
 }
 
 /// The least gas limit with which `req` succeeds (geth's binary search, 1.5 % tolerance).

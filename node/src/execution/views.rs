@@ -13,7 +13,7 @@ use revm::{
         TxEnv,
     },
     database::CacheDB,
-    Context, InspectEvm, MainBuilder, MainContext,
+    InspectEvm,
 };
 
 use super::call::CallLimits;
@@ -34,21 +34,8 @@ pub fn view_calls(
         Some(n) => StateView::at(store.clone(), n),
         None => StateView::new(store.clone()),
     };
-    let spec = config.spec_at(ctx.number, ctx.timestamp);
-    let mut block = super::block_env(ctx, spec);
-    block.gas_limit = ctx.gas_limit.max(limits.gas_cap);
     let chain_id = config.chain_id;
-    let mut evm = Context::mainnet()
-        .with_db(CacheDB::new(view))
-        .modify_cfg_chained(|cfg| {
-            cfg.set_spec_and_mainnet_gas_params(spec);
-            cfg.chain_id = chain_id;
-            cfg.disable_nonce_check = true;
-            cfg.disable_eip3607 = true;
-            cfg.disable_base_fee = true;
-        })
-        .with_block(block)
-        .build_mainnet_with_inspector(super::deadline::Deadline::new(limits.deadline));
+    let mut evm = super::call::call_evm(CacheDB::new(view), config, ctx, limits, false);
     let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {
         let tx = TxEnv::builder()

@@ -11,28 +11,13 @@
 use crate::support::*;
 use daisee_node::bench::history::{seal_history, HistorySpec};
 use daisee_node::community::{community_genesis, dev_spec, COMMUNITY_GAS_LIMIT};
+use daisee_node::disk_watch::dir_size;
 use daisee_node::node::unix_now;
 use daisee_node::primitives::{keccak256, PrivateKey};
 use daisee_node::service::layout;
 use daisee_node::state::Store;
 use serde_json::{json, Value};
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn dir_bytes(path: &Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -74,7 +59,7 @@ fn joins(days: u64, households: usize) {
     };
     let sealed = seal_history(store.clone(), &keys[0], &keys[1..], &history).expect("history");
     drop(store);
-    let served_bytes = dir_bytes(&layout::chaindata(a.path()));
+    let served_bytes = dir_size(&layout::chaindata(a.path()));
     eprintln!("sealed {sealed:?}, {served_bytes} bytes");
 
     daisee_ok(&["init", genesis_file.to_str().unwrap(), "--datadir", b.str()]);
@@ -131,7 +116,7 @@ fn joins(days: u64, households: usize) {
     wait_for("the daybook", Duration::from_secs(1800), || indexed(&fresh) >= Some(head));
     let indexed_s = started.elapsed().as_secs_f64();
     assert_eq!(mine_intervals(&fresh), mine_intervals(&server), "the same day per interval");
-    let synced_bytes = dir_bytes(b.path());
+    let synced_bytes = dir_size(b.path());
     assert!(fresh.terminate());
     assert!(server.terminate());
 
