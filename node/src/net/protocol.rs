@@ -2,7 +2,7 @@
 //! id), and the sync request-response protocol (status, with a signer's proof of who runs the
 //! board; blocks by number range; the peers a board knows on this chain), with limits.
 
-use crate::primitives::B256;
+use crate::primitives::{keccak256, B256};
 use libp2p::swarm::{behaviour::toggle::Toggle, NetworkBehaviour};
 use libp2p::{gossipsub, identify, mdns, ping, request_response, StreamProtocol};
 use serde::{Deserialize, Serialize};
@@ -123,6 +123,10 @@ pub(crate) fn behaviour(
         // Nothing is forwarded before the node checked it (see `gossip`).
         .validate_messages()
         .max_transmit_size(MAX_GOSSIP_BYTES)
+        // A message is known by its content (a block or transaction by its bytes), not by who
+        // sent it: the same transaction sent to two boards, or gossiped again by the board it
+        // entered by while peers still remember it, is one message and travels once.
+        .message_id_fn(|message| gossipsub::MessageId::from(&keccak256(&message.data)[..]))
         .build()
         .map_err(|e| super::NetError::Behaviour(e.to_string()))?;
     let gossipsub = gossipsub::Behaviour::new(

@@ -44,8 +44,11 @@ impl Node {
         lock(&self.inner.pool).content(&self.inner.store)
     }
 
-    /// Up to `max` pending transactions (ready to be mined) that entered the pool more than
-    /// `older_than` ago, oldest first: what the network gossips again.
+    /// Up to `max` of this node's own pending transactions (ready to be mined, submitted here
+    /// over RPC or by its services) that entered the pool more than `older_than` ago, oldest
+    /// first: what the network gossips again. Only the board a transaction entered by sends it
+    /// again — it keeps it in its journal across restarts; every board sending every waiting
+    /// transaction again would multiply the traffic by the number of boards.
     pub fn waiting_pending(
         &self,
         older_than: std::time::Duration,
@@ -56,7 +59,7 @@ impl Node {
         let mut waiting: Vec<crate::txpool::PoolTx> = pending
             .into_values()
             .flat_map(std::collections::BTreeMap::into_values)
-            .filter(|p| now.duration_since(p.added) > older_than)
+            .filter(|p| p.local && now.duration_since(p.added) > older_than)
             .collect();
         waiting.sort_by_key(|p| p.added);
         waiting.into_iter().take(max).map(|p| (*p.tx).clone()).collect()
@@ -78,6 +81,10 @@ impl Node {
 
     /// Pools a transaction heard from a peer (not journaled: its sender's node keeps it).
     pub fn submit_remote(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
+        // A transaction heard again (several peers relay it) costs a lookup, not a recovery.
+        if lock(&self.inner.pool).get(&tx.hash()).is_some() {
+            return Err(PoolError::AlreadyKnown);
+        }
         let sender = self.admit(&tx)?;
         let added = lock(&self.inner.pool).add(tx, sender, false, &self.inner.store)?;
         self.inner.pool_notify.notify_one();
@@ -181,5 +188,23 @@ mod tests {
         let oldest: Vec<B256> =
             node.waiting_pending(Duration::ZERO, 2).iter().map(|t| t.hash()).collect();
         assert_eq!(oldest, vec![first.hash(), gap.hash()], "at most 2, oldest first");
+    }
+
+    #[test]
+    fn transactions_heard_from_peers_are_left_to_the_board_they_entered_by() {
+        let key = PrivateKey::from_bytes(&B256::repeat_byte(1)).unwrap();
+        let spec = dev_spec(std::slice::from_ref(&key), 0);
+        let store = Store::temporary().unwrap();
+        store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
+        let node = Node::new(store, NodeConfig::default()).unwrap();
+        let heard = transfer(&key, 0);
+        node.submit_remote(heard.clone()).unwrap();
+        assert!(node.waiting_pending(Duration::ZERO, 10).is_empty(), "not ours to send again");
+        assert!(matches!(
+            node.submit_remote(heard.clone()),
+            Err(crate::txpool::PoolError::AlreadyKnown)
+        ));
+        node.submit(transfer(&key, 1)).unwrap();
+        assert_eq!(node.waiting_pending(Duration::ZERO, 10).len(), 1, "ours");
     }
 }

@@ -33,6 +33,7 @@ mod support;
 mod sync;
 mod town;
 mod town_bed;
+mod town_check;
 mod town_meters;
 mod town_summary;
 mod town_sync;

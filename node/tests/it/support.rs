@@ -10,9 +10,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The `daisee` binary the tests run: the one built with them, or `DAISEE_BIN` (`tests/town`
+/// runs a release build of the node under tests built quickly in the dev profile).
+pub fn daisee_bin() -> String {
+    std::env::var("DAISEE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_daisee").to_string())
+}
+
 /// The `daisee` binary built for these tests.
 pub fn daisee() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_daisee"));
+    let mut cmd = Command::new(daisee_bin());
     cmd.env("RUST_LOG", "warn");
     cmd
 }
@@ -100,9 +106,7 @@ impl NodeProcess {
     /// Starts `daisee <args>` inside network namespace `ns` (`ip netns exec`).
     pub fn start_in(ns: &str, args: &[&str]) -> Self {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_daisee")])
-            .args(args)
-            .env("RUST_LOG", "warn");
+        cmd.args(["netns", "exec", ns, &daisee_bin()]).args(args).env("RUST_LOG", "warn");
         Self::spawn(cmd)
     }
 

@@ -1,0 +1,81 @@
+//! The check of a town run: every interval reported settled exactly once with nobody skipped,
+//! every reading sent on chain (and which came too late for their interval's market), read from
+//! one board's logs.
+
+use crate::support::*;
+use crate::town_meters::Households;
+use alloy_sol_types::{SolCall, SolEvent};
+use daisee_contracts::Daisee;
+use daisee_node::community::DAISEE_ADDRESS;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Whether `end` is settled, as board `node` sees it.
+pub fn is_settled(node: &NodeProcess, end: u64) -> bool {
+    let data =
+        format!("0x{}", hex::encode(Daisee::isSettledCall { intervalEnd: end }.abi_encode()));
+    node.call("eth_call", json!([{"to": DAISEE_ADDRESS, "data": data}, "latest"]))
+        .is_ok_and(|v| v.as_str().is_some_and(|s| s.ends_with('1')))
+}
+
+/// Every interval reported: settled once, nobody skipped; every reading sent on chain.
+pub fn check(homes: &Households, node: &NodeProcess) -> Value {
+    let head = quantity(&node.ok("eth_blockNumber", json!([])));
+    let (mut readings, mut cleared) = (BTreeSet::new(), BTreeMap::<u64, Vec<Value>>::new());
+    let mut late = 0u64;
+    let mut from = 0u64;
+    // The node answers at most 10,000 logs: a town reports 1,000 a minute, so the range
+    // halves when a question asks too much.
+    let mut span = 100u64;
+    let topics = json!([[
+        Daisee::Reading::SIGNATURE_HASH,
+        Daisee::Cleared::SIGNATURE_HASH,
+        Daisee::OutsideMarket::SIGNATURE_HASH
+    ]]);
+    while from <= head {
+        let to = (from + span - 1).min(head);
+        let filter = json!([{"address": DAISEE_ADDRESS, "fromBlock": format!("{from:#x}"),
+            "toBlock": format!("{to:#x}"), "topics": topics}]);
+        let logs = match node.call("eth_getLogs", filter) {
+            Err(RpcFailure::Error { code: -32005, .. }) if span > 1 => {
+                span /= 2;
+                continue;
+            }
+            other => other.expect("eth_getLogs"),
+        };
+        for log in logs.as_array().unwrap() {
+            let log = crate::market_model::to_log(log);
+            if let Ok(r) = Daisee::Reading::decode_log(&log) {
+                readings.insert((r.meter, r.intervalEnd));
+            } else if let Ok(c) = Daisee::Cleared::decode_log(&log) {
+                cleared.entry(c.intervalEnd).or_default().push(json!({
+                    "volumeWh": c.volumeWh.to::<u64>(), "sellers": c.sellers.to::<u64>(),
+                    "buyers": c.buyers.to::<u64>(), "skipped": c.skipped.to::<u64>(),
+                }));
+            } else if Daisee::OutsideMarket::decode_log(&log).is_ok() {
+                late += 1;
+            }
+        }
+        from = to + 1;
+    }
+    let unsettled: Vec<u64> =
+        homes.ends.iter().filter(|e| !cleared.contains_key(e)).copied().collect();
+    let twice: Vec<u64> = cleared.iter().filter(|(_, c)| c.len() > 1).map(|(e, _)| *e).collect();
+    let skipped: u64 = cleared.values().flatten().map(|c| c["skipped"].as_u64().unwrap()).sum();
+    let lost = homes.sent.difference(&readings).count();
+    let per_interval: Vec<Value> =
+        homes.ends.iter().map(|e| json!({"intervalEnd": e, "cleared": cleared.get(e)})).collect();
+    json!({
+        "intervalsDue": homes.ends.len(),
+        // Intervals that ended while the households were still sending an earlier one's.
+        "intervalsNotReported": homes.ends_missed,
+        "settled": homes.ends.len() - unsettled.len(),
+        "unsettled": unsettled,
+        "settledTwice": twice,
+        "skippedMeters": skipped,
+        "readingsSent": homes.sent.len(),
+        "readingsLost": lost,
+        "readingsOutsideMarket": late,
+        "intervals": per_interval,
+    })
+}
