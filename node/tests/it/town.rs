@@ -17,8 +17,10 @@ use std::time::Duration;
 
 const HOUSEHOLDS: usize = 1000;
 const CHAIN_ID: u64 = 4_343;
-/// The community's interval (s); its market takes readings for one more interval.
-const INTERVAL: u64 = 20;
+/// The community's interval (s); its market takes readings for one more interval. A minute:
+/// 1,000 readings sent one at a time on a busy CI machine must be mined within it (20 s failed
+/// one run in three beside another test).
+const INTERVAL: u64 = 60;
 
 fn view<C: SolCall>(node: &NodeProcess, call: C) -> C::Return {
     let data = format!("0x{}", hex::encode(call.abi_encode()));
@@ -99,7 +101,7 @@ fn a_thousand_households_are_settled_in_one_transaction_with_nobody_skipped() {
 
     // The interval that ends at the next multiple of INTERVAL of the chain's clock.
     let end = (head_time(&node) / INTERVAL + 1) * INTERVAL;
-    wait_for("the interval's end", Duration::from_secs(60), || head_time(&node) >= end);
+    wait_for("the interval's end", Duration::from_secs(2 * INTERVAL), || head_time(&node) >= end);
     let reports: Vec<SignedTransaction> = keys
         .iter()
         .enumerate()
@@ -118,7 +120,7 @@ fn a_thousand_households_are_settled_in_one_transaction_with_nobody_skipped() {
     assert_eq!(counted, U256::from(HOUSEHOLDS), "every reading in the interval's market");
 
     let opens = view(&node, Daisee::settlesFromCall { intervalEnd: end }).to::<u64>();
-    wait_for("the grace period's end", Duration::from_secs(60), || head_time(&node) >= opens);
+    wait_for("the grace period's end", Duration::from_secs(3 * INTERVAL), || head_time(&node) >= opens);
     let meters = HOUSEHOLDS as u64;
     let settle = Daisee::settleCall { intervalEnd: end }.abi_encode();
     let settle = call(&owner, 0, U256::ZERO, settle, 250_000 + 45_000 * meters);
@@ -135,8 +137,7 @@ fn a_thousand_households_are_settled_in_one_transaction_with_nobody_skipped() {
         .expect("a Cleared event");
     assert_eq!(cleared.skipped, U256::ZERO, "nobody skipped");
     assert_eq!(cleared.sellers, U256::from(HOUSEHOLDS / 2), "every seller sold");
-    // 500 sellers offer 150 Wh, 500 buyers need 190: every offered Wh is sold. (A 36 kVA meter
-    // reads at most 200 Wh in 20 s.)
+    // 500 sellers offer 150 Wh, 500 buyers need 190: every offered Wh is sold.
     assert_eq!(cleared.volumeWh, U256::from(150 * HOUSEHOLDS / 2));
 
     // The model, replayed from every event of the chain, agrees match by match (apply_tx
