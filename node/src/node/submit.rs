@@ -169,13 +169,18 @@ mod tests {
         .sign(key)
     }
 
-    #[test]
-    fn only_ready_transactions_that_waited_are_gossiped_again_oldest_first() {
+    /// A node on a fresh dev chain whose account is funded.
+    fn dev_node() -> (PrivateKey, Node) {
         let key = PrivateKey::from_bytes(&B256::repeat_byte(1)).unwrap();
         let spec = dev_spec(std::slice::from_ref(&key), 0);
         let store = Store::temporary().unwrap();
         store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
-        let node = Node::new(store, NodeConfig::default()).unwrap();
+        (key, Node::new(store, NodeConfig::default()).unwrap())
+    }
+
+    #[test]
+    fn only_ready_transactions_that_waited_are_gossiped_again_oldest_first() {
+        let (key, node) = dev_node();
         let (first, gap, second) = (transfer(&key, 0), transfer(&key, 2), transfer(&key, 1));
         node.submit(first.clone()).unwrap();
         node.submit(gap.clone()).unwrap();
@@ -192,11 +197,7 @@ mod tests {
 
     #[test]
     fn transactions_heard_from_peers_are_left_to_the_board_they_entered_by() {
-        let key = PrivateKey::from_bytes(&B256::repeat_byte(1)).unwrap();
-        let spec = dev_spec(std::slice::from_ref(&key), 0);
-        let store = Store::temporary().unwrap();
-        store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
-        let node = Node::new(store, NodeConfig::default()).unwrap();
+        let (key, node) = dev_node();
         let heard = transfer(&key, 0);
         node.submit_remote(heard.clone()).unwrap();
         assert!(node.waiting_pending(Duration::ZERO, 10).is_empty(), "not ours to send again");

@@ -120,7 +120,9 @@ fn a_thousand_households_are_settled_in_one_transaction_with_nobody_skipped() {
     assert_eq!(counted, U256::from(HOUSEHOLDS), "every reading in the interval's market");
 
     let opens = view(&node, Daisee::settlesFromCall { intervalEnd: end }).to::<u64>();
-    wait_for("the grace period's end", Duration::from_secs(3 * INTERVAL), || head_time(&node) >= opens);
+    wait_for("the grace period's end", Duration::from_secs(3 * INTERVAL), || {
+        head_time(&node) >= opens
+    });
     let meters = HOUSEHOLDS as u64;
     let settle = Daisee::settleCall { intervalEnd: end }.abi_encode();
     let settle = call(&owner, 0, U256::ZERO, settle, 250_000 + 45_000 * meters);
