@@ -7,46 +7,23 @@
 //
 // Usage: node dashboard.mjs <http://127.0.0.1:port/> <output folder>
 
-import { chromium } from 'playwright-core';
-import { ethers } from 'ethers';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { DAISEE, daisee, hex, openBrowser, router, rpcClient } from './common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const [url, out] = process.argv.slice(2);
 if (!url || !out) throw new Error('usage: node dashboard.mjs <url> <output folder>');
 mkdirSync(out, { recursive: true });
-const origin = new URL(url).origin;
 
-const DAISEE = '0xda15ee0000000000000000000000000000000001';
 const PRODUCER = '0x14dc79964da2c08b23698b3d3cc7ca32193d9955'; // dev account 7
 const CONSUMER = '0x23618e81e3f5cdf7f54c3d65f7fbc0abf5b21e8f'; // dev account 8
 const SIGNER = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266'; // dev account 0
-const artifact = JSON.parse(readFileSync(join(here, '../../evm-contracts/out/Daisee.json'), 'utf8'));
-const daisee = new ethers.Interface(artifact.abi);
 const TIMEOUT = 90_000;
 
 // ------------------------------------------------------------------ JSON-RPC, independently
 
-let id = 0;
-async function rpc(method, params = []) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
-  });
-  const answer = await response.json();
-  if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
-  return answer.result;
-}
-const hex = (n) => '0x' + n.toString(16);
-async function view(fn, args, block) {
-  const data = await rpc('eth_call', [{ to: DAISEE, data: daisee.encodeFunctionData(fn, args) }, hex(block)]);
-  return daisee.decodeFunctionResult(fn, data)[0];
-}
+const { rpc, view } = rpcClient(url);
 async function logs(event, from, to) {
   const topic = daisee.getEvent(event).topicHash;
   const found = await rpc('eth_getLogs', [{ address: DAISEE, fromBlock: hex(from), toBlock: hex(to), topics: [topic] }]);
@@ -55,34 +32,10 @@ async function logs(event, from, to) {
 
 // ------------------------------------------------------------------ the browser
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'daisee-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1280, height: 900 },
-  timezoneId: 'UTC',
-  locale: 'en-GB',
-});
-const external = [];
-const problems = [];
-await context.route('**/*', (route) => {
-  const target = new URL(route.request().url());
-  if (target.origin === origin || target.protocol === 'data:') return route.continue();
-  external.push(target.href);
-  return route.abort();
-});
-const page = context.pages()[0] || (await context.newPage());
-page.on('websocket', (ws) => new URL(ws.url()).host !== new URL(url).host && external.push(ws.url()));
-page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+const { context, page, external, problems, close } = await openBrowser(url);
 
 const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
-const go = async (route) => {
-  await page.evaluate((r) => (location.hash = r), route);
-  await page.waitForSelector(`#view[data-view="${route.slice(2)}"]`, { timeout: TIMEOUT });
-};
+const go = router(page, TIMEOUT);
 /** Waits until the page shows block `n` or later. */
 const shownFrom = (n) => page.waitForFunction((b) => Number(document.getElementById('view').dataset.block) >= b, n, { timeout: TIMEOUT });
 
@@ -341,6 +294,5 @@ try {
   console.error(`problems: ${JSON.stringify(problems)}; external: ${JSON.stringify(external)}`);
   throw error;
 } finally {
-  await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }

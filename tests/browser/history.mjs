@@ -8,43 +8,23 @@
 //
 // Usage: node history.mjs <http://127.0.0.1:port/> <output folder> <path to the daisee binary>
 
-import { chromium } from 'playwright-core';
-import { ethers } from 'ethers';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { DAISEE, daisee, hex, openBrowser, router, rpcClient } from './common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const [url, out, daiseeBin] = process.argv.slice(2);
 if (!url || !out || !daiseeBin) throw new Error('usage: node history.mjs <url> <output folder> <daisee binary>');
 mkdirSync(out, { recursive: true });
-const origin = new URL(url).origin;
 const ZONE = 'Europe/Paris';
-const DAISEE = '0xda15ee0000000000000000000000000000000001';
 const PRODUCER = '0x14dc79964da2c08b23698b3d3cc7ca32193d9955'; // dev account 7
 const CONSUMER = '0x23618e81e3f5cdf7f54c3d65f7fbc0abf5b21e8f'; // dev account 8
-const artifact = JSON.parse(readFileSync(join(here, '../../evm-contracts/out/Daisee.json'), 'utf8'));
-const daisee = new ethers.Interface(artifact.abi);
 const TIMEOUT = 120_000;
 
 // ------------------------------------------------------------------ JSON-RPC, independently
 
-let id = 0;
-async function rpc(method, params = []) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
-  const answer = await response.json();
-  if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
-  return answer.result;
-}
-const hex = (n) => '0x' + n.toString(16);
-async function view(fn, args, block) {
-  const data = await rpc('eth_call', [{ to: DAISEE, data: daisee.encodeFunctionData(fn, args) }, hex(block)]);
-  return daisee.decodeFunctionResult(fn, data)[0];
-}
+const { rpc, view } = rpcClient(url);
 /** Every log of the contract up to `to`, decoded, in chain order (250 blocks per request: an
  * hourly block of the sparse month holds 12 readings, each a Reading and an OutsideMarket log). */
 async function allLogs(to) {
@@ -118,33 +98,10 @@ function expectedCsv(meter, from, to) {
 
 // ------------------------------------------------------------------ the browser
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'daisee-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1280, height: 900 },
-  timezoneId: ZONE,
-  locale: 'en-GB',
-  acceptDownloads: true,
-});
-const external = [];
-const problems = [];
-await context.route('**/*', (route) => {
-  const target = new URL(route.request().url());
-  if (target.origin === origin || ['data:', 'blob:'].includes(target.protocol)) return route.continue();
-  external.push(target.href);
-  return route.abort();
-});
-const page = context.pages()[0] || (await context.newPage());
-page.on('console', (m) => ['error', 'warning'].includes(m.type()) && problems.push(`console ${m.type()}: ${m.text()}`));
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+const { page, external, problems, close } = await openBrowser(url, { timezoneId: ZONE, acceptDownloads: true,
+  protocols: ['data:', 'blob:'], consoleTypes: ['error', 'warning'] });
 const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
-const go = async (route) => {
-  await page.evaluate((r) => (location.hash = r), route);
-  await page.waitForSelector(`#view[data-view="${route.slice(2)}"]`, { timeout: TIMEOUT });
-};
+const go = router(page, TIMEOUT);
 
 const report = { head, logs: logs.length, rateChanges: changes.length };
 try {
@@ -295,6 +252,5 @@ try {
   console.error(`problems: ${JSON.stringify(problems)}; external: ${JSON.stringify(external)}; report: ${JSON.stringify(report)}`);
   throw error;
 } finally {
-  await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }

@@ -9,67 +9,23 @@
 //
 // Usage: node town.mjs <http://127.0.0.1:port/> <output folder> <households>
 
-import { chromium } from 'playwright-core';
-import { ethers } from 'ethers';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { DAISEE, daisee, openBrowser, rpcClient } from './common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const [url, out, count] = process.argv.slice(2);
 if (!url || !out || !count) throw new Error('usage: node town.mjs <url> <output folder> <households>');
 mkdirSync(out, { recursive: true });
 const HOUSEHOLDS = Number(count);
-const origin = new URL(url).origin;
-const DAISEE = '0xda15ee0000000000000000000000000000000001';
-const artifact = JSON.parse(readFileSync(join(here, '../../evm-contracts/out/Daisee.json'), 'utf8'));
-const daisee = new ethers.Interface(artifact.abi);
 const TIMEOUT = 120_000;
 const PAGE = 50;
 
-let id = 0;
-async function rpcBatch(calls) {
-  const body = calls.map(([method, params]) => ({ jsonrpc: '2.0', id: ++id, method, params }));
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const answers = await response.json();
-  return body.map((b) => {
-    const a = answers.find((x) => x.id === b.id);
-    if (a.error) throw new Error(`${b.method}: ${a.error.message}`);
-    return a.result;
-  });
-}
-const hex = (n) => '0x' + n.toString(16);
-/** `fn(args)` for each of `argsList` at `block`, in one batch. */
-async function views(fn, argsList, block) {
-  const calls = argsList.map((args) => ['eth_call', [{ to: DAISEE, data: daisee.encodeFunctionData(fn, args) }, hex(block)]]);
-  return (await rpcBatch(calls)).map((data) => daisee.decodeFunctionResult(fn, data)[0]);
-}
+const { rpcBatch, views } = rpcClient(url);
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'daisee-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1280, height: 900 },
-  timezoneId: 'UTC',
-  locale: 'en-GB',
-});
-const external = [];
-const problems = [];
+const { page, external, problems, close } = await openBrowser(url);
 let rpcBytes = 0;
 let rpcRequests = 0;
-await context.route('**/*', (route) => {
-  const target = new URL(route.request().url());
-  if (target.origin === origin || target.protocol === 'data:') return route.continue();
-  external.push(target.href);
-  return route.abort();
-});
-const page = context.pages()[0] || (await context.newPage());
-page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 page.on('requestfinished', async (request) => {
   if (request.method() !== 'POST') return;
   const sizes = await request.sizes().catch(() => null);
@@ -191,6 +147,5 @@ try {
   console.error(`problems: ${JSON.stringify(problems)}; external: ${JSON.stringify(external)}`);
   throw error;
 } finally {
-  await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }
