@@ -1,5 +1,6 @@
 //! Fork choice and reorgs: a block that does not extend the head is kept as a side block once
-//! its header is valid; when a side branch becomes heavier (total difficulty, as geth's Clique),
+//! its header is valid; when a side branch becomes preferred (heavier by total difficulty, as
+//! geth's Clique; at equal weight shorter, then of lower hash: [`preferred`]),
 //! the head is reverted to the common ancestor through the changesets and the branch is imported
 //! block by block. A branch that fails halfway is undone and the old chain restored. (Under the
 //! proof-of-stake rules of Ethereum's fixtures, the newest valid block is the head.)
@@ -7,11 +8,25 @@
 use super::import::{ImportError, Imported};
 use super::{Chain, ChainError, Rules};
 use crate::consensus::{validate_header, Snapshot};
-use crate::primitives::{Block, Header, SignedTransaction, B256};
+use crate::primitives::{Block, Header, SignedTransaction, B256, U256};
 use crate::state::StoreError;
 
 /// Deepest reorg accepted (the changesets' reach for recent state).
 pub const MAX_REORG_DEPTH: u64 = crate::state::HISTORY_BLOCKS;
+
+/// Whether a block (with its total difficulty) is preferred to the head: the heavier (total
+/// difficulty, as geth's Clique); at equal weight the lower number (its branch has more in-turn
+/// blocks), then the lower hash. A total order, so boards that have seen the same blocks have
+/// the same head. geth breaks the last tie at random; under Clique that can leave the signers
+/// split over branches of equal weight that none of them may extend — each branch's next block
+/// needs a signer that did not sign recently on it, and those sit on the other branch. The town
+/// test bed stalled that way: one board's in-turn block 38 against 38' and three 39s.
+/// Each side is (total difficulty, number, hash).
+pub fn preferred(block: (U256, u64, B256), head: (U256, u64, B256)) -> bool {
+    use std::cmp::Reverse;
+    let key = |(td, number, hash): (U256, u64, B256)| (td, Reverse(number), Reverse(hash));
+    key(block) > key(head)
+}
 
 /// What inserting a block did.
 #[derive(Debug)]
@@ -46,7 +61,7 @@ impl Chain {
             .store
             .header(&block.header.parent_hash)?
             .ok_or(ImportError::UnknownParent(block.header.parent_hash))?;
-        let heavier = match self.rules {
+        let preferred = match self.rules {
             Rules::Clique => {
                 let snapshot = self.snapshot_after(&parent)?;
                 validate_header(
@@ -60,7 +75,10 @@ impl Chain {
                 self.store.put_side_block(block)?;
                 let td = self.store.total_difficulty(&hash)?.unwrap_or_default();
                 let head_td = self.store.total_difficulty(&self.head.hash())?.unwrap_or_default();
-                td > head_td
+                preferred(
+                    (td, block.header.number, hash),
+                    (head_td, self.head.number, self.head.hash()),
+                )
             }
             // After the Merge the consensus layer chooses the head: in Ethereum's fixtures,
             // the newest valid block.
@@ -71,7 +89,7 @@ impl Chain {
                 true
             }
         };
-        if !heavier {
+        if !preferred {
             tracing::debug!(target: "daisee::chain", number = block.header.number, %hash, "stored side block");
             return Ok(Inserted::Side(hash));
         }

@@ -92,6 +92,38 @@ fn a_heavier_branch_wins_and_hands_back_orphaned_transactions() {
 }
 
 #[test]
+fn at_equal_weight_every_board_ends_on_the_same_branch_whatever_the_order() {
+    let [s0, s1] = signers();
+    // Branch a: block 1 in turn (difficulty 2). Branch b: two out-of-turn blocks (1 each), as
+    // heavy and longer. The town bed's signers stalled on such a pair: each kept the branch it
+    // saw first, and the next block on either needed a signer sitting on the other.
+    let mut a = chain();
+    let a1 = seal_on(&mut a, &s1, &[pay(0, 0x77)]);
+    let mut b = chain();
+    let b1 = seal_on(&mut b, &s0, &[pay(0, 0x88)]);
+    let b2 = seal_on(&mut b, &s1, &[]);
+    // A board that saw b first moves to a (as heavy, shorter)...
+    assert!(matches!(b.insert_block(&a1, unix_now()).unwrap(), Inserted::Reorged { .. }));
+    assert_eq!(b.head(), &a1.header);
+    // ...and a board that saw a first keeps it.
+    assert!(matches!(a.insert_block(&b1, unix_now()).unwrap(), Inserted::Side(_)));
+    assert!(matches!(a.insert_block(&b2, unix_now()).unwrap(), Inserted::Side(_)));
+    assert_eq!(a.head(), &a1.header);
+
+    // Two out-of-turn blocks at the same height: the lower hash, whichever came first.
+    let mut c = chain();
+    let c1 = seal_on(&mut c, &s0, &[pay(0, 0x77)]);
+    let mut d = chain();
+    let d1 = seal_on(&mut d, &s0, &[pay(0, 0x99)]);
+    let lower = if c1.header.hash() < d1.header.hash() { &c1 } else { &d1 };
+    c.insert_block(&d1, unix_now()).unwrap();
+    d.insert_block(&c1, unix_now()).unwrap();
+    assert_eq!(c.head(), &lower.header);
+    assert_eq!(d.head(), &lower.header);
+    assert_eq!(c.head().state_root, d.head().state_root);
+}
+
+#[test]
 fn a_heavier_but_invalid_branch_is_undone() {
     let [s0, s1] = signers();
     let mut main = chain();

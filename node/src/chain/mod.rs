@@ -8,7 +8,7 @@ mod senders;
 
 pub use file::{export, read_blocks, ChainFileError, ImportSummary};
 
-pub use fork::{Inserted, MAX_REORG_DEPTH};
+pub use fork::{preferred, Inserted, MAX_REORG_DEPTH};
 pub(crate) use import::block_bloom;
 pub use import::{ImportError, Imported};
 pub use senders::{cores, recover_senders};

@@ -47,6 +47,12 @@ const REBROADCAST_EVERY: u64 = 15;
 const REBROADCAST_AFTER: Duration = Duration::from_secs(30);
 /// The most transactions one rebroadcast sends (oldest first).
 const REBROADCAST_MAX: usize = 512;
+// Gossip must have forgotten a transaction before it is sent again, or gossipsub refuses (and
+// logs) the publication as a duplicate.
+const _: () = assert!(
+    STATUS_EVERY.as_secs() * REBROADCAST_EVERY > protocol::GOSSIP_MEMORY.as_secs()
+        && REBROADCAST_AFTER.as_secs() > protocol::GOSSIP_MEMORY.as_secs()
+);
 
 /// How the node networks.
 #[derive(Debug, Clone)]

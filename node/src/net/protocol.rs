@@ -100,6 +100,10 @@ pub(crate) struct Behaviour {
     pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
 }
 
+/// How long gossip remembers a message it has seen (and drops it again unchecked). Gossip goes
+/// round a town in well under a second; what comes again later costs a pool lookup.
+pub(crate) const GOSSIP_MEMORY: Duration = Duration::from_secs(20);
+
 /// The topics of a chain.
 pub(crate) fn topics(
     genesis: &B256,
@@ -127,6 +131,9 @@ pub(crate) fn behaviour(
         // sent it: the same transaction sent to two boards, or gossiped again by the board it
         // entered by while peers still remember it, is one message and travels once.
         .message_id_fn(|message| gossipsub::MessageId::from(&keccak256(&message.data)[..]))
+        // How long a message is remembered as seen: shorter than the rebroadcast period, so a
+        // board gossiping again its own waiting transactions is not refused as a duplicate.
+        .duplicate_cache_time(GOSSIP_MEMORY)
         .build()
         .map_err(|e| super::NetError::Behaviour(e.to_string()))?;
     let gossipsub = gossipsub::Behaviour::new(

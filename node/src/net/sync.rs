@@ -62,6 +62,7 @@ impl Net {
                 genesis,
                 network_id,
                 head,
+                hash,
                 total_difficulty,
                 signer,
                 time,
@@ -100,7 +101,12 @@ impl Net {
                     .ok()
                     .flatten()
                     .unwrap_or_default();
-                if theirs > our_td && !self.syncing.contains(&peer) {
+                // Their head preferred to ours (heavier, or as heavy and shorter or of lower
+                // hash: the fork choice's order), fetch their blocks.
+                let our_choice = (our_td, our_head.number, our_head.hash());
+                if crate::chain::preferred((theirs, head, hash), our_choice)
+                    && !self.syncing.contains(&peer)
+                {
                     tracing::debug!(target: "daisee::net", %peer, head, "peer is ahead, syncing");
                     self.request_sync(peer);
                 }
