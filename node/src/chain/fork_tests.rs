@@ -56,16 +56,23 @@ fn balance(chain: &Chain, to: u8) -> U256 {
     chain.store().account(&Address::repeat_byte(to)).unwrap().map(|a| a.balance).unwrap_or_default()
 }
 
+/// Two boards from the genesis: the first with block 1 in turn (difficulty 2) paying 0x77, the
+/// second with two out-of-turn blocks (1 each), the first paying 0x88 with the same nonce.
+fn two_branches() -> (Chain, Block, Chain, Block, Block) {
+    let [s0, s1] = signers();
+    let mut a = chain();
+    let a1 = seal_on(&mut a, &s1, &[pay(0, 0x77)]);
+    let mut b = chain();
+    let b1 = seal_on(&mut b, &s0, &[pay(0, 0x88)]);
+    let b2 = seal_on(&mut b, &s1, &[]);
+    (a, a1, b, b1, b2)
+}
+
 #[test]
 fn a_heavier_branch_wins_and_hands_back_orphaned_transactions() {
-    let [s0, s1] = signers();
-    let mut main = chain();
-    // Main: block 1 in turn (difficulty 2), paying 0x77.
-    let a1 = seal_on(&mut main, &s1, &[pay(0, 0x77)]);
-    // Other: three out-of-turn blocks (1 each), the first paying 0x88 with the same nonce.
-    let mut other = chain();
-    let b1 = seal_on(&mut other, &s0, &[pay(0, 0x88)]);
-    let b2 = seal_on(&mut other, &s1, &[]);
+    let [s0, _] = signers();
+    // Main: block 1 in turn; other: three out-of-turn blocks.
+    let (mut main, a1, mut other, b1, b2) = two_branches();
     let b3 = seal_on(&mut other, &s0, &[]);
 
     assert!(matches!(main.insert_block(&b1, unix_now()).unwrap(), Inserted::Side(_)));
@@ -93,15 +100,11 @@ fn a_heavier_branch_wins_and_hands_back_orphaned_transactions() {
 
 #[test]
 fn at_equal_weight_every_board_ends_on_the_same_branch_whatever_the_order() {
-    let [s0, s1] = signers();
-    // Branch a: block 1 in turn (difficulty 2). Branch b: two out-of-turn blocks (1 each), as
-    // heavy and longer. The town bed's signers stalled on such a pair: each kept the branch it
-    // saw first, and the next block on either needed a signer sitting on the other.
-    let mut a = chain();
-    let a1 = seal_on(&mut a, &s1, &[pay(0, 0x77)]);
-    let mut b = chain();
-    let b1 = seal_on(&mut b, &s0, &[pay(0, 0x88)]);
-    let b2 = seal_on(&mut b, &s1, &[]);
+    let [s0, _] = signers();
+    // Branch a: block 1 in turn. Branch b: two out-of-turn blocks, as heavy and longer. The
+    // town bed's signers stalled on such a pair: each kept the branch it saw first, and the next
+    // block on either needed a signer sitting on the other.
+    let (mut a, a1, mut b, b1, b2) = two_branches();
     // A board that saw b first moves to a (as heavy, shorter)...
     assert!(matches!(b.insert_block(&a1, unix_now()).unwrap(), Inserted::Reorged { .. }));
     assert_eq!(b.head(), &a1.header);
