@@ -24,6 +24,9 @@ pub enum ChainError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The pool journal's file could not be read or written.
+    #[error(transparent)]
+    Journal(#[from] crate::txpool::JournalError),
     /// The genesis configures no Clique.
     #[error("the chain config has no clique section: Daisee only runs proof-of-authority chains")]
     NotClique,

@@ -394,6 +394,9 @@ pub fn spawn(
             for meter in &mut running {
                 if let Err(e) = meter.tick() {
                     failures += 1;
+                    if crate::node::is_write_failure(&e) {
+                        node.note_write_failure("readings could not be stored", &e);
+                    }
                     if said.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
                         tracing::error!(
                             target: "daisee::meter",

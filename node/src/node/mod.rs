@@ -7,7 +7,7 @@ use crate::genesis::ForkFilter;
 use crate::primitives::{Address, Block, Header, PrivateKey, B256, U256};
 use crate::sealer::BuildError;
 use crate::state::{Store, StoreError};
-use crate::txpool::{AccountState, PoolConfig, TxPool};
+use crate::txpool::{AccountState, Journal, PoolConfig, Restored, TxPool};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, watch, Notify};
@@ -82,6 +82,8 @@ struct Inner {
     store: Store,
     chain: Mutex<Chain>,
     pool: Mutex<TxPool>,
+    /// The pool's own transactions on disk (`None` with a temporary store).
+    journal: Option<Journal>,
     chain_id: u64,
     config: NodeConfig,
     pool_notify: Notify,
@@ -148,12 +150,20 @@ impl Node {
         let (heads, _) = watch::channel(chain.head().clone());
         let own = config.accounts.iter().chain(config.signer.iter()).map(PrivateKey::address);
         let pool = TxPool::with_own(config.pool.clone(), own);
+        let (journal, restored) = match store.dir() {
+            Some(dir) => {
+                let (journal, restored) = Journal::open(dir)?;
+                (Some(journal), restored)
+            }
+            None => (None, Restored::default()),
+        };
         let node = Self {
             inner: Arc::new(Inner {
                 clock_floor: std::sync::atomic::AtomicU64::new(0),
                 store,
                 chain: Mutex::new(chain),
                 pool: Mutex::new(pool),
+                journal,
                 chain_id,
                 config,
                 pool_notify: Notify::new(),
@@ -171,7 +181,7 @@ impl Node {
                 write_gate: Default::default(),
             }),
         };
-        node.restore_journal()?;
+        node.restore_journal(restored)?;
         Ok(node)
     }
 
@@ -297,8 +307,8 @@ impl Node {
         for hash in &expired {
             tracing::info!(target: "daisee::txpool", %hash, "dropped: waited too long for its nonce gap to close");
         }
-        for hash in gone.iter().chain(&expired) {
-            self.inner.store.journal_remove(hash)?;
+        if !(gone.is_empty() && expired.is_empty()) {
+            self.compact_journal();
         }
         self.inner.heads.send_replace(head.clone());
         let _ = self.inner.new_heads.send(ChainEvent::Added(head.clone()));
@@ -332,10 +342,8 @@ impl Node {
                     let _ = self.inner.new_heads.send(ChainEvent::Added(header.clone()));
                 }
                 let head = lock(&self.inner.chain).head().clone();
-                let gone = lock(&self.inner.pool).prune(&self.inner.store);
-                for hash in gone {
-                    self.inner.store.journal_remove(&hash)?;
-                }
+                lock(&self.inner.pool).prune(&self.inner.store);
+                self.compact_journal();
                 self.inner.heads.send_replace(head);
             }
         }

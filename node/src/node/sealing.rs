@@ -9,7 +9,6 @@ use super::{lock, Node, SealError};
 use crate::chain::Chain;
 use crate::primitives::{Address, Header, B256};
 use crate::sealer::build_block;
-use crate::state::StoreError;
 use crate::txpool::AccountState;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
@@ -98,7 +97,7 @@ impl Node {
             tracing::debug!(target: "daisee::sealer", %hash, "left out: {reason}");
         }
         if built.block.transactions.is_empty() && !seal_empty {
-            self.drop_invalid(&built.invalid)?;
+            self.drop_invalid(&built.invalid);
             return Ok(None);
         }
         built.insert_into(&mut chain, now, started)?;
@@ -106,7 +105,7 @@ impl Node {
         let new_head = chain.head().clone();
         drop(chain);
         self.after_new_head(&new_head)?;
-        self.drop_invalid(&built.invalid)?;
+        self.drop_invalid(&built.invalid);
         Ok(Some(new_head))
     }
 
@@ -139,8 +138,8 @@ impl Node {
     }
 
     /// Transactions that can never be included (e.g. funds gone), or that execution refused in
-    /// several blocks in a row, leave the pool and journal.
-    fn drop_invalid(&self, invalid: &[(B256, String)]) -> Result<(), StoreError> {
+    /// several blocks in a row, leave the pool (and the journal at its next rewrite).
+    fn drop_invalid(&self, invalid: &[(B256, String)]) {
         let mut pool = lock(&self.inner.pool);
         for (hash, reason) in invalid {
             let store = &self.inner.store;
@@ -151,10 +150,8 @@ impl Node {
             let struck_out = pool.strike(hash);
             if (!still_valid || struck_out) && pool.remove(hash).is_some() {
                 tracing::warn!(target: "daisee::txpool", %hash, "dropped: {reason}");
-                store.journal_remove(hash)?;
             }
         }
-        Ok(())
     }
 }
 

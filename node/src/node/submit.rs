@@ -1,18 +1,25 @@
-//! Transactions into the node: local ones (validated, journaled, durable before their hash is
-//! answered), ones heard from peers, the journal restored at start, and what the pool holds.
+//! Transactions into the node: local ones (validated, journaled before their hash is
+//! answered), ones heard from peers, the journal restored at start and kept compact, and what
+//! the pool holds.
 
-use super::{is_write_failure, lock, Node};
+use super::{lock, Node};
+use crate::chain::ChainError;
 use crate::primitives::{Address, SignedTransaction, B256};
 use crate::state::StoreError;
-use crate::txpool::{check_stateless, PoolError};
+use crate::txpool::{check_stateless, PoolError, Restored};
 
 impl Node {
-    pub(super) fn restore_journal(&self) -> Result<(), StoreError> {
+    /// Pools what the journal file (and an earlier version's journal in the database) held,
+    /// then rewrites the file with what was kept.
+    pub(super) fn restore_journal(&self, restored: Restored) -> Result<(), ChainError> {
         let store = &self.inner.store;
-        let journaled = store.journal_all()?;
+        if let Some(why) = &restored.stopped {
+            tracing::warn!(target: "daisee::txpool", "pool journal read up to {why}: the rest is dropped");
+        }
+        let legacy = store.legacy_journal()?;
         let mut pool = lock(&self.inner.pool);
         let (mut kept, mut dropped) = (0, 0);
-        for tx in journaled {
+        for tx in legacy.into_iter().chain(restored.txs) {
             let hash = tx.hash();
             let added = tx
                 .recover_sender()
@@ -22,15 +29,31 @@ impl Node {
                 Ok(_) => kept += 1,
                 Err(e) => {
                     tracing::debug!(target: "daisee::txpool", %hash, "journal entry dropped: {e}");
-                    store.journal_remove(&hash)?;
                     dropped += 1;
                 }
             }
         }
+        if let Some(journal) = &self.inner.journal {
+            journal.rewrite(pool.locals())?;
+        }
+        drop(pool);
+        store.clear_legacy_journal()?;
         if kept + dropped > 0 {
             tracing::info!(target: "daisee::txpool", kept, dropped, "restored local transactions");
         }
         Ok(())
+    }
+
+    /// Rewrites the journal with the pool's own transactions once most of its records are
+    /// stale (included, replaced, dropped).
+    pub(super) fn compact_journal(&self) {
+        let Some(journal) = &self.inner.journal else { return };
+        let pool = lock(&self.inner.pool);
+        if journal.is_mostly_stale(pool.locals().count()) {
+            if let Err(e) = journal.rewrite(pool.locals()) {
+                tracing::warn!(target: "daisee::txpool", "{e}");
+            }
+        }
     }
 
     /// Pool contents: `(pending, queued)` by sender and nonce.
@@ -91,35 +114,28 @@ impl Node {
         Ok(added.hash)
     }
 
-    /// Validates, journals and pools a local transaction; returns its hash once it is durable.
+    /// Validates, journals and pools a local transaction; returns its hash once the journal
+    /// file holds it (see `txpool::Journal` for what that survives).
     pub fn submit(&self, tx: SignedTransaction) -> Result<B256, PoolError> {
+        // A board whose database refuses writes cannot seal nor keep what it would accept.
+        if let Some(problem) = self.write_failure() {
+            return Err(PoolError::Journal(problem));
+        }
         let sender = self.admit(&tx)?;
-        let store = &self.inner.store;
         let mut pool = lock(&self.inner.pool);
-        let journal_copy = tx.clone();
-        let added = pool.add(tx, sender, true, store)?;
-        let journal = |e: StoreError| PoolError::Journal(e.to_string());
-        let ticket = match store.journal_insert(&journal_copy) {
-            Ok(ticket) => ticket,
-            Err(e) => {
+        let journal_copy = self.inner.journal.as_ref().map(|_| tx.clone());
+        let added = pool.add(tx, sender, true, &self.inner.store)?;
+        // Appended under the pool's lock: a rewrite of the journal sees the pool and the file
+        // agree (replaced and evicted transactions leave the file at its next rewrite).
+        if let (Some(journal), Some(copy)) = (&self.inner.journal, journal_copy) {
+            if let Err(e) = journal.append(&copy) {
                 pool.remove(&added.hash);
                 drop(pool);
-                if is_write_failure(&e) {
-                    self.note_write_failure("a transaction could not be journaled", &e);
-                }
-                return Err(journal(e));
+                self.note_write_failure("a transaction could not be journaled", &e);
+                return Err(PoolError::Journal(e.to_string()));
             }
-        };
-        for old in added.replaced.iter().chain(added.evicted.iter()) {
-            store.journal_remove(old).map_err(journal)?;
         }
         drop(pool);
-        // Durable before the caller hears the hash; concurrent submissions share the flush.
-        if let Err(e) = store.wait_durable(ticket) {
-            lock(&self.inner.pool).remove(&added.hash);
-            let _ = store.journal_remove(&added.hash);
-            return Err(journal(e));
-        }
         self.inner.pool_notify.notify_one();
         let _ = self.inner.new_txs.send(added.hash);
         tracing::debug!(target: "daisee::txpool", hash = %added.hash, %sender, "pooled transaction");
@@ -209,3 +225,7 @@ mod tests {
         assert_eq!(node.waiting_pending(Duration::ZERO, 10).len(), 1, "ours");
     }
 }
+
+#[cfg(test)]
+#[path = "journal_tests.rs"]
+mod journal_tests;

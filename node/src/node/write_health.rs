@@ -28,7 +28,7 @@ pub fn is_write_failure(e: &StoreError) -> bool {
 
 impl Node {
     /// The database refused a write: note it and log it (at most once a minute).
-    pub fn note_write_failure(&self, what: &str, e: &StoreError) {
+    pub fn note_write_failure(&self, what: &str, e: &dyn std::fmt::Display) {
         let problem = format!(
             "{what}: {e}; the node stops sealing and keeps readings in memory; free space on \
              the datadir's filesystem (or replace a failing SD card), then restart the node"

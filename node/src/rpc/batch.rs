@@ -1,7 +1,7 @@
 //! JSON-RPC batches served concurrently: jsonrpsee runs a batch's calls one after another, so a
-//! batch of 100 `eth_sendRawTransaction` would wait for 100 journal flushes in a row. The spec
+//! batch of 100 `eth_sendRawTransaction` would recover 100 senders in a row on one core. The spec
 //! lets a server process a batch "as a set of concurrent tasks"; this middleware does, keeping
-//! the responses in request order, so the calls share group-committed flushes and the cores.
+//! the responses in request order, so the calls share the cores.
 //! Calls that run the EVM are the exception: a batch's share one [`BatchLane`], taking their turn
 //! one after another within one time budget (see `evm_calls`).
 

@@ -18,7 +18,7 @@ pub use account::AccountRecord;
 pub use diff::{AccountChange, PreparedState, StateDiff};
 pub use history::HISTORY_BLOCKS;
 pub use revm_db::StateView;
-pub use store::{JournalTicket, KindSize, Store, StoreError, DEFAULT_CACHE_BYTES};
+pub use store::{KindSize, Store, StoreError, DEFAULT_CACHE_BYTES};
 
 /// Builds the head state's tries from every account, as a start-up does; the root they give.
 pub fn rebuild_tries(store: &Store) -> Result<crate::primitives::B256, StoreError> {

@@ -1,6 +1,6 @@
 //! The sled store: opening, initialising from a genesis, committing a block in one
-//! atomic batch, reverting the head block with its changeset, and the txpool's journal (reads:
-//! `reads.rs`).
+//! atomic batch, reverting the head block with its changeset, and the pool journal entries of
+//! earlier versions (reads: `reads.rs`).
 
 use super::diff::{Changeset, PreparedState};
 use super::tries::StateTries;
@@ -15,7 +15,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 mod dump;
-mod group_commit;
 mod hashed_storage;
 mod in_memory;
 mod journal;
@@ -25,9 +24,6 @@ mod stats;
 
 #[cfg(test)]
 mod corruption_tests;
-
-use group_commit::GroupCommit;
-pub use group_commit::JournalTicket;
 
 /// Genesis accounts written per batch.
 const GENESIS_SLICE: usize = 4_096;
@@ -78,8 +74,8 @@ pub struct Store {
     tree: sled::Tree,
     /// The head state's tries, when known (see `tries.rs`).
     tries: Arc<Mutex<Option<StateTries>>>,
-    /// Group commit of journal writes.
-    durability: Arc<GroupCommit>,
+    /// The directory the database lives in (`None`: a temporary database).
+    dir: Option<Arc<Path>>,
     /// Contract code as revm runs it (jump destinations analysed), by code hash: code never
     /// changes under its hash, and the same few contracts run in every block and `eth_call`.
     analysed: Arc<Mutex<HashMap<B256, revm::bytecode::Bytecode>>>,
@@ -107,28 +103,35 @@ impl Store {
     pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let config =
             sled::Config::new().path(path).mode(sled::Mode::LowSpace).cache_capacity(cache_bytes);
-        Self::from_db(config.open()?)
+        Self::from_db(config.open()?, Some(path.into()))
     }
 
     /// A database that lives in memory and a temporary file, removed on drop.
     pub fn temporary() -> Result<Self, StoreError> {
         Self::from_db(
             sled::Config::new().temporary(true).cache_capacity(DEFAULT_CACHE_BYTES).open()?,
+            None,
         )
     }
 
-    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+    fn from_db(db: sled::Db, dir: Option<Arc<Path>>) -> Result<Self, StoreError> {
         let tree = db.open_tree("chain")?;
         let store = Self {
             db,
             tree,
             tries: Arc::default(),
-            durability: Arc::default(),
+            dir,
             analysed: Arc::default(),
             head: Arc::default(),
         };
         store.ensure_hashed_storage()?;
         Ok(store)
+    }
+
+    /// The directory the database lives in (`None` for a temporary one): files kept beside it,
+    /// as the pool journal, go there.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
     /// Writes everything to disk.
@@ -299,14 +302,13 @@ impl Store {
         for (i, tx) in block.transactions.iter().enumerate() {
             let location = [hash.as_slice(), &(i as u32).to_be_bytes()].concat();
             batch.insert(keys::hashed(keys::TX_LOOKUP, &tx.hash()), location);
-            batch.remove(keys::hashed(keys::POOL_JOURNAL, &tx.hash()));
         }
         batch.insert(keys::meta("head"), hash.as_slice());
     }
 
     /// Makes `block` the new head, with its receipts, its transactions' `senders` (kept so that
     /// lookups need not recover them again) and the state `prepared` from its diff, in one
-    /// atomic batch; included transactions leave the pool journal in the same batch.
+    /// atomic batch.
     pub fn commit_block(
         &self,
         block: &Block,

@@ -11,9 +11,11 @@
 //! opening a nonce gap. Waiting transactions expire after [`PoolConfig::waiting_lifetime`].
 
 mod expiry;
+mod journal;
 mod validate;
 
 pub use expiry::EXPIRY_SCAN_EVERY;
+pub use journal::{Journal, JournalError, Restored, JOURNAL_FILE};
 pub use validate::{check_stateless, check_valid, intrinsic_gas, max_cost, PoolError, MAX_TX_SIZE};
 
 use crate::primitives::{Address, SignedTransaction, B256, U256};
@@ -137,6 +139,11 @@ impl TxPool {
     /// Whether the pool is empty.
     pub fn is_empty(&self) -> bool {
         self.by_hash.is_empty()
+    }
+
+    /// The node's own transactions (what the journal keeps).
+    pub fn locals(&self) -> impl Iterator<Item = &SignedTransaction> {
+        self.senders.values().flat_map(BTreeMap::values).filter(|p| p.local).map(|p| &*p.tx)
     }
 
     /// A pooled transaction by hash.

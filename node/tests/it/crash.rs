@@ -9,7 +9,7 @@ use daisee_contracts::Daisee;
 use daisee_node::community::DAISEE_ADDRESS;
 use daisee_node::primitives::{Address, Bytes, SignedTransaction, B256, U256};
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,13 +98,19 @@ fn sigkill_at_random_moments_loses_nothing_and_the_chain_reexecutes() {
     while next < TOTAL {
         let node = NodeProcess::start(&["dev", "--dev.no-meters", "--datadir", dir.str()]);
         assert_all_kept(&node, &accepted);
-        // A killer thread cuts the power after a random delay.
+        // A killer thread kills the node once a random number of transactions more were sent
+        // (at any speed of the node), a random fraction of a request later: mid-request.
         let pid = node.child.id();
         let done = Arc::new(AtomicBool::new(false));
-        let delay = Duration::from_millis(50 + rng.below(600));
+        let sent = Arc::new(AtomicUsize::new(next));
+        let (at, delay) =
+            (next + 20 + rng.below(380) as usize, Duration::from_micros(rng.below(400)));
         let killer = {
-            let done = done.clone();
+            let (done, sent) = (done.clone(), sent.clone());
             std::thread::spawn(move || {
+                while sent.load(Ordering::SeqCst) < at && !done.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
                 std::thread::sleep(delay);
                 if !done.load(Ordering::SeqCst) {
                     let _ = std::process::Command::new("kill")
@@ -132,6 +138,7 @@ fn sigkill_at_random_moments_loses_nothing_and_the_chain_reexecutes() {
             }
             accepted.push(tx.hash());
             next += 1;
+            sent.store(next, Ordering::SeqCst);
         }
         done.store(true, Ordering::SeqCst);
         if killer.join().unwrap() {

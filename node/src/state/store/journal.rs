@@ -1,42 +1,46 @@
-//! The pool journal: local transactions kept in the store until included, made durable with a
-//! group commit (concurrent submissions share one flush).
+//! The pool journal of earlier versions, kept in the database (one entry per transaction, each
+//! submission flushed): read once at start and cleared, the transactions moving to the journal
+//! file (`txpool::Journal`).
 
-use super::{keys, JournalTicket, Store, StoreError};
-use crate::primitives::{SignedTransaction, B256};
+use super::{keys, Store, StoreError};
+use crate::primitives::SignedTransaction;
 
 impl Store {
-    /// Journals a local transaction so that it survives a restart until included. The write is
-    /// durable once [`Store::wait_durable`] returns for the ticket given back.
-    pub fn journal_insert(&self, tx: &SignedTransaction) -> Result<JournalTicket, StoreError> {
-        self.tree.insert(keys::hashed(keys::POOL_JOURNAL, &tx.hash()), tx.encoded())?;
-        Ok(self.durability.written())
-    }
-
-    /// Returns once the journal write of `ticket` is on disk. Concurrent callers share one flush
-    /// (group commit): the first flushes everything written so far, the others find it done.
-    pub fn wait_durable(&self, ticket: JournalTicket) -> Result<(), StoreError> {
-        self.durability.wait(ticket, || self.flush())
-    }
-
-    /// Drops a transaction from the journal (replaced or evicted).
-    pub fn journal_remove(&self, hash: &B256) -> Result<(), StoreError> {
-        self.tree.remove(keys::hashed(keys::POOL_JOURNAL, hash))?;
-        Ok(())
-    }
-
-    /// Every journaled transaction; undecodable entries are dropped with a warning.
-    pub fn journal_all(&self) -> Result<Vec<SignedTransaction>, StoreError> {
+    /// Every transaction an earlier version journaled in the database; undecodable entries are
+    /// dropped with a warning.
+    pub fn legacy_journal(&self) -> Result<Vec<SignedTransaction>, StoreError> {
         let mut out = Vec::new();
         for item in self.tree.scan_prefix([keys::POOL_JOURNAL]) {
-            let (k, v) = item?;
+            let (_, v) = item?;
             match SignedTransaction::decode(&v) {
                 Ok(tx) => out.push(tx),
                 Err(e) => {
-                    tracing::warn!(target: "daisee::store", "dropping unreadable journal entry: {e}");
-                    self.tree.remove(k)?;
+                    tracing::warn!(target: "daisee::store", "dropping unreadable journal entry: {e}")
                 }
             }
         }
         Ok(out)
+    }
+
+    /// Removes the earlier versions' journal entries (once their transactions are elsewhere).
+    pub fn clear_legacy_journal(&self) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut cleared = 0;
+        for item in self.tree.scan_prefix([keys::POOL_JOURNAL]) {
+            batch.remove(item?.0);
+            cleared += 1;
+        }
+        if cleared > 0 {
+            self.tree.apply_batch(batch)?;
+            self.flush()?;
+        }
+        Ok(cleared)
+    }
+
+    /// Journals `tx` in the database as earlier versions did (for the upgrade's test).
+    #[cfg(test)]
+    pub(crate) fn legacy_journal_insert(&self, tx: &SignedTransaction) -> Result<(), StoreError> {
+        self.tree.insert(keys::hashed(keys::POOL_JOURNAL, &tx.hash()), tx.encoded())?;
+        Ok(())
     }
 }
