@@ -320,7 +320,7 @@ impl Node {
 
     /// Inserts a block from outside (a file, a peer): it extends the head, is kept as a side
     /// block, or reorganises the chain. After a reorg the orphaned transactions go back to the
-    /// pool and subscribers see the orphaned blocks removed, then the new branch's heads.
+    /// pool (as heard from a peer) and subscribers see the orphaned blocks removed, then the new branch's heads.
     pub fn import_block(&self, block: &Block) -> Result<Inserted, ImportError> {
         let started = Instant::now();
         let inserted = lock(&self.inner.chain).insert_block(block, unix_now())?;
@@ -330,8 +330,13 @@ impl Node {
             Inserted::Side(_) => {}
             Inserted::Reorged { orphaned, adopted, dropped } => {
                 self.inner.reorgs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Every board re-pools the orphaned transactions itself, as a peer's: announcing
+                // them again would send each board's copy to boards that hold it (gossip refuses
+                // a duplicate within its memory, with a warning per transaction), and as its own
+                // every board would keep and rebroadcast them. Their senders' boards (a meter's
+                // outbox, a wallet) send them again if they are lost.
                 for tx in dropped {
-                    if let Err(e) = self.submit(tx.clone()) {
+                    if let Err(e) = self.submit_remote(tx.clone()) {
                         tracing::debug!(target: "daisee::txpool", hash = %tx.hash(), "orphaned transaction not re-pooled: {e}");
                     }
                 }

@@ -57,8 +57,13 @@ impl BlockTag {
         })
     }
 
-    /// The canonical header this tag means, if it exists.
+    /// The canonical header this tag means, if it exists. `latest` is the head itself: never
+    /// missing, even when a reorg to a shorter branch lands between reading the head's number
+    /// and reading the block at that number.
     pub fn header(self, node: &Node) -> Result<Option<Header>, RpcError> {
+        if matches!(self, Self::Latest | Self::Pending) {
+            return Ok(Some(node.head()));
+        }
         match self.number(node)? {
             Some(n) => Ok(node.store().header_by_number(n)?),
             None => Ok(None),

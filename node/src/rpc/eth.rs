@@ -97,6 +97,11 @@ fn canonical_block(
     cache: &BlockCache,
     tag: BlockTag,
 ) -> Result<Option<Arc<CachedBlock>>, RpcError> {
+    if matches!(tag, BlockTag::Latest | BlockTag::Pending) {
+        // The head by its hash: a reorg to a shorter branch between reading the head's number
+        // and the block at that number would otherwise answer `null` for `latest`.
+        return cache.get(node, &node.head().hash());
+    }
     match tag.number(node)? {
         Some(n) => match node.store().canonical_hash(n)? {
             Some(hash) => cache.get(node, &hash),

@@ -188,7 +188,8 @@ fn heads(boards: &[Board]) -> Vec<Option<(u64, String)>> {
         .map(|b| {
             let node = b.node.as_ref()?;
             let head = node.call("eth_getBlockByNumber", json!(["latest", false])).ok()?;
-            Some((quantity(&head["number"]), head["hash"].as_str()?.to_string()))
+            let number = u64::from_str_radix(head["number"].as_str()?.trim_start_matches("0x"), 16);
+            Some((number.ok()?, head["hash"].as_str()?.to_string()))
         })
         .collect()
 }
