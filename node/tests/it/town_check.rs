@@ -63,6 +63,28 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
     let twice: Vec<u64> = cleared.iter().filter(|(_, c)| c.len() > 1).map(|(e, _)| *e).collect();
     let skipped: u64 = cleared.values().flatten().map(|c| c["skipped"].as_u64().unwrap()).sum();
     let lost = homes.sent.difference(&readings).count();
+    // What became of (at most 20 of) the readings not on chain: their transaction's receipt and
+    // block time (a reverted reading has a receipt and no `Reading` log).
+    let lost_detail: Vec<Value> = homes
+        .sent
+        .difference(&readings)
+        .take(20)
+        .map(|(meter, end)| {
+            let hash = homes.reading_tx(meter, *end);
+            let receipt = hash
+                .and_then(|h| node.call("eth_getTransactionReceipt", json!([h])).ok())
+                .filter(|r| !r.is_null());
+            let block_time = receipt.as_ref().and_then(|r| {
+                let block = node.call("eth_getBlockByHash", json!([r["blockHash"], false])).ok()?;
+                Some(block["timestamp"].clone())
+            });
+            json!({"meter": meter, "intervalEnd": end, "tx": hash,
+                "status": receipt.as_ref().map(|r| r["status"].clone()),
+                "gasUsed": receipt.as_ref().map(|r| r["gasUsed"].clone()),
+                "blockNumber": receipt.as_ref().map(|r| r["blockNumber"].clone()),
+                "blockTimestamp": block_time})
+        })
+        .collect();
     let per_interval: Vec<Value> =
         homes.ends.iter().map(|e| json!({"intervalEnd": e, "cleared": cleared.get(e)})).collect();
     json!({
@@ -75,6 +97,7 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
         "skippedMeters": skipped,
         "readingsSent": homes.sent.len(),
         "readingsLost": lost,
+        "readingsLostDetail": lost_detail,
         "readingsOutsideMarket": late,
         "intervals": per_interval,
     })

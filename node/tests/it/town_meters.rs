@@ -11,9 +11,9 @@ use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use daisee_contracts::Daisee;
 use daisee_node::community::DAISEE_ADDRESS;
-use daisee_node::primitives::{keccak256, PrivateKey, SignedTransaction};
+use daisee_node::primitives::{keccak256, PrivateKey, SignedTransaction, B256};
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// What the town is going through (RPC bytes are counted in the steady phase only).
@@ -24,11 +24,13 @@ pub enum Phase {
     Split,
 }
 
-/// One simulated household: its key, its next nonce, what it sent that is not mined yet.
+/// One simulated household: its key, its next nonce, what it sent that is not mined yet, and
+/// the transaction of each interval's reading (to say what became of a reading not on chain).
 struct Home {
     key: PrivateKey,
     nonce: u64,
     unmined: Vec<SignedTransaction>,
+    readings: BTreeMap<u64, B256>,
 }
 
 impl Home {
@@ -133,8 +135,14 @@ pub struct Households {
 
 impl Households {
     pub fn new(n: usize, boards: usize, interval_s: u64, rpcs: Vec<String>) -> Self {
-        let homes =
-            (0..n).map(|h| Home { key: household_key(h), nonce: 0, unmined: Vec::new() }).collect();
+        let homes = (0..n)
+            .map(|h| Home {
+                key: household_key(h),
+                nonce: 0,
+                unmined: Vec::new(),
+                readings: BTreeMap::new(),
+            })
+            .collect();
         Self {
             homes,
             boards,
@@ -187,6 +195,12 @@ impl Households {
             }
         }
         total
+    }
+
+    /// The transaction that carried `meter`'s reading of the interval ending at `end`.
+    pub fn reading_tx(&self, meter: &Address, end: u64) -> Option<B256> {
+        let home = self.homes.iter().find(|home| home.key.address() == *meter)?;
+        home.readings.get(&end).copied()
     }
 
     /// The buyers (even households) put 0.05 ether in escrow.
@@ -242,6 +256,7 @@ impl Households {
                 consumedWh: U256::from(consumed),
             };
             let tx = home.sign(U256::ZERO, report.abi_encode(), 300_000);
+            home.readings.insert(end, tx.hash());
             link.send(h, &tx);
             0
         });
