@@ -91,6 +91,11 @@ impl Node {
         if candidates.is_empty() && !seal_empty && lock(&self.inner.proposals).is_empty() {
             return Ok(None);
         }
+        // Stamped no earlier than the moment its transactions were chosen: one that arrived after
+        // `now` was read (this thread descheduled on a busy board) may rest on a time another
+        // board's head already showed: a meter's interval just over, which the contract checks
+        // against the block's time (`IntervalNotOver`).
+        let timestamp = timestamp.max(self.now());
         let vote = self.pick_vote(&chain);
         let mut built = build_block(&chain, &key, timestamp, &candidates, vote)?;
         for (hash, reason) in &built.invalid {
