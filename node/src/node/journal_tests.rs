@@ -9,7 +9,8 @@ use crate::primitives::{
 use crate::state::Store;
 use crate::txpool::JOURNAL_FILE;
 
-fn transfer(key: &PrivateKey, nonce: u64) -> SignedTransaction {
+/// A funded dev account's transfer with `nonce` (also the submission tests').
+pub(super) fn transfer(key: &PrivateKey, nonce: u64) -> SignedTransaction {
     Transaction {
         tx_type: TxType::Eip1559,
         chain_id: Some(31337),

@@ -161,29 +161,12 @@ impl Node {
 
 #[cfg(test)]
 mod tests {
+    use super::journal_tests::transfer;
     use crate::community::{community_genesis, dev_spec};
     use crate::node::{Node, NodeConfig};
-    use crate::primitives::{
-        Address, Bytes, PrivateKey, SignedTransaction, Transaction, TxKind, TxType, B256, U256,
-    };
+    use crate::primitives::{PrivateKey, B256};
     use crate::state::Store;
     use std::time::Duration;
-
-    fn transfer(key: &PrivateKey, nonce: u64) -> SignedTransaction {
-        Transaction {
-            tx_type: TxType::Eip1559,
-            chain_id: Some(31337),
-            nonce,
-            max_priority_fee_per_gas: U256::from(2_000_000_000u64),
-            max_fee_per_gas: U256::from(20_000_000_000u64),
-            gas_limit: 21_000,
-            to: TxKind::Call(Address::repeat_byte(9)),
-            value: U256::from(1),
-            input: Bytes::new(),
-            access_list: vec![],
-        }
-        .sign(key)
-    }
 
     /// A node on a fresh dev chain whose account is funded.
     fn dev_node() -> (PrivateKey, Node) {

@@ -42,6 +42,14 @@ impl Drop for Dir {
     }
 }
 
+/// A journal in `dir` holding the transactions of `nonces`, closed.
+fn write(dir: &Dir, nonces: std::ops::Range<u64>) {
+    let (journal, _) = Journal::open(&dir.0).unwrap();
+    for n in nonces {
+        journal.append(&tx(n)).unwrap();
+    }
+}
+
 fn nonces(restored: &Restored) -> Vec<u64> {
     restored.txs.iter().map(|t| t.tx.nonce).collect()
 }
@@ -64,11 +72,7 @@ fn transactions_come_back_in_the_order_they_were_written() {
 #[test]
 fn a_torn_last_record_is_cut_and_later_records_are_kept() {
     let dir = Dir::new("torn");
-    let (journal, _) = Journal::open(&dir.0).unwrap();
-    for n in 0..3 {
-        journal.append(&tx(n)).unwrap();
-    }
-    drop(journal);
+    write(&dir, 0..3);
     let len = std::fs::metadata(dir.file()).unwrap().len();
     OpenOptions::new().write(true).open(dir.file()).unwrap().set_len(len - 5).unwrap();
     let (journal, restored) = Journal::open(&dir.0).unwrap();
@@ -84,11 +88,7 @@ fn a_torn_last_record_is_cut_and_later_records_are_kept() {
 #[test]
 fn a_record_failing_its_checksum_ends_the_reading() {
     let dir = Dir::new("crc");
-    let (journal, _) = Journal::open(&dir.0).unwrap();
-    for n in 0..3 {
-        journal.append(&tx(n)).unwrap();
-    }
-    drop(journal);
+    write(&dir, 0..3);
     let mut bytes = std::fs::read(dir.file()).unwrap();
     let second = HEADER + tx(0).encoded().len() + HEADER + 3;
     bytes[second] ^= 0xff;
