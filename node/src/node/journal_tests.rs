@@ -1,5 +1,6 @@
-//! The pool journal across restarts of a node on a datadir: its own transactions come back,
-//! an earlier version's journal in the database moves to the file, a damaged file is survived.
+//! A node on a datadir: the pool journal across restarts (its own transactions come back, an
+//! earlier version's journal in the database moves to the file, a damaged file is survived),
+//! and a seal while the clock moves.
 
 use crate::community::{community_genesis, dev_spec};
 use crate::node::{Node, NodeConfig};
@@ -110,4 +111,26 @@ fn a_damaged_journal_file_leaves_the_node_starting_with_what_could_be_read() {
     drop(node);
     let node = datadir.node();
     assert!(node.pooled(&second.hash()).is_some(), "a record after the damage is read too");
+}
+
+/// A signer whose clock moves while it seals (a board descheduled between reading the clock and
+/// taking the pool: here a clock a million times the wall's) seals a block stamped when the
+/// transactions were chosen, and it is not refused as "in the future".
+#[test]
+fn a_block_stamped_after_the_clock_moved_during_the_seal_is_sealed() {
+    let dir = Datadir::new("clock-moves");
+    let start_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+            as u64;
+    let config = NodeConfig {
+        signer: Some(key()),
+        clock: Some(daisee_radio::source::sim::SimClock::accelerated(start_ms, 1e6)),
+        ..NodeConfig::default()
+    };
+    let node = Node::new(dir.store(), config).unwrap();
+    for nonce in 0..3 {
+        node.submit(transfer(&key(), nonce)).unwrap();
+        let head = node.seal_if_due().expect("sealed, not refused").expect("a block");
+        assert_eq!(head.number, nonce + 1);
+    }
 }

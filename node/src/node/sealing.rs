@@ -95,7 +95,10 @@ impl Node {
         // `now` was read (this thread descheduled on a busy board) may rest on a time another
         // board's head already showed: a meter's interval just over, which the contract checks
         // against the block's time (`IntervalNotOver`).
-        let timestamp = timestamp.max(self.now());
+        // The block is checked against that moment too: against `now`, read before, a block
+        // stamped later is "in the future" and the seal fails.
+        let chosen_at = self.now().max(now);
+        let timestamp = timestamp.max(chosen_at);
         let vote = self.pick_vote(&chain);
         let mut built = build_block(&chain, &key, timestamp, &candidates, vote)?;
         for (hash, reason) in &built.invalid {
@@ -105,7 +108,7 @@ impl Node {
             self.drop_invalid(&built.invalid);
             return Ok(None);
         }
-        built.insert_into(&mut chain, now, started)?;
+        built.insert_into(&mut chain, chosen_at, started)?;
         metrics::histogram!("daisee_seal_seconds").record(started.elapsed().as_secs_f64());
         let new_head = chain.head().clone();
         drop(chain);
