@@ -1,8 +1,9 @@
 //! Gossip judged before it travels on: gossipsub runs with `validate_messages`, so nothing is
 //! forwarded until the node has checked it and reported back — Accept (forwarded), Ignore
 //! (dropped quietly: already known, not yet checkable, over budget) or Reject (dropped: invalid).
-//! An invalid or malformed message gets its *author* banned (gossipsub signs every message, so
-//! the author is known), never the board that merely relayed it.
+//! An invalid or malformed message gets the peer that sent it banned: messages are anonymous
+//! (as on Ethereum's consensus layer), and an honest board forwards only what it accepted, so
+//! whoever hands this board an invalid message made it or forwarded it unchecked.
 
 use super::discipline::Traffic;
 use super::{import, Net};
@@ -24,8 +25,6 @@ impl Net {
         let verdict = if !self.admit(source, kind) {
             MessageAcceptance::Ignore
         } else {
-            // Strict validation: every message is signed by its author.
-            let author = message.source.unwrap_or(source);
             let judged = if block {
                 self.gossiped_block(source, &message.data).await
             } else if message.topic == self.txs_topic.hash() {
@@ -37,14 +36,7 @@ impl Net {
                 Judged::Accept => MessageAcceptance::Accept,
                 Judged::Ignore => MessageAcceptance::Ignore,
                 Judged::Reject(why) => {
-                    if author != *self.swarm.local_peer_id() {
-                        let relayed = if author == source {
-                            String::new()
-                        } else {
-                            format!(" (relayed by {source}, not punished)")
-                        };
-                        self.ban(author, &format!("{why}{relayed}"));
-                    }
+                    self.ban(source, &why);
                     MessageAcceptance::Reject
                 }
             }

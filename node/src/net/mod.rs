@@ -2,9 +2,9 @@
 //! transactions, a sync protocol to catch up, static peers, discovery from any one known board
 //! (peer exchange and a remembered peer book, `discovery`), optional mDNS, and peer discipline
 //! (a peer on another chain is dropped; a peer sending invalid blocks, malformed messages or
-//! floods of them is banned for a while, see `discipline` and `gate`). Gossip is validated
-//! before gossipsub forwards it (`gossip`), and the author of an invalid message is punished,
-//! not the board that relayed it.
+//! floods of them is banned for a while, see `discipline` and `gate`). Gossip is anonymous and
+//! validated before gossipsub forwards it (`gossip`): the peer that sends an invalid message is
+//! punished.
 //! The network reaches the core only through the [`Node`] handle.
 
 mod discipline;
@@ -17,6 +17,7 @@ mod lan;
 mod peer_book;
 mod protocol;
 mod sync;
+mod sync_state;
 
 pub use error::NetError;
 pub use protocol::{SyncRequest, SyncResponse};
@@ -37,8 +38,6 @@ use tokio::sync::watch;
 const BAN: Duration = Duration::from_secs(600);
 /// How often peers are asked for their status (and static peers redialled).
 const STATUS_EVERY: Duration = Duration::from_secs(2);
-/// How far back sync starts below the common height, to catch short forks.
-const SYNC_REWIND: u64 = 16;
 /// Status rounds between two rebroadcasts of the transactions still waiting (30 s).
 const REBROADCAST_EVERY: u64 = 15;
 /// A pending transaction older than this is gossiped again at the next rebroadcast: gossip
@@ -90,7 +89,7 @@ struct Net {
     /// The address each connected peer is at.
     addresses: HashMap<PeerId, std::net::IpAddr>,
     connected: HashSet<PeerId>,
-    syncing: HashSet<PeerId>,
+    sync: sync_state::SyncState,
     discipline: Discipline,
     lan: lan::Lan,
     /// Boards known, remembered across restarts.
@@ -162,7 +161,7 @@ pub async fn run(
         gate,
         addresses: HashMap::new(),
         connected: HashSet::new(),
-        syncing: HashSet::new(),
+        sync: sync_state::SyncState::default(),
         discipline: Discipline::default(),
         lan: lan::Lan::default(),
         book: peer_book::PeerBook::default(),
@@ -330,6 +329,7 @@ impl Net {
 
     fn on_tick(&mut self) {
         self.gate.expire(Instant::now());
+        self.sync.expire(Instant::now());
         self.dial_static();
         let lan: Vec<PeerId> = self.lan.peers().map(|(peer, _)| *peer).collect();
         for peer in lan {
@@ -383,7 +383,7 @@ impl Net {
                     self.node.set_peer_count(self.connected.len());
                     tracing::info!(target: "daisee::net", peer = %peer_id, peers = self.connected.len(), "peer disconnected");
                 }
-                self.syncing.remove(&peer_id);
+                self.sync.take(&peer_id);
                 self.addresses.remove(&peer_id);
                 self.discipline.forget(&peer_id);
                 self.on_gone(&peer_id);
@@ -438,7 +438,7 @@ impl Net {
                 self.status_asked.remove(&request_id);
                 // A silent or slow peer never holds sync: the next status round asks again.
                 tracing::debug!(target: "daisee::net", %peer, "sync request failed: {error}");
-                self.syncing.remove(&peer);
+                self.sync.take(&peer);
             }
             _ => {}
         }
