@@ -35,6 +35,7 @@ mod town;
 mod town_bed;
 mod town_check;
 mod town_meters;
+mod town_propagation;
 mod town_summary;
 mod town_sync;
 mod upgrade;

@@ -105,8 +105,14 @@ impl NodeProcess {
 
     /// Starts `daisee <args>` inside network namespace `ns` (`ip netns exec`).
     pub fn start_in(ns: &str, args: &[&str]) -> Self {
+        Self::start_in_with_env(ns, args, &[])
+    }
+
+    /// [`Self::start_in`] with extra environment variables (`RUST_LOG` among them).
+    pub fn start_in_with_env(ns: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns, &daisee_bin()]).args(args).env("RUST_LOG", "warn");
+        cmd.envs(env.iter().copied());
         Self::spawn(cmd)
     }
 

@@ -4,7 +4,8 @@
 //! the other households' meters simulated here, each sending its signed readings to its board
 //! over JSON-RPC as a meter-only board does. Then: steady intervals, a kill -9 of signers and
 //! boards that come back, a split of the network that heals. Measured and reported: how fast a
-//! block reaches 95 % / 100 % of boards, bytes on each board's link, CPU and RSS per board,
+//! block reaches 95 % / 100 % of boards (from the boards' logs, `town_propagation`), bytes on
+//! each board's link, CPU and RSS per board,
 //! intervals settled against those due, readings on chain against those sent.
 //!
 //! The short version runs in `bash tests/run`; `bash tests/town` runs 50 boards (7 signers) and
@@ -15,7 +16,6 @@ use crate::support::*;
 use crate::town_meters::{Households, Phase};
 use daisee_node::primitives::{keccak256, PrivateKey};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// The sizes of one run.
@@ -90,7 +90,8 @@ impl Board {
     fn start(&mut self, bootnodes: &str) {
         let args = self.args(bootnodes);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let node = NodeProcess::start_in(&self.ns, &args);
+        let env = [("RUST_LOG", crate::town_propagation::BOARD_LOG)];
+        let node = NodeProcess::start_in_with_env(&self.ns, &args, &env);
         self.p2p = node.line("p2p: ");
         self.node = Some(node);
     }
@@ -194,60 +195,6 @@ fn heads(boards: &[Board]) -> Vec<Option<(u64, String)>> {
         .collect()
 }
 
-/// Polls every board's head for `span`, each board from a thread of its own every 50 ms (one
-/// poller for 50 boards would take longer than a block to go round): for each block, when each
-/// board first had it. Returns, for the blocks at least 95 % of the boards were seen to have, the
-/// seconds from the first sighting to 95 % and to 100 % of boards (`None` for a block some board
-/// was not seen to have within `span`).
-fn propagation(boards: &[Board], span: Duration) -> Vec<(f64, Option<f64>)> {
-    let start = Instant::now();
-    let sightings: Vec<BTreeMap<u64, f64>> = std::thread::scope(|s| {
-        let threads: Vec<_> = boards
-            .iter()
-            .map(|board| {
-                s.spawn(move || {
-                    let mut seen = BTreeMap::new();
-                    let mut last = 0u64;
-                    let Some(node) = board.node.as_ref() else { return seen };
-                    while start.elapsed() < span {
-                        let head = node.call("eth_blockNumber", json!([]));
-                        let t = start.elapsed().as_secs_f64();
-                        if let Ok(head) = head {
-                            let number = quantity(&head);
-                            if last > 0 {
-                                for n in (last + 1)..=number {
-                                    seen.insert(n, t);
-                                }
-                            }
-                            last = last.max(number);
-                        }
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                    seen
-                })
-            })
-            .collect();
-        threads.into_iter().map(|t| t.join().expect("a polling thread")).collect()
-    });
-    let all = boards.len();
-    let need = (all * 95).div_ceil(100);
-    let mut blocks: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
-    for seen in &sightings {
-        for (n, t) in seen {
-            blocks.entry(*n).or_default().push(*t);
-        }
-    }
-    blocks
-        .into_values()
-        .filter(|times| times.len() >= need)
-        .map(|mut times| {
-            times.sort_by(f64::total_cmp);
-            let at = |k: usize| times[k - 1] - times[0];
-            (at(need), (times.len() == all).then(|| at(all)))
-        })
-        .collect()
-}
-
 /// Blackhole routes between the two sides of a split (or removes them).
 fn split(boards: &[Board], minority: usize, on: bool) {
     let n = boards.len();
@@ -268,6 +215,10 @@ fn split(boards: &[Board], minority: usize, on: bool) {
             .unwrap();
         assert!(status.success(), "routes in {}", b.ns);
     }
+}
+
+fn unix_now_s() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
 }
 
 fn summary(values: &mut [f64]) -> Value {
@@ -307,17 +258,17 @@ pub fn run(town: Town) -> Value {
     let link0: Vec<u64> = (0..town.boards).map(|b| lab.link_bytes(b)).collect();
     let t0 = Instant::now();
 
-    // Steady: a reading per household per interval, the boards settle.
-    let mut prop = Vec::new();
+    // Steady: a reading per household per interval, the boards settle. Blocks sealed meanwhile
+    // are timed from the boards' logs.
     let steady_span = Duration::from_secs(town.interval_s * town.steady);
     let up = vec![true; town.boards];
-    // Blocks are timed while the households report (a board seals only with transactions:
-    // timed after the reports, the window held no block).
-    std::thread::scope(|s| {
-        let poller = s.spawn(|| propagation(&boards, steady_span));
-        homes.report_for(steady_span, &up, Phase::Steady);
-        prop.extend(poller.join().expect("the propagation poller"));
-    });
+    let steady_from = unix_now_s();
+    homes.report_for(steady_span, &up, Phase::Steady);
+    // A block sealed at the end of the window has a few seconds to spread.
+    std::thread::sleep(Duration::from_secs(10));
+    let arrivals: Vec<_> =
+        boards.iter().map(|b| crate::town_propagation::arrivals(&b.node().lines())).collect();
+    let prop = crate::town_propagation::propagation(&arrivals, (steady_from, unix_now_s() - 10.0));
     let usage1: Vec<(f64, u64)> = boards.iter().map(Board::usage).collect();
     let link1: Vec<u64> = (0..town.boards).map(|b| lab.link_bytes(b)).collect();
     let rpc_bytes = homes.rpc_bytes_steady.clone();

@@ -85,8 +85,14 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
                 "blockTimestamp": block_time})
         })
         .collect();
-    let per_interval: Vec<Value> =
-        homes.ends.iter().map(|e| json!({"intervalEnd": e, "cleared": cleared.get(e)})).collect();
+    let per_interval: Vec<Value> = homes
+        .ends
+        .iter()
+        .map(|e| match cleared.get(e) {
+            Some(c) => json!({"intervalEnd": e, "cleared": c}),
+            None => json!({"intervalEnd": e, "cleared": null, "why": why_unsettled(node, *e)}),
+        })
+        .collect();
     json!({
         "intervalsDue": homes.ends.len(),
         // Intervals that ended while the households were still sending an earlier one's.
@@ -100,5 +106,25 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
         "readingsLostDetail": lost_detail,
         "readingsOutsideMarket": late,
         "intervals": per_interval,
+    })
+}
+
+/// What the contract says of an interval nobody settled: how many meters reported it, from when
+/// it could be settled, the head's time, and what `settle` does as a call at the head.
+fn why_unsettled(node: &NodeProcess, end: u64) -> Value {
+    let call = |data: Vec<u8>| {
+        let data = format!("0x{}", hex::encode(data));
+        match node.call("eth_call", json!([{"to": DAISEE_ADDRESS, "data": data}, "latest"])) {
+            Ok(v) => json!({"ok": v}),
+            Err(RpcFailure::Error { message, .. }) => json!({"error": message}),
+            Err(RpcFailure::Transport(e)) => json!({"transport": e}),
+        }
+    };
+    let head = node.call("eth_getBlockByNumber", json!(["latest", false])).ok();
+    json!({
+        "meters": call(Daisee::intervalMeterCountCall { intervalEnd: end }.abi_encode()),
+        "settlesFrom": call(Daisee::settlesFromCall { intervalEnd: end }.abi_encode()),
+        "headTimestamp": head.map(|h| h["timestamp"].clone()),
+        "settle": call(Daisee::settleCall { intervalEnd: end }.abi_encode()),
     })
 }
