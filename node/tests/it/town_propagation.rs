@@ -54,24 +54,8 @@ pub fn propagation(boards: &[HashMap<String, f64>], window: (f64, f64)) -> Vec<(
 
 /// `2026-12-03T11:25:20.232274Z` (tracing's timestamps) in unix seconds.
 fn unix_seconds(stamp: &str) -> Option<f64> {
-    let stamp = stamp.strip_suffix('Z')?;
-    let (date, time) = stamp.split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.split(':');
-    let (h, min) = (t.next()?.parse::<f64>().ok()?, t.next()?.parse::<f64>().ok()?);
-    let s = t.next()?.parse::<f64>().ok()?;
-    Some(days_from_civil(y, m, day) as f64 * 86_400.0 + h * 3_600.0 + min * 60.0 + s)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let at: jiff::Timestamp = stamp.parse().ok()?;
+    Some(at.as_microsecond() as f64 / 1e6)
 }
 
 #[test]
