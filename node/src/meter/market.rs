@@ -28,11 +28,14 @@ const SETTLE_GAS_BASE: u64 = 250_000;
 const SETTLE_GAS_PER_METER: u64 = 45_000;
 /// The meters one `settle` takes on a contract from before `settleCapacity()`.
 const LEGACY_SETTLE_METERS: u64 = 100;
-/// Chain seconds between one meter's turn to settle an interval and the next. The meters that
-/// reported it take turns, in an order drawn from their address and the interval, so a town of
-/// 1,000 meters sends one or two `settle`s per interval rather than 1,000 (each pre-run as a
-/// call of a whole interval's work); a board that is away or cannot pay is covered by the next.
-const TURN_S: u64 = 1;
+/// Chain seconds between one wave of meters' turn to settle an interval and the next. The
+/// meters that reported it are drawn in an order from their address and the interval; the first
+/// goes at once, then waves of 2, 4, 8… (place `p` waits `log2(p + 1)` turns). So a town of
+/// 1,000 meters sends a few `settle`s per interval rather than 1,000 (each pre-run as a call of a
+/// whole interval's work), and the wait is bounded by `log2(meters)` turns however few of the
+/// meters run an agent (a household without a board of its own has none): a board that is away
+/// or cannot pay is covered by the next wave, seconds later.
+const TURN_S: u64 = 2;
 /// Gas for a deposit or a price change.
 const SMALL_GAS: u64 = 120_000;
 /// How often the agent looks (wall clock, ms).
@@ -291,14 +294,14 @@ impl MarketAgent {
 }
 
 /// When (in chain seconds after its grace period) `me` may settle `end`, of `meters` that
-/// reported it: its place in a draw from `keccak256(me, end)`, one `TURN_S` per place.
+/// reported it: its place in a draw from `keccak256(me, end)`, waves doubling each `TURN_S`.
 fn turn(me: Address, end: u64, meters: u64) -> u64 {
     let mut seed = [0u8; 28];
     seed[..20].copy_from_slice(me.as_slice());
     seed[20..].copy_from_slice(&end.to_be_bytes());
     let draw = crate::primitives::keccak256(seed);
     let place = u64::from_be_bytes(draw[..8].try_into().expect("8 bytes")) % meters.max(1);
-    place * TURN_S
+    u64::from((place + 1).ilog2()) * TURN_S
 }
 
 /// Why `settle` reverted, unless it is one of the normal answers: not over yet, settled already
@@ -353,17 +356,29 @@ mod turn_tests {
     use super::*;
 
     #[test]
-    fn a_thousand_meters_draw_spread_turns_and_a_lone_meter_goes_at_once() {
+    fn a_thousand_meters_go_in_doubling_waves_and_a_lone_meter_goes_at_once() {
         let end = 1_800_000_000;
         let meter = |i: u16| Address::left_padding_from(&i.to_be_bytes());
         let turns: Vec<u64> = (1..=1000).map(|i| turn(meter(i), end, 1000)).collect();
-        assert!(turns.iter().all(|t| *t < 1000 * TURN_S));
-        // About five meters in the first five seconds: one or two settle before the next block.
-        let early = turns.iter().filter(|t| **t < 5 * TURN_S).count();
-        assert!((1..=15).contains(&early), "{early} early turns");
+        // Nobody waits more than log2(1000) = 9 turns.
+        assert!(turns.iter().all(|t| *t <= 9 * TURN_S), "{:?}", turns.iter().max());
+        // About 1 + 2 + 4 meters in the first three waves: a few settles, not a thousand.
+        let early = turns.iter().filter(|t| **t < 3 * TURN_S).count();
+        assert!((1..=20).contains(&early), "{early} early turns");
         let next: Vec<u64> = (1..=1000).map(|i| turn(meter(i), end + 900, 1000)).collect();
         assert_ne!(turns, next, "another interval, another order");
         assert_eq!(turn(meter(7), end, 1), 0);
         assert_eq!(turn(meter(7), end, 0), 0);
+    }
+
+    #[test]
+    fn a_few_agents_among_many_meters_settle_within_log2_of_the_meters() {
+        // 8 boards run an agent for 100 reporting meters (the others have no board): with one
+        // turn per place, 1 interval in 10 waited over 25 s for its first agent.
+        let meter = |i: u16| Address::left_padding_from(&i.to_be_bytes());
+        for end in (0..1000u64).map(|k| 1_800_000_000 + 20 * k) {
+            let first = (1..=8).map(|i| turn(meter(i), end, 100)).min().unwrap();
+            assert!(first <= 6 * TURN_S, "interval {end}: first agent after {first} s");
+        }
     }
 }
