@@ -182,8 +182,11 @@ pub fn init_logging(verbosity: u8, format: &str) {
         4 => "debug",
         _ => "trace",
     };
+    // gossipsub warns once per message it cannot queue for a slow peer, the message's bytes
+    // dumped in the line; the node drops such a peer and says so once (`daisee::net`).
+    let quiet = if verbosity <= 3 { ",libp2p_gossipsub::behaviour=error" } else { "" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("{level},sled=warn,jsonrpsee=warn"))
+        tracing_subscriber::EnvFilter::new(format!("{level},sled=warn,jsonrpsee=warn{quiet}"))
     });
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {

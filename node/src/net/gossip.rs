@@ -4,6 +4,11 @@
 //! An invalid or malformed message gets the peer that sent it banned: messages are anonymous
 //! (as on Ethereum's consensus layer), and an honest board forwards only what it accepted, so
 //! whoever hands this board an invalid message made it or forwarded it unchecked.
+//!
+//! A peer that cannot take what is sent to it (its queue of [`super::protocol::GOSSIP_QUEUE`]
+//! messages full — a stalled link, or a connection whose gossip handler gossipsub gave up on
+//! after too many substream failures, which it never re-enables) is disconnected: the dialling
+//! side reconnects with a fresh connection and handler, and the queue's memory is freed.
 
 use super::discipline::Traffic;
 use super::{import, Net};
@@ -45,6 +50,18 @@ impl Net {
             .behaviour_mut()
             .gossipsub
             .report_message_validation_result(&id, &source, verdict);
+    }
+
+    /// Drops the connection of a peer whose gossip queue overflowed (gossipsub's `SlowPeer`).
+    pub(super) fn on_slow_peer(&mut self, peer: PeerId, failed: gossipsub::FailedMessages) {
+        metrics::counter!("daisee_net_slow_peers_dropped_total").increment(1);
+        tracing::warn!(
+            target: "daisee::net",
+            %peer,
+            failed = failed.priority + failed.non_priority,
+            "slow peer: its gossip queue is full, disconnecting (it may reconnect)"
+        );
+        let _ = self.swarm.disconnect_peer_id(peer);
     }
 
     async fn gossiped_block(&mut self, source: PeerId, data: &[u8]) -> Judged {

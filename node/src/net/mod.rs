@@ -409,6 +409,10 @@ impl Net {
             })) => {
                 self.on_gossip(propagation_source, message_id, message).await;
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::SlowPeer {
+                peer_id,
+                failed_messages,
+            })) => self.on_slow_peer(peer_id, failed_messages),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
                 peer,
                 message,

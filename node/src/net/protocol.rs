@@ -104,6 +104,12 @@ pub(crate) struct Behaviour {
 /// round a town in well under a second; what comes again later costs a pool lookup.
 pub(crate) const GOSSIP_MEMORY: Duration = Duration::from_secs(20);
 
+/// Gossip messages queued for one peer at most (gossipsub's default is 5,000): a peer that
+/// does not take them is dropped when the queue is full (see `gossip`), so what a stalled peer
+/// holds in memory is bounded by this many messages, not by how long it stalls. A town's
+/// interval bursts ~1,000 readings across the community in a few seconds.
+pub(crate) const GOSSIP_QUEUE: usize = 1024;
+
 /// The topics of a chain. Version 2: messages carry no author, signature or sequence number
 /// (what they carry is signed already: a block by its Clique signer, a transaction by its
 /// sender); version 1 signed every message with the board's key, and every board checked the
@@ -139,6 +145,7 @@ pub(crate) fn behaviour(
         // How long a message is remembered as seen: shorter than the rebroadcast period, so a
         // board gossiping again its own waiting transactions is not refused as a duplicate.
         .duplicate_cache_time(GOSSIP_MEMORY)
+        .connection_handler_queue_len(GOSSIP_QUEUE)
         .build()
         .map_err(|e| super::NetError::Behaviour(e.to_string()))?;
     let gossipsub =

@@ -82,6 +82,34 @@ fn forged_block(node: &NodeProcess) -> Vec<u8> {
     Block::new(header, vec![]).encoded()
 }
 
+/// A gossipsub peer of its own, anonymous as the boards are, on a fresh identity (call from
+/// within a tokio runtime).
+pub fn rogue_swarm() -> libp2p::Swarm<gossipsub::Behaviour> {
+    libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default(),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_key| {
+            // As the boards do: anonymous messages known by their content (gossipsub's
+            // default id, from author and sequence number, would make every anonymous
+            // message the same one).
+            let config = gossipsub::ConfigBuilder::default()
+                .validation_mode(gossipsub::ValidationMode::Anonymous)
+                .message_id_fn(|m| {
+                    gossipsub::MessageId::from(&daisee_node::primitives::keccak256(&m.data)[..])
+                })
+                .build()
+                .unwrap();
+            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, config).unwrap()
+        })
+        .unwrap()
+        .build()
+}
+
 /// The rogue: a gossipsub peer of its own that dials `target` and, once the target has
 /// subscribed to `topic`, publishes what `data` makes every second (a forged block loses its
 /// point when an honest block took its height first) until the target hangs up. Returns its
@@ -89,33 +117,7 @@ fn forged_block(node: &NodeProcess) -> Vec<u8> {
 fn publish_as_rogue(target: &str, topic: &str, data: impl Fn() -> Vec<u8>) -> PeerId {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async move {
-        let mut swarm = libp2p::SwarmBuilder::with_new_identity()
-            .with_tokio()
-            .with_tcp(
-                libp2p::tcp::Config::default(),
-                libp2p::noise::Config::new,
-                libp2p::yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_key| {
-                // As the boards do: anonymous messages known by their content (gossipsub's
-                // default id, from author and sequence number, would make every anonymous
-                // message the same one).
-                let config = gossipsub::ConfigBuilder::default()
-                    .validation_mode(gossipsub::ValidationMode::Anonymous)
-                    .message_id_fn(|m| {
-                        gossipsub::MessageId::from(&daisee_node::primitives::keccak256(&m.data)[..])
-                    })
-                    .build()
-                    .unwrap();
-                gossipsub::Behaviour::<
-                    gossipsub::IdentityTransform,
-                    gossipsub::AllowAllSubscriptionFilter,
-                >::new(gossipsub::MessageAuthenticity::Anonymous, config)
-                .unwrap()
-            })
-            .unwrap()
-            .build();
+        let mut swarm = rogue_swarm();
         let id = *swarm.local_peer_id();
         let topic = gossipsub::IdentTopic::new(topic);
         swarm.behaviour_mut().subscribe(&topic).unwrap();

@@ -16,6 +16,7 @@ mod dev;
 mod discovery;
 mod full_disk;
 mod gossip_attack;
+mod gossip_slow_peer;
 mod history;
 mod inspect;
 mod lab;
