@@ -20,7 +20,7 @@ impl Node {
         let head = self.head();
         let (period, seal_empty) = self.sealing_rules(head.number + 1);
         // Only ready transactions are work: a queued one waits for its nonce gap to close.
-        let has_work = seal_empty || self.pool_counts().0 > 0;
+        let has_work = seal_empty || self.pool_has_ready();
         if period == 0 {
             return has_work.then_some(Duration::ZERO);
         }

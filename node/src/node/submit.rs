@@ -49,7 +49,7 @@ impl Node {
     pub(super) fn compact_journal(&self) {
         let Some(journal) = &self.inner.journal else { return };
         let pool = lock(&self.inner.pool);
-        if journal.is_mostly_stale(pool.locals().count()) {
+        if journal.is_mostly_stale(pool.local_count()) {
             if let Err(e) = journal.rewrite(pool.locals()) {
                 tracing::warn!(target: "daisee::txpool", "{e}");
             }
@@ -151,6 +151,11 @@ impl Node {
     /// A pooled transaction by hash.
     pub fn pooled(&self, hash: &B256) -> Option<(SignedTransaction, Address)> {
         lock(&self.inner.pool).get(hash).map(|p| ((*p.tx).clone(), p.sender))
+    }
+
+    /// Whether a pooled transaction is ready to be sealed.
+    pub fn pool_has_ready(&self) -> bool {
+        lock(&self.inner.pool).has_ready(&self.inner.store)
     }
 
     /// `(pending, queued)` pool counts.

@@ -111,6 +111,8 @@ pub struct TxPool {
     own: HashSet<Address>,
     senders: HashMap<Address, BTreeMap<u64, PoolTx>>,
     by_hash: HashMap<B256, (Address, u64)>,
+    /// How many of them are local (what the journal keeps), counted as they come and go.
+    local_count: usize,
     /// When [`TxPool::expire_due`] last scanned.
     expiry_scanned: Option<Instant>,
 }
@@ -144,6 +146,20 @@ impl TxPool {
     /// The node's own transactions (what the journal keeps).
     pub fn locals(&self) -> impl Iterator<Item = &SignedTransaction> {
         self.senders.values().flat_map(BTreeMap::values).filter(|p| p.local).map(|p| &*p.tx)
+    }
+
+    /// How many of the pooled transactions are local (`locals().count()`, kept as a count).
+    pub fn local_count(&self) -> usize {
+        self.local_count
+    }
+
+    /// Whether an account has a transaction ready at its state nonce: work for the sealer
+    /// (`counts().0 > 0`, without counting every account).
+    pub fn has_ready(&self, state: &impl AccountState) -> bool {
+        self.senders.iter().any(|(sender, queue)| {
+            let (nonce, _) = state.nonce_and_balance(sender);
+            queue.contains_key(&nonce)
+        })
     }
 
     /// A pooled transaction by hash.
@@ -213,7 +229,10 @@ impl TxPool {
         }
         self.by_hash.insert(hash, (sender, nonce));
         let entry = PoolTx::new(tx, sender, local);
-        self.senders.entry(sender).or_default().insert(nonce, entry);
+        self.local_count += usize::from(local);
+        if let Some(old) = self.senders.entry(sender).or_default().insert(nonce, entry) {
+            self.local_count -= usize::from(old.local);
+        }
         Ok(Added { hash, replaced, evicted })
     }
 
@@ -314,6 +333,9 @@ impl TxPool {
         if queue.is_empty() {
             self.senders.remove(&sender);
         }
+        if let Some(p) = &removed {
+            self.local_count -= usize::from(p.local);
+        }
         removed
     }
 
@@ -325,6 +347,7 @@ impl TxPool {
             let (next, _) = state.nonce_and_balance(sender);
             let keep = queue.split_off(&next);
             gone.extend(queue.values().map(|p| p.tx.hash()));
+            self.local_count -= queue.values().filter(|p| p.local).count();
             *queue = keep;
         }
         self.senders.retain(|_, q| !q.is_empty());

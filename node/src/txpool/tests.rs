@@ -271,3 +271,34 @@ fn a_fee_beyond_128_bits_is_well_formed_and_refused_for_its_funds() {
     let max = tx(&a, u64::MAX, 10);
     assert_eq!(check_stateless(&max, 31337, 30_000_000, 1), Err(PoolError::NonceMax));
 }
+
+#[test]
+fn the_local_count_and_ready_work_follow_adds_replacements_removals_and_pruning() {
+    let (a, b) = (key(1), key(2));
+    let mut state = funded(&[&a, &b]);
+    let mut pool = TxPool::new(PoolConfig::default());
+    let agree = |pool: &TxPool| assert_eq!(pool.local_count(), pool.locals().count());
+    assert!(!pool.has_ready(&state));
+    pool.add(tx(&b, 1, 10), b.address(), true, &state).unwrap();
+    agree(&pool);
+    assert!(!pool.has_ready(&state), "nonce 1 waits for 0");
+    pool.add(tx(&a, 0, 10), a.address(), true, &state).unwrap();
+    pool.add(tx(&a, 1, 10), a.address(), false, &state).unwrap();
+    assert!(pool.has_ready(&state));
+    assert_eq!(pool.local_count(), 2);
+    // A remote replacement of a local transaction, and a local one of a remote.
+    pool.add(tx(&a, 0, 20), a.address(), false, &state).unwrap();
+    agree(&pool);
+    pool.add(tx(&a, 1, 20), a.address(), true, &state).unwrap();
+    agree(&pool);
+    assert_eq!(pool.local_count(), 2);
+    let gone = tx(&b, 1, 10).hash();
+    pool.remove(&gone).unwrap();
+    agree(&pool);
+    // Both of a's mined.
+    state.0.get_mut(&a.address()).unwrap().0 = 2;
+    assert_eq!(pool.prune(&state).len(), 2);
+    agree(&pool);
+    assert_eq!(pool.local_count(), 0);
+    assert!(!pool.has_ready(&state));
+}
