@@ -1,10 +1,21 @@
 //! Peer discipline: a token bucket per peer and kind of message against flooding, and a score
 //! that misbehaviour lowers. Messages over a bucket are dropped and cost a point; an invalid
 //! block or a malformed message costs the whole score at once. At the floor the peer is banned.
+//! The other way round, a peer that does not take what this board sends it (gossip it could
+//! not be given: its queue full, or messages that waited there too long) is dropped once that
+//! adds up to a whole queue's worth within a minute — not for the odd late message of a busy
+//! board.
 
 use libp2p::PeerId;
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Gossip messages a peer may fail to take within [`SLOW_WINDOW`] before it is dropped: a full
+/// queue's worth (a peer that stopped reading, or a connection whose gossip gossipsub disabled,
+/// fails everything sent to it; a busy one, a few messages now and then).
+pub(super) const SLOW_LIMIT: usize = super::protocol::GOSSIP_QUEUE;
+/// The window over which a peer's failed messages add up.
+pub(super) const SLOW_WINDOW: Duration = Duration::from_secs(60);
 
 /// Score at which a peer is banned.
 pub(super) const BAN_SCORE: i32 = -100;
@@ -51,6 +62,8 @@ struct Bucket {
 struct Peer {
     score: i32,
     buckets: [Option<Bucket>; 3],
+    /// Gossip it failed to take since the start of the current window.
+    failed: Option<(Instant, usize)>,
 }
 
 /// Scores and budgets of connected peers.
@@ -87,6 +100,20 @@ impl Discipline {
         }
     }
 
+    /// Accounts for `count` gossip messages `peer` failed to take (gossipsub's `SlowPeer`);
+    /// returns whether it is now too slow to keep.
+    pub(super) fn slow(&mut self, peer: PeerId, count: usize, now: Instant) -> bool {
+        let state = self.peers.entry(peer).or_default();
+        let (since, failed) = match state.failed {
+            Some((since, failed)) if now.saturating_duration_since(since) < SLOW_WINDOW => {
+                (since, failed + count)
+            }
+            _ => (now, count),
+        };
+        state.failed = Some((since, failed));
+        failed >= SLOW_LIMIT
+    }
+
     /// Forgets a disconnected peer (a reconnecting flooder starts from a full bucket but keeps
     /// nothing else: bans are kept by the caller).
     pub(super) fn forget(&mut self, peer: &PeerId) {
@@ -118,6 +145,29 @@ mod tests {
         assert!(verdicts[100..199].iter().all(|v| *v == Verdict::Drop));
         assert_eq!(verdicts[199], Verdict::Ban, "100 messages over budget reach the ban score");
         assert_eq!(d.admit(honest, Traffic::Request, now), Verdict::Accept);
+    }
+
+    #[test]
+    fn a_peer_that_fails_a_queue_of_gossip_in_a_minute_is_too_slow_a_busy_one_is_not() {
+        let (mut d, busy, stalled, start) =
+            (Discipline::default(), PeerId::random(), PeerId::random(), Instant::now());
+        // A busy board: a dozen late messages every heartbeat (0.5 s) for ten minutes... but
+        // only in bursts of 10 s a minute, as a town's interval bursts.
+        for i in 0..1200u64 {
+            let now = start + Duration::from_millis(i * 500);
+            let late = if i % 120 < 20 { 12 } else { 0 };
+            if late > 0 {
+                assert!(!d.slow(busy, late, now), "busy at heartbeat {i}");
+            }
+        }
+        // A stalled one: everything sent to it fails, 30 messages a heartbeat.
+        let dropped_at = (0..200u64)
+            .position(|i| d.slow(stalled, 30, start + Duration::from_millis(i * 500)))
+            .expect("dropped");
+        assert_eq!(dropped_at, SLOW_LIMIT.div_ceil(30) - 1);
+        // Forgotten on disconnect: a reconnection starts afresh.
+        d.forget(&stalled);
+        assert!(!d.slow(stalled, 30, start));
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! (as on Ethereum's consensus layer), and an honest board forwards only what it accepted, so
 //! whoever hands this board an invalid message made it or forwarded it unchecked.
 //!
-//! A peer that cannot take what is sent to it (its queue of [`super::protocol::GOSSIP_QUEUE`]
-//! messages full — a stalled link, or a connection whose gossip handler gossipsub gave up on
-//! after too many substream failures, which it never re-enables) is disconnected: the dialling
-//! side reconnects with a fresh connection and handler, and the queue's memory is freed.
+//! A peer that does not take what is sent to it (a queue of [`super::protocol::GOSSIP_QUEUE`]
+//! messages failed within a minute — a stalled link, or a connection whose gossip handler
+//! gossipsub gave up on after too many substream failures, which it never re-enables) is
+//! disconnected: the dialling side reconnects with a fresh connection and handler, and the
+//! queue's memory is freed. A busy peer's odd late message is only counted.
 
 use super::discipline::Traffic;
 use super::{import, Net};
@@ -52,16 +53,24 @@ impl Net {
             .report_message_validation_result(&id, &source, verdict);
     }
 
-    /// Drops the connection of a peer whose gossip queue overflowed (gossipsub's `SlowPeer`).
+    /// Counts gossip a peer failed to take (gossipsub's `SlowPeer`: its queue full, or messages
+    /// that waited there too long) and drops the connection once that is a queue's worth within
+    /// a minute (`discipline`).
     pub(super) fn on_slow_peer(&mut self, peer: PeerId, failed: gossipsub::FailedMessages) {
-        metrics::counter!("daisee_net_slow_peers_dropped_total").increment(1);
-        tracing::warn!(
-            target: "daisee::net",
-            %peer,
-            failed = failed.priority + failed.non_priority,
-            "slow peer: its gossip queue is full, disconnecting (it may reconnect)"
-        );
-        let _ = self.swarm.disconnect_peer_id(peer);
+        let count = failed.priority + failed.non_priority;
+        metrics::counter!("daisee_net_gossip_failed_total").increment(count as u64);
+        tracing::debug!(target: "daisee::net", %peer, count, "gossip the peer did not take in time");
+        if self.discipline.slow(peer, count, std::time::Instant::now()) {
+            metrics::counter!("daisee_net_slow_peers_dropped_total").increment(1);
+            tracing::warn!(
+                target: "daisee::net",
+                %peer,
+                "slow peer: {} gossip messages it could not take within a minute, disconnecting (it may reconnect)",
+                super::discipline::SLOW_LIMIT
+            );
+            self.discipline.forget(&peer);
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
     }
 
     async fn gossiped_block(&mut self, source: PeerId, data: &[u8]) -> Judged {

@@ -1,6 +1,7 @@
 //! A peer that stops reading cannot make a board hold its gossip forever: the board's queue for
-//! it is bounded (`GOSSIP_QUEUE` messages), and when it is full the board drops the connection
-//! (gossipsub's `SlowPeer`) instead of queueing or logging every message it cannot send. The
+//! it is bounded (`GOSSIP_QUEUE` messages), and once a queue's worth more failed within a minute
+//! (gossipsub's `SlowPeer`) the board drops the connection instead of queueing or logging every
+//! message it cannot send. The
 //! stalled peer is this test, speaking libp2p gossipsub over a real socket to a real signer and
 //! then never polling its connection again, while transactions are sent to the signer over
 //! JSON-RPC; the signer goes on sealing them.
@@ -102,7 +103,8 @@ fn a_peer_that_stops_reading_is_dropped_when_its_gossip_queue_is_full() {
 
     // Transactions of 4 KiB each: the board gossips each, and each block that holds them, to
     // the stalled peer. Its yamux window (256 KiB) and queue (1,024 messages) fill after about
-    // 1,100; sending stops as soon as the board says it dropped the peer.
+    // 1,100 messages, and 1,024 more fail; sending stops as soon as the board says it dropped
+    // the peer.
     let key = dev_key(0);
     let to = Address::repeat_byte(0x42);
     let started = Instant::now();
@@ -116,7 +118,7 @@ fn a_peer_that_stops_reading_is_dropped_when_its_gossip_queue_is_full() {
                 break line;
             }
         }
-        assert!(sent < 5_000, "no slow peer dropped after {sent} transactions");
+        assert!(sent < 10_000, "no slow peer dropped after {sent} transactions");
         assert!(started.elapsed() < Duration::from_secs(300), "sending took too long");
     };
     assert!(dropped.contains(&stalled.to_string()), "the stalled peer is named: {dropped}");
