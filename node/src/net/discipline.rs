@@ -3,8 +3,9 @@
 //! block or a malformed message costs the whole score at once. At the floor the peer is banned.
 //! The other way round, a peer that does not take what this board sends it (gossip it could
 //! not be given: its queue full, or messages that waited there too long) is dropped once that
-//! adds up to a whole queue's worth within a minute — not for the odd late message of a busy
-//! board.
+//! adds up to a whole queue's worth within a minute *and* it sent no gossip itself meanwhile: a
+//! stalled link or a connection whose gossip gossipsub disabled (which then neither sends nor
+//! reads) — not a busy board whose messages are late in a town's burst but still flow.
 
 use libp2p::PeerId;
 use std::collections::HashMap;
@@ -64,6 +65,8 @@ struct Peer {
     buckets: [Option<Bucket>; 3],
     /// Gossip it failed to take since the start of the current window.
     failed: Option<(Instant, usize)>,
+    /// When it last sent gossip.
+    heard: Option<Instant>,
 }
 
 /// Scores and budgets of connected peers.
@@ -76,6 +79,9 @@ impl Discipline {
     /// Accounts for one message of `kind` from `peer` at `now`.
     pub(super) fn admit(&mut self, peer: PeerId, kind: Traffic, now: Instant) -> Verdict {
         let state = self.peers.entry(peer).or_default();
+        if !matches!(kind, Traffic::Request) {
+            state.heard = Some(now);
+        }
         let (burst, rate) = kind.budget();
         let bucket = state.buckets[kind as usize].get_or_insert(Bucket { tokens: burst, at: now });
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
@@ -101,7 +107,8 @@ impl Discipline {
     }
 
     /// Accounts for `count` gossip messages `peer` failed to take (gossipsub's `SlowPeer`);
-    /// returns whether it is now too slow to keep.
+    /// returns whether it is now too slow to keep: a queue's worth failed within the window,
+    /// and no gossip heard from it since the window began.
     pub(super) fn slow(&mut self, peer: PeerId, count: usize, now: Instant) -> bool {
         let state = self.peers.entry(peer).or_default();
         let (since, failed) = match state.failed {
@@ -111,7 +118,7 @@ impl Discipline {
             _ => (now, count),
         };
         state.failed = Some((since, failed));
-        failed >= SLOW_LIMIT
+        failed >= SLOW_LIMIT && state.heard.is_none_or(|heard| heard < since)
     }
 
     /// Forgets a disconnected peer (a reconnecting flooder starts from a full bucket but keeps
@@ -159,6 +166,13 @@ mod tests {
             if late > 0 {
                 assert!(!d.slow(busy, late, now), "busy at heartbeat {i}");
             }
+        }
+        // Another busy one: everything sent to it is late, but its own gossip still arrives.
+        let late = PeerId::random();
+        for i in 0..200u64 {
+            let now = start + Duration::from_millis(i * 500);
+            assert_eq!(d.admit(late, Traffic::Tx, now), Verdict::Accept);
+            assert!(!d.slow(late, 30, now), "it still gossips, at heartbeat {i}");
         }
         // A stalled one: everything sent to it fails, 30 messages a heartbeat.
         let dropped_at = (0..200u64)

@@ -6,10 +6,10 @@
 //! whoever hands this board an invalid message made it or forwarded it unchecked.
 //!
 //! A peer that does not take what is sent to it (a queue of [`super::protocol::GOSSIP_QUEUE`]
-//! messages failed within a minute — a stalled link, or a connection whose gossip handler
-//! gossipsub gave up on after too many substream failures, which it never re-enables) is
-//! disconnected: the dialling side reconnects with a fresh connection and handler, and the
-//! queue's memory is freed. A busy peer's odd late message is only counted.
+//! messages failed within a minute, and no gossip from it meanwhile — a stalled link, or a
+//! connection whose gossip handler gossipsub gave up on after too many substream failures, which
+//! it never re-enables) is disconnected: the dialling side reconnects with a fresh connection
+//! and handler, and the queue's memory is freed. A busy peer's late messages are only counted.
 
 use super::discipline::Traffic;
 use super::{import, Net};
@@ -65,7 +65,7 @@ impl Net {
             tracing::warn!(
                 target: "daisee::net",
                 %peer,
-                "slow peer: {} gossip messages it could not take within a minute, disconnecting (it may reconnect)",
+                "slow peer: {} gossip messages it could not take within a minute and none from it, disconnecting (it may reconnect)",
                 super::discipline::SLOW_LIMIT
             );
             self.discipline.forget(&peer);

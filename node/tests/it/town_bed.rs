@@ -337,6 +337,19 @@ pub fn run(town: Town) -> Value {
     // off, or behind a busy pool) is sent again until it is mined.
     let (drain_s, unmined) = homes.drain(Duration::from_secs(300));
     say(&format!("{unmined} transactions unmined after {drain_s:.0} s of sending again"));
+    // Board 0's chain is what the check reads: it may still be choosing between the branches
+    // at the tip the households' own boards mined their last readings in. Checked once it
+    // shows every household's transactions mined and three more blocks on top.
+    let mut quiet_from = None;
+    let on_board0 = eventually(Duration::from_secs(180), || {
+        if homes.unmined_at(&board0.rpc) > 0 {
+            quiet_from = None;
+            return false;
+        }
+        let head = quantity(&board0.ok("eth_blockNumber", json!([])));
+        head >= *quiet_from.get_or_insert(head) + 3
+    });
+    say(&format!("board 0 shows every transaction mined, 3 blocks deep: {on_board0}"));
     let check = crate::town_check::check(&homes, board0);
 
     let hours = steady_s / 3600.0;
@@ -368,6 +381,7 @@ pub fn run(town: Town) -> Value {
         "resentUntilMinedS": drain_s,
         "lastIntervalWaitedS": settled_after_s,
         "oneChainAtTheEnd": one_chain,
+        "everyTransactionMinedOnBoard0": on_board0,
         // What board 0's market agent says of the intervals (settled, unsettleable and why).
         "board0Market": boards[0].node().call("daisee_meters", json!([])).ok()
             .and_then(|m| m.get(0).map(|m| m["market"].clone())),

@@ -280,6 +280,17 @@ impl Households {
         }
     }
 
+    /// How many households board `rpc` does not yet show with all their transactions mined (its
+    /// nonce for them below what they sent): a board may still be adopting the last blocks.
+    pub fn unmined_at(&self, rpc: &str) -> usize {
+        let behind = |home: &&Home| {
+            let count =
+                rpc_call(rpc, "eth_getTransactionCount", json!([home.key.address(), "latest"]));
+            count.map_or(true, |c| quantity(&c) < home.nonce)
+        };
+        self.homes.iter().skip(self.boards).filter(behind).count()
+    }
+
     /// The last interval reported.
     pub fn last_end(&self) -> u64 {
         self.ends.last().copied().unwrap_or_default()
