@@ -82,9 +82,11 @@ fn forged_block(node: &NodeProcess) -> Vec<u8> {
     Block::new(header, vec![]).encoded()
 }
 
-/// A gossipsub peer of its own, anonymous as the boards are, on a fresh identity (call from
-/// within a tokio runtime).
-pub fn rogue_swarm() -> libp2p::Swarm<gossipsub::Behaviour> {
+/// A libp2p peer of its own (TCP, noise, yamux) on a fresh identity running `behaviour` (call
+/// from within a tokio runtime).
+fn test_swarm<B: libp2p::swarm::NetworkBehaviour>(
+    behaviour: impl FnOnce() -> B,
+) -> libp2p::Swarm<B> {
     libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(
@@ -93,21 +95,26 @@ pub fn rogue_swarm() -> libp2p::Swarm<gossipsub::Behaviour> {
             libp2p::yamux::Config::default,
         )
         .unwrap()
-        .with_behaviour(|_key| {
-            // As the boards do: anonymous messages known by their content (gossipsub's
-            // default id, from author and sequence number, would make every anonymous
-            // message the same one).
-            let config = gossipsub::ConfigBuilder::default()
-                .validation_mode(gossipsub::ValidationMode::Anonymous)
-                .message_id_fn(|m| {
-                    gossipsub::MessageId::from(&daisee_node::primitives::keccak256(&m.data)[..])
-                })
-                .build()
-                .unwrap();
-            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, config).unwrap()
-        })
+        .with_behaviour(|_key| behaviour())
         .unwrap()
         .build()
+}
+
+/// A gossipsub peer of its own, anonymous as the boards are, on a fresh identity (call from
+/// within a tokio runtime).
+pub fn rogue_swarm() -> libp2p::Swarm<gossipsub::Behaviour> {
+    test_swarm(|| {
+        // As the boards do: anonymous messages known by their content (gossipsub's default id,
+        // from author and sequence number, would make every anonymous message the same one).
+        let config = gossipsub::ConfigBuilder::default()
+            .validation_mode(gossipsub::ValidationMode::Anonymous)
+            .message_id_fn(|m| {
+                gossipsub::MessageId::from(&daisee_node::primitives::keccak256(&m.data)[..])
+            })
+            .build()
+            .unwrap();
+        gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, config).unwrap()
+    })
 }
 
 /// The rogue: a gossipsub peer of its own that dials `target` and, once the target has
@@ -152,17 +159,7 @@ fn publish_as_rogue(target: &str, topic: &str, data: impl Fn() -> Vec<u8>) -> Pe
 fn stranger_is_turned_away(target: &str, within: Duration) -> bool {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async move {
-        let mut swarm = libp2p::SwarmBuilder::with_new_identity()
-            .with_tokio()
-            .with_tcp(
-                libp2p::tcp::Config::default(),
-                libp2p::noise::Config::new,
-                libp2p::yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| libp2p::ping::Behaviour::default())
-            .unwrap()
-            .build();
+        let mut swarm = test_swarm(libp2p::ping::Behaviour::default);
         swarm.dial(target.parse::<Multiaddr>().unwrap()).unwrap();
         let deadline = tokio::time::Instant::now() + within;
         loop {

@@ -21,20 +21,8 @@ const STALL: Duration = Duration::from_secs(120);
 /// The dev chain's signer (account 0 of the test mnemonic) with p2p and HTTP on loopback.
 fn dev_signer(dir: &TempDir) -> NodeProcess {
     daisee_ok(&["init", "../genesis/dev.json", "--datadir", dir.str()]);
-    let password = dir.path().join("pw.txt");
-    std::fs::write(&password, "pw\n").unwrap();
-    let keyfile = dir.path().join("key.hex");
-    std::fs::write(&keyfile, hex::encode(dev_key(0).to_bytes())).unwrap();
-    let pw = password.to_str().unwrap();
-    daisee_ok(&[
-        "account",
-        "import",
-        keyfile.to_str().unwrap(),
-        "--datadir",
-        dir.str(),
-        "--password",
-        pw,
-    ]);
+    let pw = import_dev_signer(dir);
+    let pw = pw.as_str();
     let signer = dev_key(0).address().to_string();
     NodeProcess::start(&[
         "run",

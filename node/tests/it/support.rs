@@ -285,6 +285,26 @@ pub fn rpc_call(addr: &str, method: &str, params: Value) -> Result<Value, RpcFai
     Ok(value["result"].clone())
 }
 
+/// Imports dev account 0 (the dev chain's signer) into `dir`'s keystore with the password
+/// `pw`; returns the password file's path.
+pub fn import_dev_signer(dir: &TempDir) -> String {
+    let password = dir.path().join("pw.txt");
+    std::fs::write(&password, "pw\n").unwrap();
+    let keyfile = dir.path().join("key.hex");
+    std::fs::write(&keyfile, hex::encode(dev_key(0).to_bytes())).unwrap();
+    let pw = password.to_str().unwrap().to_string();
+    daisee_ok(&[
+        "account",
+        "import",
+        keyfile.to_str().unwrap(),
+        "--datadir",
+        dir.str(),
+        "--password",
+        &pw,
+    ]);
+    pw
+}
+
 /// Key `i` of the standard test mnemonic (the dev accounts).
 pub fn dev_key(i: u32) -> PrivateKey {
     let seed = daisee_node::accounts::mnemonic_seed(daisee_node::accounts::DEV_MNEMONIC);

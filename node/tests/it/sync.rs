@@ -14,20 +14,8 @@ fn a_fresh_node_syncs_ten_thousand_blocks() {
         daisee_ok(&["init", "../genesis/dev.json", "--datadir", dir.str()]);
     }
     // The dev chain's signer (account 0 of the test mnemonic) seals empty blocks back to back.
-    let password = a.path().join("pw.txt");
-    std::fs::write(&password, "pw\n").unwrap();
-    let keyfile = a.path().join("key.hex");
-    std::fs::write(&keyfile, hex::encode(dev_key(0).to_bytes())).unwrap();
-    let pw = password.to_str().unwrap();
-    daisee_ok(&[
-        "account",
-        "import",
-        keyfile.to_str().unwrap(),
-        "--datadir",
-        a.str(),
-        "--password",
-        pw,
-    ]);
+    let pw = import_dev_signer(&a);
+    let pw = pw.as_str();
     let signer = dev_key(0).address().to_string();
     let producer = NodeProcess::start(&[
         "run",
