@@ -68,6 +68,8 @@ impl Net {
                 "slow peer: {} gossip messages it could not take within a minute and none from it, disconnecting (it may reconnect)",
                 super::discipline::SLOW_LIMIT
             );
+            // Forgotten now, not at `ConnectionClosed`: a `SlowPeer` report that comes before
+            // the connection is gone starts a new window instead of dropping it a second time.
             self.discipline.forget(&peer);
             let _ = self.swarm.disconnect_peer_id(peer);
         }
