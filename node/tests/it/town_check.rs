@@ -23,6 +23,7 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
     let head = quantity(&node.ok("eth_blockNumber", json!([])));
     let (mut readings, mut cleared) = (BTreeSet::new(), BTreeMap::<u64, Vec<Value>>::new());
     let mut late = 0u64;
+    let mut late_by_interval = BTreeMap::<u64, u64>::new();
     let mut from = 0u64;
     // The node answers at most 10,000 logs: a town reports 1,000 a minute, so the range
     // halves when a question asks too much.
@@ -52,8 +53,9 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
                     "volumeWh": c.volumeWh.to::<u64>(), "sellers": c.sellers.to::<u64>(),
                     "buyers": c.buyers.to::<u64>(), "skipped": c.skipped.to::<u64>(),
                 }));
-            } else if Daisee::OutsideMarket::decode_log(&log).is_ok() {
+            } else if let Ok(o) = Daisee::OutsideMarket::decode_log(&log) {
                 late += 1;
+                *late_by_interval.entry(o.intervalEnd).or_default() += 1;
             }
         }
         from = to + 1;
@@ -89,8 +91,10 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
         .ends
         .iter()
         .map(|e| match cleared.get(e) {
-            Some(c) => json!({"intervalEnd": e, "cleared": c}),
-            None => json!({"intervalEnd": e, "cleared": null, "why": why_unsettled(node, *e)}),
+            Some(c) => json!({"intervalEnd": e, "cleared": c,
+                "outsideMarket": late_by_interval.get(e).copied().unwrap_or(0)}),
+            None => json!({"intervalEnd": e, "cleared": null, "why": why_unsettled(node, *e),
+                "outsideMarket": late_by_interval.get(e).copied().unwrap_or(0)}),
         })
         .collect();
     json!({
