@@ -22,7 +22,6 @@ pub fn is_settled(node: &NodeProcess, end: u64) -> bool {
 pub fn check(homes: &Households, node: &NodeProcess) -> Value {
     let head = quantity(&node.ok("eth_blockNumber", json!([])));
     let (mut readings, mut cleared) = (BTreeSet::new(), BTreeMap::<u64, Vec<Value>>::new());
-    let mut late = 0u64;
     let mut late_by_interval = BTreeMap::<u64, u64>::new();
     let mut from = 0u64;
     // The node answers at most 10,000 logs: a town reports 1,000 a minute, so the range
@@ -54,7 +53,6 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
                     "buyers": c.buyers.to::<u64>(), "skipped": c.skipped.to::<u64>(),
                 }));
             } else if let Ok(o) = Daisee::OutsideMarket::decode_log(&log) {
-                late += 1;
                 *late_by_interval.entry(o.intervalEnd).or_default() += 1;
             }
         }
@@ -90,11 +88,13 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
     let per_interval: Vec<Value> = homes
         .ends
         .iter()
-        .map(|e| match cleared.get(e) {
-            Some(c) => json!({"intervalEnd": e, "cleared": c,
-                "outsideMarket": late_by_interval.get(e).copied().unwrap_or(0)}),
-            None => json!({"intervalEnd": e, "cleared": null, "why": why_unsettled(node, *e),
-                "outsideMarket": late_by_interval.get(e).copied().unwrap_or(0)}),
+        .map(|e| {
+            let late = late_by_interval.get(e).copied().unwrap_or(0);
+            match cleared.get(e) {
+                Some(c) => json!({"intervalEnd": e, "cleared": c, "outsideMarket": late}),
+                None => json!({"intervalEnd": e, "cleared": null, "why": why_unsettled(node, *e),
+                    "outsideMarket": late}),
+            }
         })
         .collect();
     json!({
@@ -108,7 +108,7 @@ pub fn check(homes: &Households, node: &NodeProcess) -> Value {
         "readingsSent": homes.sent.len(),
         "readingsLost": lost,
         "readingsLostDetail": lost_detail,
-        "readingsOutsideMarket": late,
+        "readingsOutsideMarket": late_by_interval.values().sum::<u64>(),
         "intervals": per_interval,
     })
 }
