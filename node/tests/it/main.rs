@@ -14,6 +14,7 @@ mod crash;
 mod dashboard;
 mod dev;
 mod discovery;
+mod evm_calls;
 mod full_disk;
 mod gossip_attack;
 mod gossip_slow_peer;

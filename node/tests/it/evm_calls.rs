@@ -1,0 +1,62 @@
+//! Where an `eth_call` runs: on the async worker first, for at most 2 ms, and again from the
+//! start on the blocking pool when that budget stops it. A long call's answer is the same as
+//! a short one's would be; only the long one moves (counted in `rpc_evm_moved_total`); a call
+//! that is still running at the timeout is stopped with the usual error.
+
+use crate::support::*;
+use serde_json::{json, Value};
+
+/// Counts 196,608 down to zero (~1.4 M instructions, ~5.1 M gas: tens of milliseconds), then
+/// returns 42.
+const COUNT_DOWN: &str = "0x620300005b6001900380600457602a60005260206000f3";
+
+/// The sum of `name`'s samples in a Prometheus text export (0 when absent).
+fn metric(metrics_addr: &str, name: &str, method: &str) -> u64 {
+    let (status, _, body) = http_get(metrics_addr, "/metrics");
+    assert_eq!(status, 200);
+    let label = format!("method=\"{method}\"");
+    String::from_utf8_lossy(&body)
+        .lines()
+        .filter(|l| l.starts_with(name) && l.contains(&label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn a_long_call_moves_to_the_blocking_pool_and_answers_the_same() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port_arg = port.to_string();
+    let node = NodeProcess::start(&[
+        "dev",
+        "--dev.no-meters",
+        "--metrics",
+        "--metrics.port",
+        &port_arg,
+        "--rpc.evmtimeout",
+        "1s",
+    ]);
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let code = COUNT_DOWN;
+    let at = "0x00000000000000000000000000000000000000c0";
+    let call =
+        |code: &str| node.call("eth_call", json!([{"to": at}, "latest", {at: {"code": code}}]));
+
+    // A short call answers where it was served: nothing moves.
+    let short = call("0x602a60005260206000f3").unwrap();
+    assert_eq!(short, Value::from(format!("{:#066x}", 42)));
+    assert_eq!(metric(&metrics_addr, "rpc_evm_moved_total", "eth_call"), 0);
+
+    // The long one outruns the budget, runs again on the pool, and gives the same answer.
+    for moved in 1..=3 {
+        assert_eq!(call(code).unwrap(), short);
+        assert_eq!(metric(&metrics_addr, "rpc_evm_moved_total", "eth_call"), moved);
+    }
+    // An endless loop still meets the timeout, with the usual error.
+    let endless = call("0x5b600056");
+    match endless {
+        Err(RpcFailure::Error { message, .. }) => {
+            assert!(message.contains("execution aborted (timeout = 1.0s)"), "{message}")
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
