@@ -250,7 +250,7 @@ impl MarketAgent {
     ) -> Result<(), String> {
         let tx =
             sign_call(m.ledger, key, m.contract, input, value, gas).map_err(|e| e.to_string())?;
-        m.ledger.send(&tx.encoded()).map_err(|e| format!("{job:?} refused: {e:?}"))?;
+        m.ledger.send(tx.encoded()).map_err(|e| format!("{job:?} refused: {e:?}"))?;
         tracing::debug!(target: "daisee::meter", meter = %m.me, ?job, tx = %tx.hash(), "market transaction sent");
         self.in_flight.push((job, tx.hash(), now_ms));
         Ok(())

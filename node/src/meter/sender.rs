@@ -115,7 +115,7 @@ impl Sender {
             entry.raw_tx = Some(hex::encode(tx.encoded()));
             entry.attempts += 1;
             outbox.put(&entry)?;
-            if let Err(e) = self.ledger.send(&tx.encoded()) {
+            if let Err(e) = self.ledger.send(tx.encoded()) {
                 if e != Refused::Known {
                     self.fail(outbox, &mut entry, format!("refused: {e:?}"), now_ms)?;
                     break;

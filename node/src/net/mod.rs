@@ -202,7 +202,7 @@ pub async fn run(
             },
             tx = pending.recv() => if let Ok(hash) = tx {
                 if let Some((tx, _)) = node.pooled(&hash) {
-                    net.publish(false, tx.encoded());
+                    net.publish(false, tx.encoded().to_vec());
                 }
             },
             event = net.swarm.select_next_some() => {
@@ -346,7 +346,7 @@ impl Net {
                 tracing::debug!(target: "daisee::net", txs = waiting.len(), "rebroadcast of waiting transactions");
             }
             for tx in waiting {
-                self.publish(false, tx.encoded());
+                self.publish(false, tx.encoded().to_vec());
             }
         }
     }

@@ -160,22 +160,25 @@ impl Transaction {
     }
 }
 
-/// A signed transaction with its hash (computed once).
+/// A signed transaction with its canonical encoding and hash, both computed once: a submitted
+/// transaction's bytes are needed again and again (its size, the pool journal, gossip, the
+/// block's transaction root, the stored body), and a clone shares them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SignedTransaction {
     /// The transaction.
     pub tx: Transaction,
     /// The sender's signature.
     pub signature: Signature,
+    encoded: Bytes,
     hash: B256,
 }
 
 impl SignedTransaction {
     /// Joins a transaction and its signature.
     pub fn new(tx: Transaction, signature: Signature) -> Self {
-        let mut signed = Self { tx, signature, hash: B256::ZERO };
-        signed.hash = keccak256(signed.encoded());
-        signed
+        let encoded = Bytes::from(encode(&tx, &signature));
+        let hash = keccak256(&encoded);
+        Self { tx, signature, encoded, hash }
     }
 
     /// The transaction hash.
@@ -190,39 +193,21 @@ impl SignedTransaction {
 
     /// The canonical encoding: an RLP list for legacy, `type ‖ rlp(fields)` for typed ones. This
     /// is what `eth_sendRawTransaction` takes and what the transaction trie holds.
-    pub fn encoded(&self) -> Vec<u8> {
-        let tx = &self.tx;
-        match tx.tx_type {
-            TxType::Legacy => {
-                let mut s = RlpStream::new_list(9);
-                tx.append_legacy_fields(&mut s);
-                let v = match tx.chain_id {
-                    Some(id) => id * 2 + 35 + u64::from(self.signature.y_parity),
-                    None => 27 + u64::from(self.signature.y_parity),
-                };
-                s.append(&v);
-                append_u256(&mut s, &self.signature.r);
-                append_u256(&mut s, &self.signature.s);
-                s.out().to_vec()
-            }
-            TxType::Eip2930 | TxType::Eip1559 => {
-                let mut s = RlpStream::new_list(tx.typed_field_count() + 3);
-                tx.append_typed_fields(&mut s);
-                s.append(&u8::from(self.signature.y_parity));
-                append_u256(&mut s, &self.signature.r);
-                append_u256(&mut s, &self.signature.s);
-                [&[tx.tx_type as u8][..], &s.out()].concat()
-            }
-        }
+    pub fn encoded(&self) -> &[u8] {
+        &self.encoded
+    }
+
+    /// The same, shared rather than copied.
+    pub fn encoded_bytes(&self) -> Bytes {
+        self.encoded.clone()
     }
 
     /// Appends this transaction as an item of a block body: a list for legacy, a string
     /// holding the envelope for typed transactions.
     pub(crate) fn append_to_body(&self, s: &mut RlpStream) {
-        let encoded = self.encoded();
         match self.tx.tx_type {
-            TxType::Legacy => s.append_raw(&encoded, 1),
-            _ => s.append(&encoded),
+            TxType::Legacy => s.append_raw(&self.encoded, 1),
+            _ => s.append(&self.encoded.as_ref()),
         };
     }
 
@@ -249,6 +234,32 @@ impl SignedTransaction {
             other => return Err(TxError::UnsupportedType(other)),
         };
         decode_typed(tx_type, &bytes[1..])
+    }
+}
+
+/// See [`SignedTransaction::encoded`].
+fn encode(tx: &Transaction, signature: &Signature) -> Vec<u8> {
+    match tx.tx_type {
+        TxType::Legacy => {
+            let mut s = RlpStream::new_list(9);
+            tx.append_legacy_fields(&mut s);
+            let v = match tx.chain_id {
+                Some(id) => id * 2 + 35 + u64::from(signature.y_parity),
+                None => 27 + u64::from(signature.y_parity),
+            };
+            s.append(&v);
+            append_u256(&mut s, &signature.r);
+            append_u256(&mut s, &signature.s);
+            s.out().to_vec()
+        }
+        TxType::Eip2930 | TxType::Eip1559 => {
+            let mut s = RlpStream::new_list(tx.typed_field_count() + 3);
+            tx.append_typed_fields(&mut s);
+            s.append(&u8::from(signature.y_parity));
+            append_u256(&mut s, &signature.r);
+            append_u256(&mut s, &signature.s);
+            [&[tx.tx_type as u8][..], &s.out()].concat()
+        }
     }
 }
 
@@ -369,7 +380,7 @@ mod tests {
             hex::encode(signed.encoded()),
             "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
         );
-        let decoded = SignedTransaction::decode(&signed.encoded()).unwrap();
+        let decoded = SignedTransaction::decode(signed.encoded()).unwrap();
         assert_eq!(decoded, signed);
         assert_eq!(decoded.recover_sender().unwrap(), key().address());
     }
@@ -402,9 +413,9 @@ mod tests {
             let signed = sample(tx_type).sign(&key());
             let bytes = signed.encoded();
             assert_eq!(bytes[0], tx_type as u8);
-            let decoded = SignedTransaction::decode(&bytes).unwrap();
+            let decoded = SignedTransaction::decode(bytes).unwrap();
             assert_eq!(decoded, signed);
-            assert_eq!(decoded.hash(), keccak256(&bytes));
+            assert_eq!(decoded.hash(), keccak256(bytes));
             assert_eq!(decoded.recover_sender().unwrap(), key().address());
         }
     }
@@ -415,14 +426,14 @@ mod tests {
         tx.chain_id = None;
         tx.access_list.clear();
         let signed = tx.sign(&key());
-        let decoded = SignedTransaction::decode(&signed.encoded()).unwrap();
+        let decoded = SignedTransaction::decode(signed.encoded()).unwrap();
         assert_eq!(decoded.tx.chain_id, None);
         assert_eq!(decoded.recover_sender().unwrap(), key().address());
     }
 
     #[test]
     fn malformed_bytes_are_errors_not_panics() {
-        let good = sample(TxType::Eip1559).sign(&key()).encoded();
+        let good = sample(TxType::Eip1559).sign(&key()).encoded().to_vec();
         assert!(SignedTransaction::decode(&[]).is_err());
         assert!(matches!(SignedTransaction::decode(&[3, 0xc0]), Err(TxError::UnsupportedType(3))));
         assert!(SignedTransaction::decode(&good[..good.len() - 1]).is_err());

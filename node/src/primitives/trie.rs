@@ -6,7 +6,7 @@ pub use alloy_trie::{TrieAccount, EMPTY_ROOT_HASH, KECCAK_EMPTY};
 
 /// Root of the transaction trie of a block.
 pub fn transactions_root(txs: &[SignedTransaction]) -> B256 {
-    let encoded: Vec<Vec<u8>> = txs.iter().map(SignedTransaction::encoded).collect();
+    let encoded: Vec<&[u8]> = txs.iter().map(SignedTransaction::encoded).collect();
     alloy_trie::root::ordered_trie_root_encoded(&encoded)
 }
 

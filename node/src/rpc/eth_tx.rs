@@ -33,7 +33,7 @@ pub(super) fn register(
         let (tx, key) = fill(node, &req)?;
         let signed = tx.sign(&key);
         Ok(
-            json!({"raw": Bytes::from(signed.encoded()), "tx": shape::transaction(&signed, key.address(), None)}),
+            json!({"raw": signed.encoded_bytes(), "tx": shape::transaction(&signed, key.address(), None)}),
         )
     })?;
     method(m, "eth_sign", |params, node| {

@@ -197,8 +197,8 @@ fn record(tx: &SignedTransaction) -> Vec<u8> {
     let bytes = tx.encoded();
     let mut record = Vec::with_capacity(HEADER + bytes.len());
     record.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    record.extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
-    record.extend_from_slice(&bytes);
+    record.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+    record.extend_from_slice(bytes);
     record
 }
 

@@ -261,7 +261,7 @@ fn a_fee_beyond_128_bits_is_well_formed_and_refused_for_its_funds() {
     t.max_fee_per_gas = U256::from(1) << 200;
     t.max_priority_fee_per_gas = U256::from(1) << 199;
     let signed = t.sign(&a);
-    let back = SignedTransaction::decode(&signed.encoded()).unwrap();
+    let back = SignedTransaction::decode(signed.encoded()).unwrap();
     assert_eq!(back, signed);
     assert_eq!(back.tx.fee_cap(), u128::MAX, "the EVM sees a saturated price");
     let mut pool = TxPool::new(PoolConfig::default());

@@ -38,6 +38,7 @@ fn valid_transactions() -> Vec<Vec<u8>> {
             }
             .sign(&key)
             .encoded()
+            .to_vec()
         })
         .collect()
 }

@@ -12,7 +12,7 @@ use daisee_radio::{Measurement, SensorKey};
 /// A transaction in its canonical encoding (RLP, typed envelopes), as RPC and gossip take it.
 pub fn transaction(data: &[u8]) {
     if let Ok(tx) = SignedTransaction::decode(data) {
-        let again = SignedTransaction::decode(&tx.encoded()).expect("a decoded tx re-decodes");
+        let again = SignedTransaction::decode(tx.encoded()).expect("a decoded tx re-decodes");
         assert_eq!(again.hash(), tx.hash(), "encoding round trip");
         let _ = tx.recover_sender();
     }
