@@ -1,7 +1,8 @@
 //! Where an `eth_call` runs: on the async worker first, for at most 2 ms, and again from the
 //! start on the blocking pool when that budget stops it. A long call's answer is the same as
-//! a short one's would be; only the long one moves (counted in `rpc_evm_moved_total`); a call
-//! that is still running at the timeout is stopped with the usual error.
+//! a short one's would be; only the long one moves (counted in `rpc_evm_moved_total`); a batch's
+//! calls share one budget, so a batch cannot hold the worker call after call; a call that is
+//! still running at the timeout is stopped with the usual error.
 
 use crate::support::*;
 use serde_json::{json, Value};
@@ -51,6 +52,23 @@ fn a_long_call_moves_to_the_blocking_pool_and_answers_the_same() {
         assert_eq!(call(code).unwrap(), short);
         assert_eq!(metric(&metrics_addr, "rpc_evm_moved_total", "eth_call"), moved);
     }
+    // A batch's calls share one budget on the worker: the first outruns it and moves, the
+    // others go to the pool at once (they are not counted as moved), and all answer the same.
+    let calls: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({"jsonrpc": "2.0", "id": i, "method": "eth_call",
+                   "params": [{"to": at}, "latest", {at: {"code": code}}]})
+        })
+        .collect();
+    let (status, text) = http_post(&node.rpc, json!(calls).to_string().as_bytes()).unwrap();
+    assert_eq!(status, 200, "{text}");
+    let answers: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(answers.len(), 3);
+    for answer in &answers {
+        assert_eq!(answer["result"], short, "{answer}");
+    }
+    assert_eq!(metric(&metrics_addr, "rpc_evm_moved_total", "eth_call"), 4);
+
     // An endless loop still meets the timeout, with the usual error.
     let endless = call("0x5b600056");
     match endless {
