@@ -227,14 +227,14 @@ pub fn estimate_gas(
     ctx: &BlockContext,
     at: Option<u64>,
     req: &CallRequest,
+    overrides: &BTreeMap<Address, AccountOverride>,
     limits: &CallLimits,
 ) -> Result<Result<u64, CallOutcome>, ExecError> {
-    let none = BTreeMap::new();
     let cap = req.gas.unwrap_or(ctx.gas_limit).min(limits.gas_cap);
     let run = |gas: u64| {
         let mut r = req.clone();
         r.gas = Some(gas);
-        call(store, config, ctx, at, &r, &none, limits)
+        call(store, config, ctx, at, &r, overrides, limits)
     };
     let first = run(cap)?;
     if !first.success {

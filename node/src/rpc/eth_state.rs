@@ -54,12 +54,7 @@ pub(super) fn register(
         let mut seq = params.sequence();
         let req: TxRequest = seq.next()?;
         let tag: Option<BlockTag> = seq.optional_next()?;
-        let overrides: Option<BTreeMap<Address, OverrideJson>> = seq.optional_next()?;
-        let overrides = overrides
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(a, o)| (a, o.into_override()))
-            .collect();
+        let overrides = state_overrides(&mut seq)?;
         let out = run(node, &req, tag.unwrap_or_default(), &overrides, limits)?;
         ok_or_revert(out).map(|o| json!(o.output))
     })?;
@@ -106,14 +101,25 @@ pub(super) fn register(
         let mut seq = params.sequence();
         let req: TxRequest = seq.next()?;
         let tag: Option<BlockTag> = seq.optional_next()?;
+        // The state override set, as `eth_call`'s (geth and viem pass one here too).
+        let overrides = state_overrides(&mut seq)?;
         let (ctx, at) = context(node, tag.unwrap_or(BlockTag::Pending))?;
         let config = node.chain_config();
-        match execution::estimate_gas(node.store(), &config, &ctx, at, &req.to_call(), limits)? {
+        let call = req.to_call();
+        match execution::estimate_gas(node.store(), &config, &ctx, at, &call, &overrides, limits)? {
             Ok(gas) => Ok(json!(q(gas))),
             Err(failed) => ok_or_revert(failed).map(|_| Value::Null),
         }
     })?;
     Ok(())
+}
+
+/// The optional state override set that follows the block tag.
+fn state_overrides(
+    seq: &mut jsonrpsee::types::params::ParamsSequence<'_>,
+) -> Result<BTreeMap<Address, execution::AccountOverride>, RpcError> {
+    let overrides: Option<BTreeMap<Address, OverrideJson>> = seq.optional_next()?;
+    Ok(overrides.unwrap_or_default().into_iter().map(|(a, o)| (a, o.into_override())).collect())
 }
 
 fn address_and_tag(

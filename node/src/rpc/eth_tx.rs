@@ -97,6 +97,7 @@ fn fill(node: &Node, req: &TxRequest) -> Result<(Transaction, PrivateKey), RpcEr
                 &ctx,
                 None,
                 &probe.to_call(),
+                &std::collections::BTreeMap::new(),
                 &crate::execution::CallLimits {
                     deadline: Some(
                         std::time::Instant::now() + super::limits::SEND_ESTIMATE_TIMEOUT,

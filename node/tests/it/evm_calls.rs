@@ -34,7 +34,10 @@ fn a_long_call_moves_to_the_blocking_pool_and_answers_the_same() {
         "--metrics.port",
         &port_arg,
         "--rpc.evmtimeout",
-        "1s",
+        "3s",
+        // High enough that the endless loop meets the timeout before it runs out of gas.
+        "--rpc.gascap",
+        "5000000000",
     ]);
     let metrics_addr = format!("127.0.0.1:{port}");
     let code = COUNT_DOWN;
@@ -52,6 +55,11 @@ fn a_long_call_moves_to_the_blocking_pool_and_answers_the_same() {
         assert_eq!(call(code).unwrap(), short);
         assert_eq!(metric(&metrics_addr, "rpc_evm_moved_total", "eth_call"), moved);
     }
+    // estimateGas takes the same override set, and its search runs where the call would.
+    let gas = node.ok("eth_estimateGas", json!([{"to": at}, "latest", {at: {"code": code}}]));
+    let gas = u64::from_str_radix(gas.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    assert!((5_000_000..5_300_000).contains(&gas), "estimated {gas}");
+
     // A batch's calls share one budget on the worker: the first outruns it and moves, the
     // others go to the pool at once (they are not counted as moved), and all answer the same.
     let calls: Vec<Value> = (0..3)
@@ -73,7 +81,7 @@ fn a_long_call_moves_to_the_blocking_pool_and_answers_the_same() {
     let endless = call("0x5b600056");
     match endless {
         Err(RpcFailure::Error { message, .. }) => {
-            assert!(message.contains("execution aborted (timeout = 1.0s)"), "{message}")
+            assert!(message.contains("execution aborted (timeout = 3.0s)"), "{message}")
         }
         other => panic!("expected a timeout, got {other:?}"),
     }
