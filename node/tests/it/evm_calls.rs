@@ -60,6 +60,19 @@ fn a_long_call_moves_to_the_blocking_pool_and_answers_the_same() {
     let gas = u64::from_str_radix(gas.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
     assert!((5_000_000..5_300_000).contains(&gas), "estimated {gas}");
 
+    // A malformed override set is refused with a clear error by both, before any EVM runs.
+    for method in ["eth_call", "eth_estimateGas"] {
+        for bad in [json!({"0xnot-an-address": {}}), json!({at: {"balance": "lots"}}), json!([1])] {
+            match node.call(method, json!([{"to": at}, "latest", bad])) {
+                Err(RpcFailure::Error { code, message, .. }) => {
+                    assert_eq!(code, -32602, "{method} {bad}: {message}")
+                }
+                other => panic!("{method} {bad}: expected invalid params, got {other:?}"),
+            }
+        }
+    }
+    assert_eq!(node.ok("eth_chainId", json!([])), "0x7a69");
+
     // A batch's calls share one budget on the worker: the first outruns it and moves, the
     // others go to the pool at once (they are not counted as moved), and all answer the same.
     let calls: Vec<Value> = (0..3)
