@@ -226,9 +226,15 @@ impl Households {
         self.phase = phase;
         let until = Instant::now() + span;
         while Instant::now() < until {
-            let end = self.chain_time() / self.interval_s * self.interval_s;
+            let now = self.chain_time();
+            let end = now / self.interval_s * self.interval_s;
             match self.ends.last() {
                 Some(last) if end <= *last => std::thread::sleep(Duration::from_millis(500)),
+                // A household reports an interval as it ends: the first one the bed reports is
+                // one that has just ended, never one whose grace period is nearly over.
+                None if now - end > self.interval_s / 4 => {
+                    std::thread::sleep(Duration::from_millis(500))
+                }
                 last => {
                     if let Some(last) = last {
                         self.ends_missed += (end - last) / self.interval_s - 1;
