@@ -75,7 +75,7 @@ pub(super) fn register(
         let receipts = cached.receipts(node)?;
         let first_log = receipts[..index].iter().map(|r| r.logs.len()).sum();
         let from = cached.sender(index)?;
-        Ok(json::receipt(&cached.block, receipts, index, from, first_log))
+        Ok(json::receipt(&cached.block, cached.hash, receipts, index, from, first_log))
     })?;
     method(m, "eth_getBlockReceipts", move |params, node| {
         let tag: BlockTag = params.one()?;
@@ -84,7 +84,14 @@ pub(super) fn register(
         let mut first_log = 0;
         let mut out = Vec::new();
         for i in 0..cached.block.transactions.len() {
-            out.push(json::receipt(&cached.block, receipts, i, cached.sender(i)?, first_log));
+            out.push(json::receipt(
+                &cached.block,
+                cached.hash,
+                receipts,
+                i,
+                cached.sender(i)?,
+                first_log,
+            ));
             first_log += receipts[i].logs.len();
         }
         Ok(Value::Array(out))

@@ -147,9 +147,12 @@ pub(crate) fn block(b: &Block, senders: &[Address], full: bool) -> Value {
     out
 }
 
-/// A receipt object for the transaction at `index` of `block`.
+/// A receipt object for the transaction at `index` of `block`, whose hash is `block_hash` (kept
+/// by the caller: hashing the header again for every receipt and log was a tenth of a polling
+/// client's cost).
 pub(crate) fn receipt(
     block: &Block,
+    block_hash: B256,
     receipts: &[Receipt],
     index: usize,
     from: Address,
@@ -173,7 +176,7 @@ pub(crate) fn receipt(
                 "topics": log.topics(),
                 "data": log.data.data,
                 "blockNumber": q(h.number),
-                "blockHash": h.hash(),
+                "blockHash": block_hash,
                 "transactionHash": tx.hash(),
                 "transactionIndex": q(index as u64),
                 "logIndex": q((first_log_index + i) as u64),
@@ -184,7 +187,7 @@ pub(crate) fn receipt(
     json!({
         "transactionHash": tx.hash(),
         "transactionIndex": q(index as u64),
-        "blockHash": h.hash(),
+        "blockHash": block_hash,
         "blockNumber": q(h.number),
         "from": from,
         "to": match tx.tx.to { TxKind::Call(a) => json!(a), TxKind::Create => Value::Null },
