@@ -1,6 +1,6 @@
 //! Sealing on the node: when the next block is due (with `period > 0` every period after its
 //! parent; with `period = 0`, in dev, as soon as transactions wait, at most one block per
-//! [`INSTANT_BLOCK_GAP`]; empty blocks only with
+//! [`INSTANT_BLOCK_GAP`] unless the last one was full; empty blocks only with
 //! `--seal-empty`, to spare SD cards), whether this signer may seal it (turn, recent signatures,
 //! Clique's out-of-turn wiggle), building it from the pool with a pending vote, committing it,
 //! dropping transactions that can never be included, and the loop that does it ([`run_sealer`]).
@@ -176,6 +176,12 @@ fn random_wiggle(signers: usize) -> Duration {
 /// this long.
 pub(super) const INSTANT_BLOCK_GAP: Duration = Duration::from_millis(10);
 
+/// Whether `header`'s block used nine tenths of its gas or more: the pool held more than a
+/// block, so the next one is sealed without [`INSTANT_BLOCK_GAP`].
+fn nearly_full(header: &Header) -> bool {
+    header.gas_used >= header.gas_limit / 10 * 9
+}
+
 /// Runs the sealing loop until `shutdown` turns true.
 pub async fn run_sealer(node: Node, mut shutdown: watch::Receiver<bool>) {
     // After an attempt that sealed nothing (transactions not yet includable, or not our turn),
@@ -199,11 +205,12 @@ pub async fn run_sealer(node: Node, mut shutdown: watch::Receiver<bool>) {
         match outcome {
             Ok(Ok(Some(head))) => {
                 node.clear_write_failure();
-                if node.sealing_rules(head.number + 1).0 == 0 {
+                if node.sealing_rules(head.number + 1).0 == 0 && !nearly_full(&head) {
                     // With period 0 a block follows its transactions at once. Under a stream
                     // of submissions that meant a block, and its fixed costs (roots, commit,
                     // flush, notifications), for every transaction or two: a short pause lets
-                    // the next block take whatever arrives meanwhile.
+                    // the next block take whatever arrives meanwhile. After a full block
+                    // there is nothing to gather: the pool already holds the next one.
                     tokio::select! {
                         _ = shutdown.changed() => break,
                         _ = tokio::time::sleep(INSTANT_BLOCK_GAP) => {}
@@ -233,4 +240,18 @@ pub async fn run_sealer(node: Node, mut shutdown: watch::Receiver<bool>) {
         }
     }
     tracing::info!(target: "daisee::sealer", "sealer stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_block_with_nine_tenths_of_its_gas_used_skips_the_pause() {
+        let header = |used| Header { gas_limit: 30_000_000, gas_used: used, ..Header::default() };
+        assert!(nearly_full(&header(29_911_624)));
+        assert!(nearly_full(&header(27_000_000)));
+        assert!(!nearly_full(&header(26_999_999)));
+        assert!(!nearly_full(&header(4_400_000)));
+    }
 }
