@@ -71,15 +71,15 @@ pub(super) fn register(
     let c = cache.clone();
     method(m, "eth_getTransactionReceipt", move |params, node| {
         let hash: B256 = params.one()?;
-        let Some((cached, index)) = locate(node, &c, &hash)? else { return Ok(Value::Null) };
+        let Some((cached, index)) = locate(node, &c, &hash)? else { return Ok(None) };
         let receipts = cached.receipts(node)?;
         let first_log = receipts[..index].iter().map(|r| r.logs.len()).sum();
         let from = cached.sender(index)?;
-        Ok(json::receipt(&cached.block, cached.hash, receipts, index, from, first_log))
+        Ok(Some(json::receipt(&cached.block, cached.hash, receipts, index, from, first_log)))
     })?;
     method(m, "eth_getBlockReceipts", move |params, node| {
         let tag: BlockTag = params.one()?;
-        let Some(cached) = canonical_block(node, &cache, tag)? else { return Ok(Value::Null) };
+        let Some(cached) = canonical_block(node, &cache, tag)? else { return Ok(None) };
         let receipts = cached.receipts(node)?;
         let mut first_log = 0;
         let mut out = Vec::new();
@@ -94,7 +94,7 @@ pub(super) fn register(
             ));
             first_log += receipts[i].logs.len();
         }
-        Ok(Value::Array(out))
+        Ok(Some(out))
     })?;
     Ok(())
 }

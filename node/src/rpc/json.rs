@@ -2,8 +2,10 @@
 //! quantities).
 
 use crate::primitives::{
-    Address, Block, Bytes, Header, Receipt, SignedTransaction, TxKind, TxType, B256,
+    Address, Block, Bloom, Bytes, Header, Receipt, SignedTransaction, TxKind, TxType, B256,
 };
+use alloy_primitives::{U128, U64};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// A hex quantity.
@@ -149,7 +151,7 @@ pub(crate) fn block(b: &Block, senders: &[Address], full: bool) -> Value {
 
 /// A receipt object for the transaction at `index` of `block`, whose hash is `block_hash` (kept
 /// by the caller: hashing the header again for every receipt and log was a tenth of a polling
-/// client's cost).
+/// client's cost). Typed rather than a `Value`, so it is written straight into the answer.
 pub(crate) fn receipt(
     block: &Block,
     block_hash: B256,
@@ -157,47 +159,203 @@ pub(crate) fn receipt(
     index: usize,
     from: Address,
     first_log_index: usize,
-) -> Value {
+) -> ReceiptJson {
     let tx = &block.transactions[index];
     let r = &receipts[index];
     let h = &block.header;
     let previous = if index == 0 { 0 } else { receipts[index - 1].cumulative_gas_used };
-    let contract = match tx.tx.to {
-        TxKind::Create => json!(from.create(tx.tx.nonce)),
-        TxKind::Call(_) => Value::Null,
-    };
-    let logs: Vec<Value> = r
+    let (block_number, transaction_index) = (U64::from(h.number), U64::from(index));
+    let logs = r
         .logs
         .iter()
         .enumerate()
-        .map(|(i, log)| {
-            json!({
-                "address": log.address,
-                "topics": log.topics(),
-                "data": log.data.data,
-                "blockNumber": q(h.number),
-                "blockHash": block_hash,
-                "transactionHash": tx.hash(),
-                "transactionIndex": q(index as u64),
-                "logIndex": q((first_log_index + i) as u64),
-                "removed": false,
-            })
+        .map(|(i, log)| LogJson {
+            address: log.address,
+            topics: log.topics().to_vec(),
+            data: log.data.data.clone(),
+            block_number,
+            block_hash,
+            transaction_hash: tx.hash(),
+            transaction_index,
+            log_index: U64::from(first_log_index + i),
+            removed: false,
         })
         .collect();
-    json!({
-        "transactionHash": tx.hash(),
-        "transactionIndex": q(index as u64),
-        "blockHash": block_hash,
-        "blockNumber": q(h.number),
-        "from": from,
-        "to": match tx.tx.to { TxKind::Call(a) => json!(a), TxKind::Create => Value::Null },
-        "cumulativeGasUsed": q(r.cumulative_gas_used),
-        "gasUsed": q(r.cumulative_gas_used - previous),
-        "effectiveGasPrice": format!("{:#x}", tx.tx.effective_gas_price(h.base_fee_per_gas)),
-        "contractAddress": contract,
-        "logs": logs,
-        "logsBloom": r.bloom(),
-        "type": q(tx.tx.tx_type as u64),
-        "status": q(u64::from(r.success)),
-    })
+    let to = match tx.tx.to {
+        TxKind::Call(a) => Some(a),
+        TxKind::Create => None,
+    };
+    ReceiptJson {
+        transaction_hash: tx.hash(),
+        transaction_index,
+        block_hash,
+        block_number,
+        from,
+        to,
+        cumulative_gas_used: U64::from(r.cumulative_gas_used),
+        gas_used: U64::from(r.cumulative_gas_used - previous),
+        effective_gas_price: U128::from(tx.tx.effective_gas_price(h.base_fee_per_gas)),
+        contract_address: to.is_none().then(|| from.create(tx.tx.nonce)),
+        logs,
+        logs_bloom: r.bloom(),
+        tx_type: U64::from(tx.tx.tx_type as u64),
+        status: U64::from(u64::from(r.success)),
+    }
+}
+
+/// A receipt as go-ethereum answers it (`null` for `to` or `contractAddress` when absent).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReceiptJson {
+    transaction_hash: B256,
+    transaction_index: U64,
+    block_hash: B256,
+    block_number: U64,
+    from: Address,
+    to: Option<Address>,
+    cumulative_gas_used: U64,
+    gas_used: U64,
+    effective_gas_price: U128,
+    contract_address: Option<Address>,
+    logs: Vec<LogJson>,
+    logs_bloom: Bloom,
+    #[serde(rename = "type")]
+    tx_type: U64,
+    status: U64,
+}
+
+/// A log of a mined transaction.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LogJson {
+    address: Address,
+    topics: Vec<B256>,
+    data: Bytes,
+    block_number: U64,
+    block_hash: B256,
+    transaction_hash: B256,
+    transaction_index: U64,
+    log_index: U64,
+    removed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::{Log, LogData, PrivateKey, Transaction, U256};
+
+    /// The receipt as it was built before it was typed (a `Value` tree): the oracle.
+    fn as_before(block: &Block, receipts: &[Receipt], index: usize, from: Address) -> Value {
+        let (tx, r, h) = (&block.transactions[index], &receipts[index], &block.header);
+        let previous = if index == 0 { 0 } else { receipts[index - 1].cumulative_gas_used };
+        let first_log: usize = receipts[..index].iter().map(|r| r.logs.len()).sum();
+        let logs: Vec<Value> = r
+            .logs
+            .iter()
+            .enumerate()
+            .map(|(i, log)| {
+                json!({
+                    "address": log.address, "topics": log.topics(), "data": log.data.data,
+                    "blockNumber": q(h.number), "blockHash": h.hash(), "transactionHash": tx.hash(),
+                    "transactionIndex": q(index as u64), "logIndex": q((first_log + i) as u64),
+                    "removed": false,
+                })
+            })
+            .collect();
+        json!({
+            "transactionHash": tx.hash(), "transactionIndex": q(index as u64),
+            "blockHash": h.hash(), "blockNumber": q(h.number), "from": from,
+            "to": match tx.tx.to { TxKind::Call(a) => json!(a), TxKind::Create => Value::Null },
+            "cumulativeGasUsed": q(r.cumulative_gas_used),
+            "gasUsed": q(r.cumulative_gas_used - previous),
+            "effectiveGasPrice": format!("{:#x}", tx.tx.effective_gas_price(h.base_fee_per_gas)),
+            "contractAddress": match tx.tx.to {
+                TxKind::Create => json!(from.create(tx.tx.nonce)),
+                TxKind::Call(_) => Value::Null,
+            },
+            "logs": logs, "logsBloom": r.bloom(), "type": q(tx.tx.tx_type as u64),
+            "status": q(u64::from(r.success)),
+        })
+    }
+
+    #[test]
+    fn a_typed_receipt_answers_exactly_what_the_value_tree_did() {
+        let key = PrivateKey::from_bytes(&B256::repeat_byte(7)).unwrap();
+        let tx = |nonce, to, tx_type| {
+            Transaction {
+                tx_type,
+                chain_id: Some(31337),
+                nonce,
+                max_priority_fee_per_gas: U256::from(2),
+                max_fee_per_gas: U256::from(1_000_000_007u64),
+                gas_limit: 100_000,
+                to,
+                value: U256::ZERO,
+                input: Bytes::from_static(&[1, 2, 3]),
+                access_list: vec![],
+            }
+            .sign(&key)
+        };
+        let contract = Address::repeat_byte(0xda);
+        let log = |topics: Vec<B256>, data: &'static [u8]| Log {
+            address: contract,
+            data: LogData::new_unchecked(topics, Bytes::from_static(data)),
+        };
+        let header = Header {
+            number: 0x1234,
+            base_fee_per_gas: Some(7),
+            gas_limit: 30_000_000,
+            ..Header::default()
+        };
+        let block = Block::new(
+            header,
+            vec![
+                tx(0, TxKind::Create, TxType::Eip1559),
+                tx(1, TxKind::Call(contract), TxType::Legacy),
+                tx(2, TxKind::Call(contract), TxType::Eip1559),
+            ],
+        );
+        let receipt = |tx_type, success, cumulative_gas_used, logs| Receipt {
+            tx_type,
+            success,
+            cumulative_gas_used,
+            logs,
+        };
+        let receipts = vec![
+            receipt(TxType::Eip1559, true, 60_000, vec![]),
+            receipt(
+                TxType::Legacy,
+                true,
+                110_000,
+                vec![
+                    log(vec![B256::repeat_byte(1), B256::repeat_byte(2)], b"\x05"),
+                    log(vec![], b""),
+                ],
+            ),
+            receipt(TxType::Eip1559, false, 131_000, vec![log(vec![B256::ZERO], b"\xff\x00")]),
+        ];
+        let from = key.address();
+        let mut first_log = 0;
+        for index in 0..3 {
+            let typed = receipt_json(&block, &receipts, index, from, first_log);
+            assert_eq!(typed, as_before(&block, &receipts, index, from), "receipt {index}");
+            first_log += receipts[index].logs.len();
+        }
+        // The object's shape where it matters to clients: `null`s and the second log's index.
+        let second = receipt_json(&block, &receipts, 1, from, 0);
+        assert_eq!(second["contractAddress"], Value::Null);
+        assert_eq!(second["logs"][1]["logIndex"], json!("0x1"));
+        assert_eq!(receipt_json(&block, &receipts, 0, from, 0)["to"], Value::Null);
+    }
+
+    fn receipt_json(
+        block: &Block,
+        receipts: &[Receipt],
+        index: usize,
+        from: Address,
+        first_log: usize,
+    ) -> Value {
+        let hash = block.header.hash();
+        serde_json::to_value(receipt(block, hash, receipts, index, from, first_log)).unwrap()
+    }
 }

@@ -216,13 +216,14 @@ fn runs_blocking(name: &str) -> bool {
 }
 
 /// Registers a method: on the blocking pool or inline, as [`runs_blocking`] decides.
-pub(crate) fn method<F>(
+pub(crate) fn method<F, R>(
     module: &mut RpcModule<Node>,
     name: &'static str,
     f: F,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError>
 where
-    F: Fn(jsonrpsee::types::Params<'static>, &Node) -> Result<serde_json::Value, RpcError>
+    R: serde::Serialize + Clone + Send + 'static,
+    F: Fn(jsonrpsee::types::Params<'static>, &Node) -> Result<R, RpcError>
         + Clone
         + Send
         + Sync
