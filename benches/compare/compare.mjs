@@ -8,7 +8,13 @@
 // speed does not count), `eth_call` latency, peak RSS. A run that stops making progress for 60 s
 // is reported as a stall.
 //
-// Usage: node compare.mjs [--txs 2000] [--rounds 2] [--batch 1,100] [--peers daisee,anvil,hardhat] [--json]
+// Two clients send the same bytes: `node`, the one below (undici, in this Node process), and
+// `rust`, `daisee load` (a compiled client; the lanes go to it in a file). On a 2-core machine
+// the client shares the cores with the server, and Node's ~50 µs of its own CPU per request
+// bounds a fast server's rate; the compiled client's few µs hardly do, so with it the rate is
+// the server's.
+//
+// Usage: node compare.mjs [--txs 2000] [--rounds 2] [--batch 1,100] [--client node,rust] [--peers daisee,anvil,hardhat] [--json]
 // Run through ./run, which installs the pinned peers and builds the release binary.
 
 import { spawn } from "node:child_process";
@@ -26,6 +32,8 @@ const TXS = Number(args.txs ?? 2000);
 const ROUNDS = Number(args.rounds ?? 2);
 const PEERS = (args.peers ?? "daisee,anvil,hardhat").split(",");
 const BATCHES = String(args.batch ?? "1,100").split(",").map(Number);
+const CLIENTS = String(args.client ?? "node,rust").split(",");
+const DAISEE = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "release/daisee");
 const CALLS = 500;
 const STALL_MS = 60_000;
 const MNEMONIC = "test test test test test test test test test test test junk";
@@ -50,7 +58,7 @@ function command(peer, port, datadir) {
   switch (peer) {
     case "daisee":
       // DAISEE_ARGS: flags for daisee instead of "--verbosity 1" (e.g. "--verbosity 3" with COMPARE_LOG=/tmp/x).
-      return [path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "release/daisee"),
+      return [DAISEE,
         ["dev", "--dev.no-meters", "--http.port", String(port), "--datadir", datadir, ...(process.env.DAISEE_ARGS ?? "--verbosity 1").split(" ").filter(Boolean)]];
     case "anvil":
       return [path.join(bin, "anvil"), ["--host", "127.0.0.1", "--port", String(port), "--silent"]];
@@ -139,7 +147,81 @@ function percentile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * q))];
 }
 
-async function runOnce(peer, port, batch) {
+/**
+ * The Node client: every lane at once (one keep-alive connection each), `batch` transactions per
+ * request, then every receipt polled in batches of 100. The same report as `daisee load`'s.
+ */
+async function loadWithNode(rpc, lanes, batch) {
+  const client0 = process.cpuUsage();
+  const t0 = performance.now();
+  const hashes = [];
+  let refused = 0, resent = 0, firstRefusal;
+  await Promise.all(lanes.map(async (raws) => {
+    for (let i = 0; i < raws.length; i += batch) {
+      // A node whose pool is full (a bounded pool: daisee keeps 4,096) refuses until blocks
+      // make room: as a wallet or script would, the client sends those again a little later.
+      let part = raws.slice(i, i + batch);
+      const since = performance.now();
+      while (part.length > 0) {
+        const body = part.map((raw, j) => ({ jsonrpc: "2.0", id: j, method: "eth_sendRawTransaction", params: [raw] }));
+        const answers = batch === 1 ? [await rpc.post(body[0])] : await rpc.post(body);
+        const again = [];
+        for (const answer of answers) {
+          if (!answer.error) hashes.push(answer.result);
+          else if (/pool is full/i.test(answer.error.message) && performance.now() - since < STALL_MS) again.push(part[answer.id]);
+          else { refused++; firstRefusal ??= answer.error.message; }
+        }
+        if (again.length > 0) {
+          resent += again.length;
+          await sleep(10);
+        }
+        part = again;
+      }
+    }
+  }));
+  const submitS = (performance.now() - t0) / 1000;
+  let waiting = hashes;
+  let lastProgress = performance.now();
+  let reverted = 0;
+  while (waiting.length > 0) {
+    const still = [];
+    for (let i = 0; i < waiting.length; i += 100) {
+      const chunk = waiting.slice(i, i + 100);
+      const answers = await rpc.post(chunk.map((h, j) => ({ jsonrpc: "2.0", id: j, method: "eth_getTransactionReceipt", params: [h] })));
+      const byId = new Map(answers.map((a) => [a.id, a.result]));
+      chunk.forEach((h, j) => {
+        const r = byId.get(j);
+        if (!r) still.push(h); else if (r.status !== "0x1") reverted++;
+      });
+    }
+    if (still.length < waiting.length) lastProgress = performance.now();
+    waiting = still;
+    if (waiting.length > 0) {
+      if (performance.now() - lastProgress > STALL_MS) break;
+      await sleep(10);
+    }
+  }
+  const elapsedS = (performance.now() - t0) / 1000;
+  // The client's own CPU per transaction (this process, all its threads): the two share the
+  // machine's cores, so a fast server's rate is bounded by the sum of the two.
+  const cpu = process.cpuUsage(client0);
+  const stalled = waiting.length > 0;
+  return { submitS, elapsedS, resent, refused, firstRefusal, reverted, stalled, mined: hashes.length - waiting.length, txPerS: stalled ? 0 : TXS / elapsedS, clientUsPerTx: (cpu.user + cpu.system) / TXS };
+}
+
+/** `daisee load`: the same lanes (from a file) sent by the compiled client; its report. */
+async function loadWithRust(url, batch) {
+  const child = spawn(DAISEE, ["load", url, "--lanes", lanesFile, "--batch", String(batch), "--stall-secs", String(STALL_MS / 1000), "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  child.stdout.on("data", (d) => { out += d; });
+  child.stderr.on("data", (d) => { err += d; });
+  const code = await new Promise((r) => child.once("exit", r));
+  let r;
+  try { r = JSON.parse(out); } catch { throw new Error(`daisee load exited ${code}: ${err.slice(-500)}`); }
+  return { submitS: r.submitS, elapsedS: r.elapsedS, resent: r.resent, refused: r.refused, firstRefusal: r.firstRefusal, reverted: r.reverted, stalled: r.stalled, mined: r.mined, txPerS: r.txPerS, clientUsPerTx: r.clientCpuUsPerTx };
+}
+
+async function runOnce(peer, port, batch, client) {
   const datadir = mkdtempSync(path.join(tmpdir(), "daisee-compare-"));
   const [exe, argv] = command(peer, port, datadir);
   const url = `http://127.0.0.1:${port}`;
@@ -152,7 +234,7 @@ async function runOnce(peer, port, batch) {
   const child = spawn(exe, argv, { cwd: here, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => { stderr += d; });
-  const result = { peer, batch };
+  const result = { peer, batch, client };
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${peer} exited: ${stderr.slice(-500)}`);
@@ -173,74 +255,13 @@ async function runOnce(peer, port, batch) {
     if (deployed.status !== "0x1" || deployed.contractAddress.toLowerCase() !== signed.contract.toLowerCase()) {
       throw new Error(`${peer}: deploy failed`);
     }
-    const lanes = signed.lanes;
 
-    // Submit → last receipt.
+    // Submit → last receipt, with the server's CPU over that span.
     const cpu0 = cpuSeconds(child.pid);
-    const client0 = process.cpuUsage();
-    const t0 = performance.now();
-    const hashes = [];
-    let refused = 0;
-    let resent = 0;
-    await Promise.all(lanes.map(async (raws) => {
-      for (let i = 0; i < raws.length; i += batch) {
-        // A node whose pool is full (a bounded pool: daisee keeps 4,096) refuses until blocks
-        // make room: as a wallet or script would, the client sends those again a little later.
-        let part = raws.slice(i, i + batch);
-        const since = performance.now();
-        while (part.length > 0) {
-          const body = part.map((raw, j) => ({ jsonrpc: "2.0", id: j, method: "eth_sendRawTransaction", params: [raw] }));
-          const answers = batch === 1 ? [await rpc.post(body[0])] : await rpc.post(body);
-          const again = [];
-          for (const answer of answers) {
-            if (!answer.error) hashes.push(answer.result);
-            else if (/pool is full/.test(answer.error.message) && performance.now() - since < STALL_MS) again.push(part[answer.id]);
-            else refused++;
-          }
-          if (again.length > 0) {
-            resent += again.length;
-            await sleep(10);
-          }
-          part = again;
-        }
-      }
-    }));
-    result.resent = resent;
-    result.submitS = (performance.now() - t0) / 1000;
-    let waiting = hashes;
-    let lastProgress = performance.now();
-    let failed = 0;
-    while (waiting.length > 0) {
-      const still = [];
-      for (let i = 0; i < waiting.length; i += 100) {
-        const chunk = waiting.slice(i, i + 100);
-        const answers = await rpc.post(chunk.map((h, j) => ({ jsonrpc: "2.0", id: j, method: "eth_getTransactionReceipt", params: [h] })));
-        const byId = new Map(answers.map((a) => [a.id, a.result]));
-        chunk.forEach((h, j) => {
-          const r = byId.get(j);
-          if (!r) still.push(h); else if (r.status !== "0x1") failed++;
-        });
-      }
-      if (still.length < waiting.length) lastProgress = performance.now();
-      waiting = still;
-      if (waiting.length > 0) {
-        if (performance.now() - lastProgress > STALL_MS) break;
-        await sleep(10);
-      }
-    }
-    const elapsed = (performance.now() - t0) / 1000;
+    const load = client === "rust" ? await loadWithRust(url, batch) : await loadWithNode(rpc, signed.lanes, batch);
     result.cpuUsPerTx = ((cpuSeconds(child.pid) - cpu0) * 1e6) / TXS;
-    // The client's own CPU per transaction (this process, all its threads): the two share the
-    // machine's cores, so a fast server's rate is bounded by the sum of the two.
-    const client = process.cpuUsage(client0);
-    result.clientUsPerTx = (client.user + client.system) / TXS;
-    result.mined = hashes.length - waiting.length;
-    result.refused = refused;
-    if (refused > 0) process.stderr.write(`${peer}: ${refused} transactions refused\n`);
-    result.reverted = failed;
-    result.stalled = waiting.length > 0;
-    result.txPerS = result.stalled ? 0 : TXS / elapsed;
-    result.elapsedS = elapsed;
+    Object.assign(result, load);
+    if (load.refused > 0) process.stderr.write(`${peer}: ${load.refused} transactions refused (${load.firstRefusal})\n`);
 
     // eth_call latency: productionOf(meter 1), one call at a time.
     const data = iface.encodeFunctionData("productionOf", [wallets[1].address]);
@@ -302,12 +323,18 @@ const signed = await (async () => {
   return { deploy, contract, lanes };
 })();
 
+// The same lanes for `daisee load`.
+const lanesDir = mkdtempSync(path.join(tmpdir(), "daisee-compare-lanes-"));
+const lanesFile = path.join(lanesDir, "lanes.json");
+writeFileSync(lanesFile, JSON.stringify({ lanes: signed.lanes }));
+process.on("exit", () => rmSync(lanesDir, { recursive: true, force: true }));
+
 const runs = [];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const batch of BATCHES) {
+  for (const client of CLIENTS) for (const batch of BATCHES) {
     for (const [i, peer] of PEERS.entries()) {
-      const r = await runOnce(peer, 18545 + i, batch);
-      const what = `round ${round + 1} ${peer} (${batch === 1 ? "one per request" : `batches of ${batch}`})`;
+      const r = await runOnce(peer, 18545 + i, batch, client);
+      const what = `round ${round + 1} ${peer} (${client} client, ${batch === 1 ? "one per request" : `batches of ${batch}`})`;
       if (r.failed) process.stderr.write(`${what}: FAILED: ${r.failed}\n`);
       process.stderr.write(`${what}: ${r.stalled ? `STALLED after ${r.mined}/${TXS}` : `${r.txPerS.toFixed(0)} tx/s`} (submitted in ${r.submitS?.toFixed(2)} s), ${r.cpuUsPerTx?.toFixed(0)} µs CPU/tx (client ${r.clientUsPerTx?.toFixed(0)}), start ${r.startMs?.toFixed(0)} ms, eth_call p50 ${r.callP50Ms?.toFixed(3)} ms, peak ${r.peakRssMb?.toFixed(1)} MiB${r.resent ? `, ${r.resent} sent again (pool full)` : ""}\n`);
       runs.push(r);
@@ -315,22 +342,22 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const summary = BATCHES.flatMap((batch) => PEERS.map((peer) => {
-  const mine = runs.filter((r) => r.peer === peer && r.batch === batch);
+const summary = CLIENTS.flatMap((client) => BATCHES.flatMap((batch) => PEERS.map((peer) => {
+  const mine = runs.filter((r) => r.peer === peer && r.batch === batch && r.client === client);
   const pick = (k) => median(mine.map((r) => r[k]).filter((v) => v !== undefined));
-  return { peer, batch, runs: mine.length, stalls: mine.filter((r) => r.stalled).length, failures: mine.filter((r) => r.failed).length, txPerS: pick("txPerS"), cpuUsPerTx: pick("cpuUsPerTx"), clientUsPerTx: pick("clientUsPerTx"), startMs: pick("startMs"), idleRssMb: pick("idleRssMb"), peakRssMb: pick("peakRssMb"), callP50Ms: pick("callP50Ms"), callP99Ms: pick("callP99Ms") };
-}));
+  return { peer, batch, client, runs: mine.length, stalls: mine.filter((r) => r.stalled).length, failures: mine.filter((r) => r.failed).length, txPerS: pick("txPerS"), cpuUsPerTx: pick("cpuUsPerTx"), clientUsPerTx: pick("clientUsPerTx"), startMs: pick("startMs"), idleRssMb: pick("idleRssMb"), peakRssMb: pick("peakRssMb"), callP50Ms: pick("callP50Ms"), callP99Ms: pick("callP99Ms") };
+})));
 
 if (args.json) {
   console.log(JSON.stringify({ txs: TXS, rounds: ROUNDS, summary, runs }, null, 2));
 } else {
   const row = (cells) => cells.map((c, i) => String(c).padStart(i === 0 ? 8 : 12)).join(" ");
   console.log(`\n${TXS} pre-signed setProduction via eth_sendRawTransaction, 5 accounts; median of ${ROUNDS} runs each (alternating)`);
-  for (const batch of BATCHES) {
-    const base = summary.find((s) => s.peer === "daisee" && s.batch === batch);
-    console.log(`\n${batch === 1 ? "one transaction per request" : `JSON-RPC batches of ${batch}`}\n`);
+  for (const client of CLIENTS) for (const batch of BATCHES) {
+    const base = summary.find((s) => s.peer === "daisee" && s.batch === batch && s.client === client);
+    console.log(`\n${batch === 1 ? "one transaction per request" : `JSON-RPC batches of ${batch}`}, ${client === "rust" ? "compiled client (daisee load)" : "Node client (undici)"}\n`);
     console.log(row(["peer", "tx/s", "CPU µs/tx", "client µs/tx", "stalls", "start ms", "idle MiB", "peak MiB", "call p50 ms", "call p99 ms", "daisee ×"]));
-    for (const s of summary.filter((x) => x.batch === batch)) {
+    for (const s of summary.filter((x) => x.batch === batch && x.client === client)) {
       const ratio = base && s.txPerS > 0 ? (base.txPerS / s.txPerS).toFixed(1) : s.peer === "daisee" ? "1.0" : "∞ (stall)";
       const f = (v, d) => (Number.isFinite(v) ? v.toFixed(d) : "-");
       console.log(row([s.peer, f(s.txPerS, 0), f(s.cpuUsPerTx, 0), f(s.clientUsPerTx, 0), `${s.stalls}/${s.runs}`, f(s.startMs, 0), f(s.idleRssMb, 1), f(s.peakRssMb, 1), f(s.callP50Ms, 3), f(s.callP99Ms, 3), ratio]));

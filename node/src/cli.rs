@@ -1,7 +1,7 @@
 //! The command line, familiar to geth users (clap). Every flag of `run` can also come from a TOML
 //! config file (`--config`); flags win. Environment variables `DAISEE_*` work too.
 
-pub use crate::cli_tools::{BenchArgs, DbCommand, GenesisArgs, RecordsArgs};
+pub use crate::cli_tools::{BenchArgs, DbCommand, GenesisArgs, LoadArgs, RecordsArgs};
 use clap::{Args, Parser, Subcommand};
 use daisee_node::primitives::Address;
 use std::net::IpAddr;
@@ -56,6 +56,9 @@ pub enum Command {
     UpgradeContract(crate::cli_tools::UpgradeContractArgs),
     /// Measures block throughput on this machine (in temporary databases).
     Bench(BenchArgs),
+    /// Sends pre-signed transactions to any node's JSON-RPC, one per request or in batches, and
+    /// times them to their last receipt (the client `benches/compare` runs against every peer).
+    Load(LoadArgs),
     /// Exports canonical blocks to a file (RLP, as `geth export`).
     Export {
         /// Output file.

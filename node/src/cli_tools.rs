@@ -1,5 +1,5 @@
-//! The arguments of the commands that do not run a node: `genesis`, `bench`, `records` and
-//! `db` (the node's own commands are in `cli.rs`).
+//! The arguments of the commands that do not run a node: `genesis`, `bench`, `load`, `records`
+//! and `db` (the node's own commands are in `cli.rs`).
 
 use clap::{Args, Subcommand};
 use daisee_node::primitives::{Address, U256};
@@ -105,6 +105,27 @@ pub struct BenchArgs {
     #[arg(long = "history-households", default_value_t = 3)]
     pub history_households: usize,
     /// Prints JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `daisee load`.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// The node's JSON-RPC over plain HTTP (this node, another board, anvil, Hardhat, geth).
+    pub url: String,
+    /// The transactions: a JSON file of lanes, `[["0x…raw", …], …]` (or `{"lanes": …}`), each
+    /// lane one account's signed transactions in nonce order, sent on its own connection.
+    #[arg(long)]
+    pub lanes: PathBuf,
+    /// Transactions per request: 1 as wallets send them, more for JSON-RPC batches (at most
+    /// 1,000).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Seconds without an answer or a new receipt before the run is reported as stalled.
+    #[arg(long = "stall-secs", default_value_t = 60)]
+    pub stall_secs: u64,
+    /// Prints JSON instead of a line.
     #[arg(long)]
     pub json: bool,
 }

@@ -35,7 +35,7 @@ fn cap_malloc_arenas() {
 fn main() -> anyhow::Result<()> {
     cap_malloc_arenas();
     let cli = Cli::parse();
-    let quiet = matches!(cli.command, Command::Bench(_));
+    let quiet = matches!(cli.command, Command::Bench(_) | Command::Load(_));
     commands::init_logging(cli.verbosity.unwrap_or(if quiet { 2 } else { 3 }), &cli.log_format);
     launch::set_cache_mib(cli.cache);
     match cli.command {
@@ -45,6 +45,7 @@ fn main() -> anyhow::Result<()> {
         Command::Genesis(args) => commands::write_genesis(args),
         Command::UpgradeContract(args) => commands::upgrade_contract(args),
         Command::Bench(args) => commands::bench(args),
+        Command::Load(args) => commands::load(args),
         Command::Export { file, first, last, datadir } => {
             commands::export(&file, first, last, &datadir)
         }

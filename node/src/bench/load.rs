@@ -2,8 +2,9 @@
 //! this process; a built-in load client sends the pre-signed transactions over keep-alive
 //! connections, in JSON-RPC batches or one per request (as wallets and scripts do), and watches
 //! the new blocks to time each transaction from submission to its block (submit → receipt). The
-//! node's CPU time is the process's less the client threads' own (`/proc`), per transaction.
+//! node's CPU time is the process's less the client threads' own (CPU clocks), per transaction.
 
+use super::client::{cpu_seconds, Rpc};
 use super::{err, BenchError, Stage};
 use crate::node::NodeConfig;
 use crate::primitives::{PrivateKey, SignedTransaction, B256};
@@ -13,8 +14,7 @@ use crate::state::Store;
 use crate::txpool::PoolConfig;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// Transactions per JSON-RPC batch of the batching client.
@@ -23,55 +23,6 @@ pub(super) const BATCH: usize = 100;
 const CONNECTIONS: usize = 4;
 /// Longest wait for the last receipt.
 const DEADLINE: Duration = Duration::from_secs(300);
-
-/// A keep-alive HTTP/1.1 connection speaking JSON-RPC.
-struct Conn {
-    reader: BufReader<TcpStream>,
-    addr: SocketAddr,
-}
-
-impl Conn {
-    fn open(addr: SocketAddr) -> Result<Self, BenchError> {
-        let stream = TcpStream::connect(addr).map_err(err)?;
-        stream.set_nodelay(true).map_err(err)?;
-        Ok(Self { reader: BufReader::new(stream), addr })
-    }
-
-    fn post(&mut self, body: &str) -> Result<Value, BenchError> {
-        let head = format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            self.addr,
-            body.len()
-        );
-        let stream = self.reader.get_mut();
-        stream.write_all(head.as_bytes()).map_err(err)?;
-        stream.write_all(body.as_bytes()).map_err(err)?;
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).map_err(err)?;
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().map_err(err)?;
-                }
-            }
-        }
-        let mut payload = vec![0u8; length];
-        self.reader.read_exact(&mut payload).map_err(err)?;
-        serde_json::from_slice(&payload).map_err(err)
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Result<Value, BenchError> {
-        let answer = self.post(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
-        )?;
-        Ok(answer["result"].clone())
-    }
-}
 
 /// A pool that takes the whole workload, however its nonces arrive.
 fn bench_pool(txs: usize) -> PoolConfig {
@@ -83,18 +34,6 @@ fn bench_pool(txs: usize) -> PoolConfig {
         max_total: room + PoolConfig::default().own_reserve,
         ..PoolConfig::default()
     }
-}
-
-/// CPU seconds (user + system) of `/proc/<what>/stat`: `self` for the process,
-/// `thread-self` for the calling thread.
-fn cpu_seconds(what: &str) -> f64 {
-    let text = std::fs::read_to_string(format!("/proc/{what}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = text
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / rustix::param::clock_ticks_per_second().max(1) as f64
 }
 
 /// What one run through JSON-RPC gave.
@@ -138,11 +77,12 @@ pub(super) fn submit_to_receipt(
         ..Default::default()
     };
     let handle = runtime.block_on(crate::service::spawn(store, config)).map_err(err)?;
-    let addr = handle.rpc_addrs()[0];
+    let rpc = Rpc::new(&format!("http://{}", handle.rpc_addrs()[0]), DEADLINE)?;
+    let rpc = &rpc;
 
     let started = Instant::now();
-    let process_before = cpu_seconds("self");
-    let watcher_before = cpu_seconds("thread-self");
+    let process_before = cpu_seconds(true);
+    let watcher_before = cpu_seconds(false);
     let mut client_cpu = 0.0;
     let submitted: Vec<(B256, Instant)> = std::thread::scope(|scope| {
         let chunk = txs.len().div_ceil(CONNECTIONS).max(1);
@@ -150,8 +90,7 @@ pub(super) fn submit_to_receipt(
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || -> Result<(Vec<(B256, Instant)>, f64), BenchError> {
-                    let cpu = cpu_seconds("thread-self");
-                    let mut conn = Conn::open(addr)?;
+                    let cpu = cpu_seconds(false);
                     let mut sent = Vec::with_capacity(part.len());
                     let call = |i: usize, tx: &SignedTransaction| json!({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [format!("0x{}", hex::encode(tx.encoded()))]});
                     for group in part.chunks(batch.max(1)) {
@@ -160,7 +99,7 @@ pub(super) fn submit_to_receipt(
                             _ => Value::Array(group.iter().enumerate().map(|(i, tx)| call(i, tx)).collect()),
                         };
                         let at = Instant::now();
-                        let answers = conn.post(&body.to_string())?;
+                        let answers = rpc.post(&body)?;
                         let answers = match answers {
                             Value::Array(all) => all,
                             one => vec![one],
@@ -170,7 +109,7 @@ pub(super) fn submit_to_receipt(
                         }
                         sent.extend(group.iter().map(|tx| (tx.hash(), at)));
                     }
-                    Ok((sent, cpu_seconds("thread-self") - cpu))
+                    Ok((sent, cpu_seconds(false) - cpu))
                 })
             })
             .collect();
@@ -186,13 +125,12 @@ pub(super) fn submit_to_receipt(
     // Watch blocks until every transaction is in one.
     let mut waiting: HashMap<B256, Instant> = submitted.into_iter().collect();
     let mut latencies = Vec::with_capacity(waiting.len());
-    let mut conn = Conn::open(addr)?;
     let mut next = 1u64;
     while !waiting.is_empty() {
         if started.elapsed() > DEADLINE {
             return Err(err(format!("{} transactions never mined", waiting.len())));
         }
-        let head = conn.call("eth_blockNumber", json!([]))?;
+        let head = rpc.call("eth_blockNumber", json!([]))?;
         let head = u64::from_str_radix(head.as_str().unwrap_or("0x0").trim_start_matches("0x"), 16)
             .map_err(err)?;
         if head < next {
@@ -201,8 +139,7 @@ pub(super) fn submit_to_receipt(
         }
         let seen = Instant::now();
         for number in next..=head {
-            let block =
-                conn.call("eth_getBlockByNumber", json!([format!("{number:#x}"), false]))?;
+            let block = rpc.call("eth_getBlockByNumber", json!([format!("{number:#x}"), false]))?;
             for hash in block["transactions"].as_array().into_iter().flatten() {
                 let hash: B256 = serde_json::from_value(hash.clone()).map_err(err)?;
                 if let Some(at) = waiting.remove(&hash) {
@@ -213,8 +150,8 @@ pub(super) fn submit_to_receipt(
         next = head + 1;
     }
     let total = started.elapsed();
-    client_cpu += cpu_seconds("thread-self") - watcher_before;
-    let node_cpu = (cpu_seconds("self") - process_before - client_cpu).max(0.0);
+    client_cpu += cpu_seconds(false) - watcher_before;
+    let node_cpu = (cpu_seconds(true) - process_before - client_cpu).max(0.0);
     runtime.block_on(handle.stop()).map_err(err)?;
     latencies.sort();
     let ms = |q: f64| {

@@ -4,6 +4,7 @@
 //! import by a second node (validate → recover → execute → roots → commit), with the machine,
 //! peak memory and bytes written per block.
 
+pub mod client;
 mod daybook;
 pub mod fixture;
 pub mod history;

@@ -8,7 +8,7 @@ mod tools;
 
 pub use dev::dev;
 pub use run::run;
-pub use tools::{bench, upgrade_contract, write_genesis};
+pub use tools::{bench, load, upgrade_contract, write_genesis};
 
 use crate::launch;
 use anyhow::{bail, Context};

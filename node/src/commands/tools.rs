@@ -1,6 +1,6 @@
-//! `daisee genesis`, `daisee upgrade-contract` and `daisee bench`.
+//! `daisee genesis`, `daisee upgrade-contract`, `daisee bench` and `daisee load`.
 
-use crate::cli::{BenchArgs, GenesisArgs};
+use crate::cli::{BenchArgs, GenesisArgs, LoadArgs};
 use crate::cli_tools::UpgradeContractArgs;
 use daisee_node::community::{community_genesis, CommunitySpec, DAISEE_ADDRESS};
 use daisee_node::genesis::{ContractUpgrade, Genesis};
@@ -28,6 +28,41 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         return super::say(&serde_json::to_string_pretty(&report)?);
     }
     super::say(&report.table())
+}
+
+/// `daisee load`.
+pub fn load(args: LoadArgs) -> anyhow::Result<()> {
+    use daisee_node::bench::client::{self, Lanes, Rpc};
+    let stall = std::time::Duration::from_secs(args.stall_secs.max(1));
+    let lanes = Lanes::read(&args.lanes)?;
+    anyhow::ensure!(lanes.txs() > 0, "{}: no transactions in it", args.lanes.display());
+    let rpc = Rpc::new(&args.url, stall)?;
+    let report = client::load(&rpc, &lanes, args.batch, stall)?;
+    if args.json {
+        super::say(&serde_json::to_string_pretty(&report)?)?;
+        anyhow::ensure!(!report.stalled, "stalled: {} of {} mined", report.mined, report.txs);
+        return Ok(());
+    }
+    let outcome = if report.stalled {
+        format!("STALLED after {}/{} mined", report.mined, report.txs)
+    } else {
+        format!("{:.0} tx/s", report.tx_per_s)
+    };
+    super::say(&format!(
+        "{outcome}: {} transactions in {} lanes, {} per request, submitted in {:.2} s, last receipt          after {:.2} s; {} reverted, {} refused{}, {} sent again (pool full); client CPU {:.0} µs/tx",
+        report.txs,
+        report.lanes,
+        report.batch,
+        report.submit_s,
+        report.elapsed_s,
+        report.reverted,
+        report.refused,
+        report.first_refusal.as_deref().map(|r| format!(" (first: {r})")).unwrap_or_default(),
+        report.resent,
+        report.client_cpu_us_per_tx
+    ))?;
+    anyhow::ensure!(!report.stalled, "stalled: {} of {} mined", report.mined, report.txs);
+    Ok(())
 }
 
 /// `daisee genesis`.

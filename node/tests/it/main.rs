@@ -22,6 +22,7 @@ mod history;
 mod inspect;
 mod lab;
 mod lan_meters;
+mod load;
 mod market_model;
 mod mdns;
 mod meters;
