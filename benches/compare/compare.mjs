@@ -217,7 +217,9 @@ async function loadWithRust(url, batch) {
   child.stderr.on("data", (d) => { err += d; });
   const code = await new Promise((r) => child.once("exit", r));
   let r;
-  try { r = JSON.parse(out); } catch { throw new Error(`daisee load exited ${code}: ${err.slice(-500)}`); }
+  // Its error is the line after "Error:" (anyhow), without a backtrace RUST_BACKTRACE may add.
+  const reason = /Error: (.*)/.exec(err)?.[1] ?? err.slice(-500);
+  try { r = JSON.parse(out); } catch { throw new Error(`daisee load exited ${code}: ${reason}`); }
   return { submitS: r.submitS, elapsedS: r.elapsedS, resent: r.resent, refused: r.refused, firstRefusal: r.firstRefusal, reverted: r.reverted, stalled: r.stalled, mined: r.mined, txPerS: r.txPerS, clientUsPerTx: r.clientCpuUsPerTx };
 }
 

@@ -15,8 +15,23 @@ pub(super) fn recover(tx: &crate::primitives::SignedTransaction) -> Result<Addre
     tx.recover_sender().map_err(|e| RpcError::Internal(e.to_string()))
 }
 
-/// Blocks kept (a few seconds of a busy dev chain; a few MB at most).
-const CAPACITY: usize = 32;
+/// What the cache may hold, in estimated bytes ([`weight`]): a bound on its memory whatever the
+/// blocks' size. A count of blocks (32 before) let full blocks of calldata (30 M gas buys 1.9 MB
+/// of it, 7.5 MB of zeros; kept decoded beside the encoding) take hundreds of MB of a 1 GB
+/// board; 8 MiB keeps ~55 blocks of 150 meter readings. (24 MiB, enough for every block of a 20,000-transaction burst while a
+/// client polls its receipts, measured no faster and peaked 10 MiB higher.)
+const BUDGET: usize = 8 << 20;
+/// Blocks kept at most, however small (empty blocks of a quiet chain).
+const MAX_BLOCKS: usize = 256;
+/// Estimated bytes a cached transaction costs beside its encoding: its decoded fields, its
+/// sender and its receipt once asked for.
+const PER_TX: usize = 512;
+
+/// A block's estimated cost in the cache: its transactions twice (decoded beside their
+/// encoding; a receipt's logs are bounded by the same gas) and a fixed cost per transaction.
+fn weight(block: &Block) -> usize {
+    1024 + block.transactions.iter().map(|tx| 2 * tx.encoded().len() + PER_TX).sum::<usize>()
+}
 
 /// A block with what the RPC derives from it.
 pub(super) struct CachedBlock {
@@ -55,13 +70,40 @@ impl CachedBlock {
     }
 }
 
-/// Entries by hash, and hashes oldest first.
-type Entries = (HashMap<B256, Arc<CachedBlock>>, VecDeque<B256>);
+/// Entries by hash, hashes oldest first with their weight, and the weights' sum.
+struct Entries<T> {
+    map: HashMap<B256, T>,
+    order: VecDeque<(B256, usize)>,
+    weight: usize,
+}
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Self { map: HashMap::new(), order: VecDeque::new(), weight: 0 }
+    }
+}
+
+impl<T> Entries<T> {
+    /// Keeps `entry`, then drops the oldest until within [`BUDGET`] and [`MAX_BLOCKS`] (the
+    /// newest always stays, however heavy).
+    fn insert(&mut self, hash: B256, entry: T, weight: usize) {
+        if self.map.insert(hash, entry).is_none() {
+            self.order.push_back((hash, weight));
+            self.weight += weight;
+        }
+        while self.order.len() > 1 && (self.weight > BUDGET || self.order.len() > MAX_BLOCKS) {
+            if let Some((old, w)) = self.order.pop_front() {
+                self.map.remove(&old);
+                self.weight -= w;
+            }
+        }
+    }
+}
 
 /// The cache (shared by the `eth_` methods of one RPC module).
 #[derive(Default)]
 pub(super) struct BlockCache {
-    entries: Mutex<Entries>,
+    entries: Mutex<Entries<Arc<CachedBlock>>>,
 }
 
 impl BlockCache {
@@ -71,7 +113,7 @@ impl BlockCache {
         node: &Node,
         hash: &B256,
     ) -> Result<Option<Arc<CachedBlock>>, RpcError> {
-        if let Some(hit) = self.lock().0.get(hash) {
+        if let Some(hit) = self.lock().map.get(hash) {
             return Ok(Some(hit.clone()));
         }
         let Some(block) = node.store().block(hash)? else { return Ok(None) };
@@ -81,22 +123,49 @@ impl BlockCache {
             Some(known) => known.into_iter().map(OnceLock::from).collect(),
             None => (0..block.transactions.len()).map(|_| OnceLock::new()).collect(),
         };
+        let weight = weight(&block);
         let entry =
             Arc::new(CachedBlock { block, hash: *hash, receipts: OnceLock::new(), senders });
-        let mut guard = self.lock();
-        let (map, order) = &mut *guard;
-        if map.insert(*hash, entry.clone()).is_none() {
-            order.push_back(*hash);
-        }
-        while order.len() > CAPACITY {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
+        self.lock().insert(*hash, entry.clone(), weight);
         Ok(Some(entry))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<Arc<CachedBlock>>> {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_keeps_blocks_up_to_its_byte_budget_and_block_count() {
+        let hash = |i: usize| B256::left_padding_from(&i.to_be_bytes());
+        // Blocks of 150 meter readings: more than the 32 a count kept, fewer than 60.
+        let mut entries = Entries::default();
+        let readings = 1024 + 150 * (2 * 215 + PER_TX);
+        for i in 0..130 {
+            entries.insert(hash(i), i, readings);
+        }
+        assert!((40..60).contains(&entries.map.len()), "{}", entries.map.len());
+        assert!(entries.weight <= BUDGET);
+        // Heavy blocks: as many as the budget takes, the oldest dropped first.
+        for i in 130..200 {
+            entries.insert(hash(i), i, BUDGET / 4);
+        }
+        assert_eq!(entries.map.len(), 4);
+        assert!(entries.weight <= BUDGET);
+        assert!(entries.map.contains_key(&hash(199)) && !entries.map.contains_key(&hash(195)));
+        // One heavier than the whole budget still stays (it is the one just asked for).
+        entries.insert(hash(500), 500, BUDGET * 2);
+        assert_eq!(entries.map.len(), 1);
+        // Empty blocks: at most MAX_BLOCKS.
+        for i in 1000..1000 + 2 * MAX_BLOCKS {
+            entries.insert(hash(i), i, 1024);
+        }
+        assert_eq!(entries.map.len(), MAX_BLOCKS);
+        assert_eq!(entries.order.len(), MAX_BLOCKS);
+        assert_eq!(entries.weight, MAX_BLOCKS * 1024);
     }
 }
