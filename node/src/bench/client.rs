@@ -71,6 +71,12 @@ impl Rpc {
 
     /// Posts a JSON-RPC request (or batch) and returns the JSON answer.
     pub fn post(&self, body: &Value) -> Result<Value, BenchError> {
+        self.post_as(body)
+    }
+
+    /// Posts a JSON-RPC request (or batch) and reads the answer as a `T` (only the fields the
+    /// caller needs: the receipts' status, not the rest of each receipt).
+    pub fn post_as<T: serde::de::DeserializeOwned>(&self, body: &Value) -> Result<T, BenchError> {
         let failed = |e: ureq::Error| err(format!("{}: {e}", self.url));
         let mut answer = self
             .agent
@@ -82,10 +88,11 @@ impl Rpc {
         let bytes =
             answer.body_mut().with_config().limit(MAX_ANSWER).read_to_vec().map_err(failed)?;
         if status != 200 {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-            return Err(err(format!("{}: HTTP {status}: {}", self.url, text.trim())));
+            return Err(err(format!("{}: HTTP {status}: {}", self.url, shown(&bytes))));
         }
-        serde_json::from_slice(&bytes).map_err(|e| err(format!("{}: not JSON ({e})", self.url)))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            err(format!("{}: not the answer expected ({e}): {}", self.url, shown(&bytes)))
+        })
     }
 
     /// Calls `method`; its `result`, or its error as the error.
@@ -97,6 +104,24 @@ impl Rpc {
             None => Ok(answer["result"].take()),
         }
     }
+}
+
+/// The start of an answer, for an error message.
+fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+    text.trim().to_string()
+}
+
+/// What the client reads of a receipt's answer: its id and, once mined, its status.
+#[derive(serde::Deserialize)]
+struct ReceiptAnswer {
+    id: Option<u64>,
+    result: Option<ReceiptStatus>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReceiptStatus {
+    status: Option<String>,
 }
 
 /// Raw transactions (`0x…` hex) to send: each lane one account's, in nonce order.
@@ -232,7 +257,8 @@ fn send_lane(
                 ))? {
                     Value::Array(all) if all.len() == part.len() => all,
                     other => {
-                        return Err(err(format!("a batch of {} was answered {other}", part.len())))
+                        let other = shown(other.to_string().as_bytes());
+                        return Err(err(format!("a batch of {} was answered {other}", part.len())));
                     }
                 }
             };
@@ -308,15 +334,11 @@ pub fn load(
         let mut still = Vec::new();
         for chunk in waiting.chunks(RECEIPT_BATCH) {
             let calls = chunk.iter().enumerate().map(|(i, h)| json!({"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt", "params": [h]}));
-            let answers = match rpc.post(&Value::Array(calls.collect()))? {
-                Value::Array(all) => all,
-                other => return Err(err(format!("receipts answered {other}"))),
-            };
+            let answers: Vec<ReceiptAnswer> = rpc.post_as(&Value::Array(calls.collect()))?;
             let mut found = vec![None; chunk.len()];
             for answer in answers {
-                if let Some(slot) = answer["id"].as_u64().and_then(|i| found.get_mut(i as usize)) {
-                    *slot =
-                        answer.get("result").filter(|r| !r.is_null()).map(|r| r["status"] == "0x1");
+                if let Some(slot) = answer.id.and_then(|i| found.get_mut(i as usize)) {
+                    *slot = answer.result.map(|r| r.status.as_deref() == Some("0x1"));
                 }
             }
             for (hash, receipt) in chunk.iter().zip(found) {
