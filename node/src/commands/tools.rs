@@ -49,7 +49,9 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
         format!("{:.0} tx/s", report.tx_per_s)
     };
     super::say(&format!(
-        "{outcome}: {} transactions in {} lanes, {} per request, submitted in {:.2} s, last receipt          after {:.2} s; {} reverted, {} refused{}, {} sent again (pool full); client CPU {:.0} µs/tx",
+        "{outcome}: {} transactions in {} lanes, {} per request, submitted in {:.2} s, last \
+         receipt after {:.2} s; {} reverted, {} refused{}, {} sent again (pool full); client \
+         CPU {:.0} µs/tx",
         report.txs,
         report.lanes,
         report.batch,

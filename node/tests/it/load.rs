@@ -60,6 +60,11 @@ fn load_sends_every_lane_and_waits_for_every_receipt() {
     assert_eq!(report["refused"], 5, "{report}");
     assert_eq!(report["mined"], 0);
     assert!(report["firstRefusal"].as_str().unwrap().contains("nonce"), "{report}");
+    // The same as a line for people.
+    let out = daisee().args(["load", &url, "--lanes", &again]).output().unwrap();
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(line.contains(" in 1 lanes, 1 per request, submitted in "), "{line}");
+    assert!(line.contains("5 refused (first: nonce"), "{line}");
 }
 
 #[test]
