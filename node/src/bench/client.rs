@@ -221,7 +221,7 @@ pub struct LoadReport {
 /// Whether a refusal means "full, try again later" (daisee, geth, Hardhat, anvil word it so).
 fn pool_full(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("pool is full") || m.contains("txpool is full") || m.contains("pool full")
+    m.contains("pool is full") || m.contains("pool full")
 }
 
 /// What one lane's thread sent.

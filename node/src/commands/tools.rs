@@ -38,17 +38,20 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
     anyhow::ensure!(lanes.txs() > 0, "{}: no transactions in it", args.lanes.display());
     let rpc = Rpc::new(&args.url, stall)?;
     let report = client::load(&rpc, &lanes, args.batch, stall)?;
-    if args.json {
-        super::say(&serde_json::to_string_pretty(&report)?)?;
-        anyhow::ensure!(!report.stalled, "stalled: {} of {} mined", report.mined, report.txs);
-        return Ok(());
-    }
+    let text = if args.json { serde_json::to_string_pretty(&report)? } else { load_line(&report) };
+    super::say(&text)?;
+    anyhow::ensure!(!report.stalled, "stalled: {} of {} mined", report.mined, report.txs);
+    Ok(())
+}
+
+/// `daisee load`'s report as a line for people.
+fn load_line(report: &daisee_node::bench::client::LoadReport) -> String {
     let outcome = if report.stalled {
         format!("STALLED after {}/{} mined", report.mined, report.txs)
     } else {
         format!("{:.0} tx/s", report.tx_per_s)
     };
-    super::say(&format!(
+    format!(
         "{outcome}: {} transactions in {} lanes, {} per request, submitted in {:.2} s, last \
          receipt after {:.2} s; {} reverted, {} refused{}, {} sent again (pool full); client \
          CPU {:.0} µs/tx",
@@ -62,9 +65,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
         report.first_refusal.as_deref().map(|r| format!(" (first: {r})")).unwrap_or_default(),
         report.resent,
         report.client_cpu_us_per_tx
-    ))?;
-    anyhow::ensure!(!report.stalled, "stalled: {} of {} mined", report.mined, report.txs);
-    Ok(())
+    )
 }
 
 /// `daisee genesis`.
