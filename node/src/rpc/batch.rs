@@ -1,7 +1,11 @@
 //! JSON-RPC batches served concurrently: jsonrpsee runs a batch's calls one after another, so a
-//! batch of 100 `eth_sendRawTransaction` would recover 100 senders in a row on one core. The spec
-//! lets a server process a batch "as a set of concurrent tasks"; this middleware does, keeping
-//! the responses in request order, so the calls share the cores.
+//! call waiting (on the blocking pool: logs, fee history, traces) would hold up the rest. The
+//! spec lets a server process a batch "as a set of concurrent tasks"; this middleware polls a
+//! batch's calls together, keeping the responses in request order. Calls answered inline
+//! (`eth_sendRawTransaction`, receipts) still take turns on the connection's task, one core: a
+//! client that wants every core opens a connection per core, as `daisee load` does per lane.
+//! (Splitting a batch into a task per runtime worker was measured: receipts polled 100 per batch
+//! came no faster, the wake-ups of the other worker eating what it took over.)
 //! Calls that run the EVM are the exception: a batch's share one [`BatchLane`], taking their turn
 //! one after another within one time budget (see `evm_calls`).
 
