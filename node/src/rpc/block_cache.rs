@@ -23,6 +23,7 @@ pub(super) fn recover(tx: &crate::primitives::SignedTransaction) -> Result<Addre
 /// a smaller cache before it is read again) decodes each block once, not once per sender:
 /// against 8 MiB, JSON-RPC batches of 20,000 went from 17.5–20.0k to 18.9–23.7k tx/s and 69–79
 /// to 62–75 µs of node CPU per transaction (four alternating pairs), peak RSS 3–8 MiB higher.
+/// One cache per RPC module (the HTTP/WebSocket server's and the IPC socket's): twice this at most.
 const BUDGET: usize = 24 << 20;
 /// Blocks kept at most, however small (empty blocks of a quiet chain).
 const MAX_BLOCKS: usize = 256;
