@@ -193,6 +193,15 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
             let mut built =
                 build_block(&chain, &keys[0], now, &pending[..take], None).map_err(err)?;
             let included = built.block.transactions.len();
+            // A reverted transaction costs less and writes less: every figure would flatter.
+            let reverted = built.receipts.iter().filter(|r| !r.success).count();
+            if reverted > 0 {
+                return Err(err(format!(
+                    "{reverted} of {included} {workload:?} transactions reverted in block {}: \
+                     the bench measures transactions that succeed",
+                    built.block.header.number
+                )));
+            }
             if included == 0 {
                 return Err(err(format!(
                     "no transaction fits block {} (base fee {:?}): {:?}",

@@ -1,4 +1,6 @@
-//! Transaction receipts and their consensus encoding (typed like their transactions).
+//! Transaction receipts: their consensus encoding (typed like their transactions; what the
+//! receipts trie hashes) and the form the store keeps, without the bloom (as go-ethereum's
+//! `ReceiptForStorage`): 256 bytes a receipt that its logs give back when asked.
 
 use super::rlp_ext::{append_bytes, list};
 use super::{DecodeError, TxType};
@@ -28,10 +30,21 @@ impl Receipt {
 
     /// The consensus encoding (the receipts trie's values): `type ‖ rlp(...)` when typed.
     pub fn encoded(&self) -> Vec<u8> {
-        let mut s = RlpStream::new_list(4);
+        self.encode(true)
+    }
+
+    /// The stored form: the consensus encoding without the bloom (three fields, not four).
+    pub fn stored(&self) -> Vec<u8> {
+        self.encode(false)
+    }
+
+    fn encode(&self, with_bloom: bool) -> Vec<u8> {
+        let mut s = RlpStream::new_list(if with_bloom { 4 } else { 3 });
         s.append(&u8::from(self.success));
         s.append(&self.cumulative_gas_used);
-        append_bytes(&mut s, self.bloom().as_slice());
+        if with_bloom {
+            append_bytes(&mut s, self.bloom().as_slice());
+        }
         s.begin_list(self.logs.len());
         for log in &self.logs {
             s.begin_list(3);
@@ -51,17 +64,36 @@ impl Receipt {
 
     /// Decodes the consensus encoding.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode_with(bytes, &[4])
+    }
+
+    /// Decodes what the store keeps: the stored form, or the consensus encoding that earlier
+    /// versions stored (its bloom is skipped: the logs give it back).
+    pub fn decode_stored(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode_with(bytes, &[3, 4])
+    }
+
+    fn decode_with(bytes: &[u8], field_counts: &[usize]) -> Result<Self, DecodeError> {
         let (tx_type, body) = match bytes.first() {
             Some(1) => (TxType::Eip2930, &bytes[1..]),
             Some(2) => (TxType::Eip1559, &bytes[1..]),
             _ => (TxType::Legacy, bytes),
         };
         let r = list(body)?;
-        if r.item_count()? != 4 {
-            return Err(DecodeError::Invalid("a receipt has 4 fields"));
+        let fields = r.item_count()?;
+        if !field_counts.contains(&fields) {
+            return Err(DecodeError::Invalid(if field_counts.len() == 1 {
+                "a receipt has 4 fields"
+            } else {
+                "a stored receipt has 3 or 4 fields"
+            }));
+        }
+        if fields == 4 && r.at(2)?.data()?.len() != 256 {
+            return Err(DecodeError::Invalid("a receipt's bloom has 256 bytes"));
         }
         let status: u8 = r.val_at(0)?;
-        let logs = r.at(3)?.iter().map(|l| decode_log(&l)).collect::<Result<Vec<_>, _>>()?;
+        let logs =
+            r.at(fields - 1)?.iter().map(|l| decode_log(&l)).collect::<Result<Vec<_>, _>>()?;
         Ok(Self { tx_type, success: status == 1, cumulative_gas_used: r.val_at(1)?, logs })
     }
 }
@@ -96,9 +128,36 @@ mod tests {
                 logs: vec![log.clone()],
             };
             assert_eq!(Receipt::decode(&r.encoded()).unwrap(), r);
+            // The store's form drops the bloom; the store reads both forms.
+            assert!(r.encoded().len() >= r.stored().len() + 259);
+            assert_eq!(Receipt::decode_stored(&r.stored()).unwrap(), r);
+            assert_eq!(Receipt::decode_stored(&r.encoded()).unwrap(), r);
+            assert!(Receipt::decode(&r.stored()).is_err(), "the consensus form has a bloom");
             assert!(r
                 .bloom()
                 .contains_input(alloy_primitives::BloomInput::Raw(log.address.as_slice())));
         }
+    }
+
+    #[test]
+    fn stored_receipts_with_the_wrong_shape_are_refused() {
+        let r = Receipt {
+            tx_type: TxType::Eip1559,
+            success: true,
+            cumulative_gas_used: 1,
+            logs: vec![],
+        };
+        let mut short_bloom = RlpStream::new_list(4);
+        short_bloom.append(&1u8).append(&1u64);
+        append_bytes(&mut short_bloom, &[0u8; 32]);
+        short_bloom.begin_list(0);
+        let mut five = RlpStream::new_list(5);
+        for _ in 0..5 {
+            five.append(&1u8);
+        }
+        for bad in [short_bloom.out().to_vec(), five.out().to_vec(), vec![2], vec![]] {
+            assert!(Receipt::decode_stored(&bad).is_err(), "{bad:?}");
+        }
+        assert!(Receipt::decode_stored(&r.stored()[..r.stored().len() - 1]).is_err());
     }
 }

@@ -295,7 +295,7 @@ impl Store {
         }
         let mut rs = RlpStream::new_list(receipts.len());
         for receipt in receipts {
-            rs.append(&receipt.encoded());
+            rs.append(&receipt.stored());
         }
         batch.insert(keys::hashed(keys::RECEIPTS, &hash), rs.out().to_vec());
         batch.insert(keys::numbered(keys::CANONICAL, block.header.number), hash.as_slice());

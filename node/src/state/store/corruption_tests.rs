@@ -65,3 +65,48 @@ fn a_genesis_larger_than_one_slice_is_written_whole() {
     assert_eq!(crate::state::rebuild_tries(&store).unwrap(), header.state_root);
     assert_eq!(store.head().unwrap(), header);
 }
+
+#[test]
+fn receipts_stored_by_earlier_versions_with_their_bloom_still_read() {
+    use crate::primitives::{Log, LogData, Receipt, TxType};
+    let log = Log {
+        address: Address::repeat_byte(3),
+        data: LogData::new_unchecked(vec![B256::repeat_byte(4)], vec![5u8; 96].into()),
+    };
+    let receipts: Vec<Receipt> =
+        [(TxType::Legacy, true, vec![]), (TxType::Eip1559, false, vec![log])]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (tx_type, success, logs))| Receipt {
+                tx_type,
+                success,
+                cumulative_gas_used: 21_000 * (i as u64 + 1),
+                logs,
+            })
+            .collect();
+    let hash = B256::repeat_byte(6);
+    let list = |form: fn(&Receipt) -> Vec<u8>| {
+        let mut s = RlpStream::new_list(receipts.len());
+        for r in &receipts {
+            s.append(&form(r));
+        }
+        s.out().to_vec()
+    };
+    // Earlier versions kept the consensus form (bloom included); this one keeps the stored form.
+    let old = damaged(keys::hashed(keys::RECEIPTS, &hash), &list(Receipt::encoded));
+    assert_eq!(old.receipts(&hash).unwrap().unwrap(), receipts);
+    let new = damaged(keys::hashed(keys::RECEIPTS, &hash), &list(Receipt::stored));
+    assert_eq!(new.receipts(&hash).unwrap().unwrap(), receipts);
+    assert!(list(Receipt::stored).len() + 2 * 259 <= list(Receipt::encoded).len());
+    // Five fields in a receipt is damage, reported as such.
+    let mut fields = RlpStream::new_list(5);
+    for _ in 0..5 {
+        fields.append(&1u8);
+    }
+    let mut five = RlpStream::new_list(1);
+    five.append(&fields.out().to_vec());
+    assert_corrupt(
+        damaged(keys::hashed(keys::RECEIPTS, &hash), &five.out()).receipts(&hash),
+        "receipts",
+    );
+}

@@ -60,7 +60,7 @@ impl Store {
         r.iter()
             .map(|item| {
                 let bytes = item.data().map_err(|e| corrupt("receipts", e))?;
-                Receipt::decode(bytes).map_err(|e| corrupt("receipts", e))
+                Receipt::decode_stored(bytes).map_err(|e| corrupt("receipts", e))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
