@@ -23,7 +23,7 @@ pub(super) struct WriteHealth {
 
 /// Whether `e` is the database failing to write (not a bad block or a bug).
 pub fn is_write_failure(e: &StoreError) -> bool {
-    matches!(e, StoreError::Sled(_))
+    matches!(e, StoreError::Sled(_) | StoreError::BlockFile { .. })
 }
 
 impl Node {

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+mod block_files;
 mod dump;
 mod hashed_storage;
 mod in_memory;
@@ -22,6 +23,8 @@ mod reads;
 mod service_data;
 mod stats;
 
+#[cfg(test)]
+mod block_files_tests;
 #[cfg(test)]
 mod corruption_tests;
 
@@ -34,6 +37,16 @@ pub enum StoreError {
     /// The database failed (disk full, permissions, I/O).
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
+    /// Writing the block files failed (disk full, permissions, I/O).
+    #[error("block file {path}: {what}: {source}")]
+    BlockFile {
+        /// What was being done.
+        what: &'static str,
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// Stored bytes do not decode: the database is damaged.
     #[error("corrupt database: {0}")]
     Corrupt(String),
@@ -76,6 +89,8 @@ pub struct Store {
     tries: Arc<Mutex<Option<StateTries>>>,
     /// The directory the database lives in (`None`: a temporary database).
     dir: Option<Arc<Path>>,
+    /// Large block bodies and receipts, outside sled (`None` for a temporary database).
+    files: Option<Arc<block_files::BlockFiles>>,
     /// Contract code as revm runs it (jump destinations analysed), by code hash: code never
     /// changes under its hash, and the same few contracts run in every block and `eth_call`.
     analysed: Arc<Mutex<HashMap<B256, revm::bytecode::Bytecode>>>,
@@ -116,11 +131,16 @@ impl Store {
 
     fn from_db(db: sled::Db, dir: Option<Arc<Path>>) -> Result<Self, StoreError> {
         let tree = db.open_tree("chain")?;
+        let files = match &dir {
+            Some(dir) => Some(Arc::new(block_files::BlockFiles::open(dir.join("blocks"))?)),
+            None => None,
+        };
         let store = Self {
             db,
             tree,
             tries: Arc::default(),
             dir,
+            files,
             analysed: Arc::default(),
             head: Arc::default(),
         };
@@ -140,15 +160,20 @@ impl Store {
         Ok(())
     }
 
-    /// Header, body and total difficulty: what every stored block has, canonical or not.
-    pub(crate) fn put_header_and_body(&self, batch: &mut sled::Batch, block: &Block) {
+    /// Header, body and total difficulty: what every stored block has, canonical or not. A
+    /// large body goes to the block files: sync them before applying the batch.
+    pub(crate) fn put_header_and_body(
+        &self,
+        batch: &mut sled::Batch,
+        block: &Block,
+    ) -> Result<(), StoreError> {
         let hash = block.header.hash();
         batch.insert(keys::hashed(keys::HEADER, &hash), block.header.encoded());
         let mut body = RlpStream::new_list(block.transactions.len());
         for tx in &block.transactions {
             tx.append_to_body(&mut body);
         }
-        batch.insert(keys::hashed(keys::BODY, &hash), body.out().to_vec());
+        batch.insert(keys::hashed(keys::BODY, &hash), self.block_value(body.out().to_vec())?);
         let parent_td = match block.header.number {
             0 => Ok(Some(U256::ZERO)),
             _ => self.total_difficulty(&block.header.parent_hash),
@@ -165,6 +190,7 @@ impl Store {
                 tracing::warn!(target: "daisee::store", %hash, "parent's total difficulty unknown")
             }
         }
+        Ok(())
     }
 
     /// Total difficulty of the chain ending at `hash`.
@@ -176,7 +202,8 @@ impl Store {
     /// Stores a block that is not (yet) canonical: header, body and total difficulty only.
     pub fn put_side_block(&self, block: &Block) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        self.put_header_and_body(&mut batch, block);
+        self.put_header_and_body(&mut batch, block)?;
+        self.sync_block_files()?;
         self.tree.apply_batch(batch)?;
         self.flush()
     }
@@ -241,7 +268,7 @@ impl Store {
         batch.insert(keys::meta("config"), config);
         batch.insert(keys::meta("genesis"), hash.as_slice());
         Self::hashed_storage_built(&mut batch);
-        self.put_block(&mut batch, &Block::new(header.clone(), vec![]), &[], &[]);
+        self.put_block(&mut batch, &Block::new(header.clone(), vec![]), &[], &[])?;
         self.apply_head_batch(batch, None)?;
         self.flush()?;
         Ok(header)
@@ -286,9 +313,9 @@ impl Store {
         block: &Block,
         receipts: &[Receipt],
         senders: &[Address],
-    ) {
+    ) -> Result<(), StoreError> {
         let hash = block.header.hash();
-        self.put_header_and_body(batch, block);
+        self.put_header_and_body(batch, block)?;
         if !senders.is_empty() && senders.len() == block.transactions.len() {
             let packed: Vec<u8> = senders.iter().flat_map(|a| a.0 .0).collect();
             batch.insert(keys::hashed(keys::SENDERS, &hash), packed);
@@ -297,13 +324,14 @@ impl Store {
         for receipt in receipts {
             rs.append(&receipt.stored());
         }
-        batch.insert(keys::hashed(keys::RECEIPTS, &hash), rs.out().to_vec());
+        batch.insert(keys::hashed(keys::RECEIPTS, &hash), self.block_value(rs.out().to_vec())?);
         batch.insert(keys::numbered(keys::CANONICAL, block.header.number), hash.as_slice());
         for (i, tx) in block.transactions.iter().enumerate() {
             let location = [hash.as_slice(), &(i as u32).to_be_bytes()].concat();
             batch.insert(keys::hashed(keys::TX_LOOKUP, &tx.hash()), location);
         }
         batch.insert(keys::meta("head"), hash.as_slice());
+        Ok(())
     }
 
     /// Makes `block` the new head, with its receipts, its transactions' `senders` (kept so that
@@ -329,7 +357,8 @@ impl Store {
         if let Some(old) = block.header.number.checked_sub(2 * super::history::HISTORY_BLOCKS) {
             batch.remove(keys::numbered(keys::CHANGESET, old));
         }
-        self.put_block(&mut batch, block, receipts, senders);
+        self.put_block(&mut batch, block, receipts, senders)?;
+        self.sync_block_files()?;
         self.apply_head_batch(batch, Some(block.header.clone()))?;
         *self.tries_cache() = prepared.tries;
         self.flush()

@@ -42,8 +42,9 @@ impl Store {
     /// A whole block by hash.
     pub fn block(&self, hash: &B256) -> Result<Option<Block>, StoreError> {
         let Some(header) = self.header(hash)? else { return Ok(None) };
-        let raw =
-            self.get(&keys::hashed(keys::BODY, hash))?.ok_or_else(|| corrupt("body", "missing"))?;
+        let raw = self
+            .block_value_at(&keys::hashed(keys::BODY, hash))?
+            .ok_or_else(|| corrupt("body", "missing"))?;
         let r = list(&raw).map_err(|e| corrupt("body", e))?;
         let transactions = r
             .iter()
@@ -55,7 +56,9 @@ impl Store {
 
     /// The receipts of a block by hash.
     pub fn receipts(&self, hash: &B256) -> Result<Option<Vec<Receipt>>, StoreError> {
-        let Some(raw) = self.get(&keys::hashed(keys::RECEIPTS, hash))? else { return Ok(None) };
+        let Some(raw) = self.block_value_at(&keys::hashed(keys::RECEIPTS, hash))? else {
+            return Ok(None);
+        };
         let r = list(&raw).map_err(|e| corrupt("receipts", e))?;
         r.iter()
             .map(|item| {

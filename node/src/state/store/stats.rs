@@ -2,6 +2,7 @@
 //! keys and values — blocks, receipts, state, changesets, indexes, the meters' outbox, the
 //! daybook — so an operator sees what grows and what a household-year costs.
 
+use super::block_files::BlockFiles;
 use super::{keys, Store, StoreError};
 use std::collections::BTreeMap;
 
@@ -10,7 +11,8 @@ use std::collections::BTreeMap;
 pub struct KindSize {
     /// Entries.
     pub entries: u64,
-    /// Bytes of keys and values (what sled stores, before its own overhead).
+    /// Bytes of keys and values (what sled stores, before its own overhead; a body or receipts
+    /// value in the block files counts its bytes there).
     pub bytes: u64,
 }
 
@@ -47,7 +49,7 @@ impl Store {
             let (k, v) = entry?;
             let size = out.entry(kind_of(&k)).or_default();
             size.entries += 1;
-            size.bytes += (k.len() + v.len()) as u64;
+            size.bytes += (k.len() + BlockFiles::value_len(&v)) as u64;
         }
         Ok(out)
     }
