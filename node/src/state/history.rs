@@ -20,7 +20,7 @@ impl Store {
         let mut sets = Vec::new();
         for n in (number + 1..=head).rev() {
             let raw = self
-                .tree_get(&keys::numbered(keys::CHANGESET, n))?
+                .value_at(&keys::numbered(keys::CHANGESET, n))?
                 .ok_or_else(|| StoreError::Corrupt(format!("changeset {n} missing")))?;
             sets.push(Changeset::decode(&raw)?);
         }

@@ -89,8 +89,8 @@ pub struct Store {
     tries: Arc<Mutex<Option<StateTries>>>,
     /// The directory the database lives in (`None`: a temporary database).
     dir: Option<Arc<Path>>,
-    /// Large block bodies and receipts, outside sled (`None` for a temporary database).
-    files: Option<Arc<block_files::BlockFiles>>,
+    /// Large bodies, receipts and changesets, outside sled (`None` for a temporary database).
+    files: Option<Arc<block_files::StoreFiles>>,
     /// Contract code as revm runs it (jump destinations analysed), by code hash: code never
     /// changes under its hash, and the same few contracts run in every block and `eth_call`.
     analysed: Arc<Mutex<HashMap<B256, revm::bytecode::Bytecode>>>,
@@ -132,7 +132,7 @@ impl Store {
     fn from_db(db: sled::Db, dir: Option<Arc<Path>>) -> Result<Self, StoreError> {
         let tree = db.open_tree("chain")?;
         let files = match &dir {
-            Some(dir) => Some(Arc::new(block_files::BlockFiles::open(dir.join("blocks"))?)),
+            Some(dir) => Some(Arc::new(block_files::StoreFiles::open(dir)?)),
             None => None,
         };
         let store = Self {
@@ -173,7 +173,8 @@ impl Store {
         for tx in &block.transactions {
             tx.append_to_body(&mut body);
         }
-        batch.insert(keys::hashed(keys::BODY, &hash), self.block_value(body.out().to_vec())?);
+        let key = keys::hashed(keys::BODY, &hash);
+        batch.insert(key.clone(), self.stored_value(&key, body.out().to_vec())?);
         let parent_td = match block.header.number {
             0 => Ok(Some(U256::ZERO)),
             _ => self.total_difficulty(&block.header.parent_hash),
@@ -203,7 +204,7 @@ impl Store {
     pub fn put_side_block(&self, block: &Block) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         self.put_header_and_body(&mut batch, block)?;
-        self.sync_block_files()?;
+        self.sync_files()?;
         self.tree.apply_batch(batch)?;
         self.flush()
     }
@@ -324,7 +325,8 @@ impl Store {
         for receipt in receipts {
             rs.append(&receipt.stored());
         }
-        batch.insert(keys::hashed(keys::RECEIPTS, &hash), self.block_value(rs.out().to_vec())?);
+        let key = keys::hashed(keys::RECEIPTS, &hash);
+        batch.insert(key.clone(), self.stored_value(&key, rs.out().to_vec())?);
         batch.insert(keys::numbered(keys::CANONICAL, block.header.number), hash.as_slice());
         for (i, tx) in block.transactions.iter().enumerate() {
             let location = [hash.as_slice(), &(i as u32).to_be_bytes()].concat();
@@ -351,17 +353,23 @@ impl Store {
                 None => batch.remove(key),
             }
         }
-        batch.insert(keys::numbered(keys::CHANGESET, block.header.number), prepared.changeset);
+        let key = keys::numbered(keys::CHANGESET, block.header.number);
+        batch.insert(key.clone(), self.stored_value(&key, prepared.changeset)?);
         // Changesets serve reorgs and state reads of the last HISTORY_BLOCKS blocks: older ones
-        // only grow the database (twice the window is kept, for margin).
+        // only grow the database (twice the window is kept, for margin); the files holding only
+        // pruned ones are deleted once the batch is on disk.
+        let mut pruned_file = None;
         if let Some(old) = block.header.number.checked_sub(2 * super::history::HISTORY_BLOCKS) {
-            batch.remove(keys::numbered(keys::CHANGESET, old));
+            let old = keys::numbered(keys::CHANGESET, old);
+            pruned_file = self.changeset_file(&old)?;
+            batch.remove(old);
         }
         self.put_block(&mut batch, block, receipts, senders)?;
-        self.sync_block_files()?;
+        self.sync_files()?;
         self.apply_head_batch(batch, Some(block.header.clone()))?;
         *self.tries_cache() = prepared.tries;
-        self.flush()
+        self.flush()?;
+        pruned_file.map_or(Ok(()), |file| self.remove_changeset_files_before(file))
     }
 
     /// Reverts the head block: restores the state it changed, unindexes its transactions and
@@ -372,7 +380,7 @@ impl Store {
             return Err(StoreError::RevertGenesis);
         }
         let key = keys::numbered(keys::CHANGESET, head.number);
-        let raw = self.get(&key)?.ok_or_else(|| corrupt("changeset", "missing"))?;
+        let raw = self.value_at(&key)?.ok_or_else(|| corrupt("changeset", "missing"))?;
         let changeset = Changeset::decode(&raw)?;
         let mut batch = sled::Batch::default();
         for (address, prior) in &changeset.accounts {

@@ -12,7 +12,7 @@
 //! not; a crash between the two leaves unreferenced bytes at a file's end, which later appends
 //! pass over.
 
-use super::{Store, StoreError};
+use super::{keys, Store, StoreError};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -28,6 +28,8 @@ const POINTER_LEN: usize = 21;
 pub(crate) const MIN_OUTSIDE: usize = 1024;
 /// A file is closed for appends past this size and the next one started.
 pub(crate) const FILE_MAX: u64 = 256 * 1024 * 1024;
+/// Changeset files are smaller: they are deleted once every changeset in them is pruned.
+const CHANGESET_FILE_MAX: u64 = 4 * 1024 * 1024;
 /// Longest value a pointer may name (a block's body is bounded by its gas far below this).
 const MAX_VALUE: u32 = 64 * 1024 * 1024;
 
@@ -99,6 +101,12 @@ pub(crate) struct BlockFiles {
     readers: Mutex<HashMap<u32, Arc<File>>>,
 }
 
+/// The number of a file named `00000042.dat`.
+fn file_id(name: &str) -> Option<u32> {
+    let id = name.strip_suffix(".dat")?;
+    (id.len() == 8).then(|| id.parse().ok()).flatten()
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -122,14 +130,7 @@ impl BlockFiles {
     fn last_id(&self) -> Result<Option<u32>, StoreError> {
         let entries =
             std::fs::read_dir(&self.dir).map_err(|e| write_failed("listing", &self.dir, e))?;
-        Ok(entries
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let id = name.strip_suffix(".dat")?;
-                (id.len() == 8).then(|| id.parse::<u32>().ok()).flatten()
-            })
-            .max())
+        Ok(entries.flatten().filter_map(|e| file_id(&e.file_name().to_string_lossy())).max())
     }
 
     fn start(&self, id: u32) -> Result<Appending, StoreError> {
@@ -192,6 +193,21 @@ impl BlockFiles {
         self.sync_locked(&mut lock(&self.appending))
     }
 
+    /// Deletes the files numbered below `file` (never the one being appended to).
+    pub(crate) fn remove_before(&self, file: u32) -> Result<(), StoreError> {
+        let appending = lock(&self.appending).as_ref().map(|a| a.id);
+        let entries =
+            std::fs::read_dir(&self.dir).map_err(|e| write_failed("listing", &self.dir, e))?;
+        for id in entries.flatten().filter_map(|e| file_id(&e.file_name().to_string_lossy())) {
+            if id < file && Some(id) != appending {
+                lock(&self.readers).remove(&id);
+                let path = self.path(id);
+                std::fs::remove_file(&path).map_err(|e| write_failed("removing", &path, e))?;
+            }
+        }
+        Ok(())
+    }
+
     fn reader(&self, id: u32) -> Result<Arc<File>, StoreError> {
         let mut readers = lock(&self.readers);
         if let Some(file) = readers.get(&id) {
@@ -221,7 +237,7 @@ impl BlockFiles {
         Ok(out)
     }
 
-    /// The length of the value `raw` stands for, without reading it.
+    /// The length of the value `raw` stands for, without reading it (stats).
     pub(crate) fn value_len(raw: &[u8]) -> usize {
         match Pointer::decode(raw) {
             Ok(Some(pointer)) => pointer.len as usize,
@@ -231,22 +247,82 @@ impl BlockFiles {
 }
 
 impl Store {
-    /// What to store for a body or receipts value: a pointer to the block files when it is large
-    /// and the database has a directory, else the value itself.
-    pub(crate) fn block_value(&self, bytes: Vec<u8>) -> Result<Vec<u8>, StoreError> {
-        match &self.files {
+    /// The files that hold large values of the table `prefix`, if it has any.
+    fn files_for(&self, prefix: Option<u8>) -> Option<&BlockFiles> {
+        match prefix? {
+            keys::BODY | keys::RECEIPTS => self.files.as_ref()?.blocks.as_deref(),
+            keys::CHANGESET => self.files.as_ref()?.changesets.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// What to store under `key` for `bytes`: a pointer into the files of its table when the
+    /// value is large and the table has files (bodies, receipts, changesets of a database with a
+    /// directory), else the bytes themselves. Sync the files before applying the batch.
+    pub(crate) fn stored_value(&self, key: &[u8], bytes: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        match self.files_for(key.first().copied()) {
             Some(files) if bytes.len() >= MIN_OUTSIDE => files.append(&bytes),
             _ => Ok(bytes),
         }
     }
 
-    /// A stored body or receipts value, read through its pointer if it has one.
-    pub(crate) fn block_value_at(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.tree_get(key)?.map(|raw| BlockFiles::resolve(self.files.as_deref(), raw)).transpose()
+    /// The value a stored `raw` under `key` stands for (read through its pointer if it is one).
+    pub(crate) fn resolved(&self, key: &[u8], raw: sled::IVec) -> Result<Vec<u8>, StoreError> {
+        match key.first().copied() {
+            Some(keys::BODY | keys::RECEIPTS | keys::CHANGESET) => {
+                BlockFiles::resolve(self.files_for(key.first().copied()), raw)
+            }
+            _ => Ok(raw.to_vec()),
+        }
     }
 
-    /// Syncs appended block values: call before applying the batch that points at them.
-    pub(crate) fn sync_block_files(&self) -> Result<(), StoreError> {
-        self.files.as_ref().map_or(Ok(()), |files| files.sync())
+    /// The value under `key`, read through its pointer if it has one.
+    pub(crate) fn value_at(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.tree_get(key)?.map(|raw| self.resolved(key, raw)).transpose()
+    }
+
+    /// Syncs appended values: call before applying the batch that points at them.
+    pub(crate) fn sync_files(&self) -> Result<(), StoreError> {
+        for files in [keys::BODY, keys::CHANGESET].map(|t| self.files_for(Some(t))).iter().flatten()
+        {
+            files.sync()?;
+        }
+        Ok(())
+    }
+
+    /// The changeset file the changeset under `key` lies in, if it lies in one.
+    pub(crate) fn changeset_file(&self, key: &[u8]) -> Result<Option<u32>, StoreError> {
+        match self.tree_get(key)? {
+            Some(raw) => Ok(Pointer::decode(&raw)?.map(|p| p.file)),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes the changeset files before `file`: every changeset in them is pruned (changesets
+    /// are appended in block order, and those of older blocks removed first).
+    pub(crate) fn remove_changeset_files_before(&self, file: u32) -> Result<(), StoreError> {
+        match self.files_for(Some(keys::CHANGESET)) {
+            Some(files) => files.remove_before(file),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The files of one database: bodies and receipts (kept), changesets (pruned by file).
+pub(crate) struct StoreFiles {
+    pub(crate) blocks: Option<Arc<BlockFiles>>,
+    pub(crate) changesets: Option<Arc<BlockFiles>>,
+}
+
+impl StoreFiles {
+    /// The files of the database in `dir`: `blocks/` and `changesets/`.
+    pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            blocks: Some(Arc::new(BlockFiles::open(dir.join("blocks"))?)),
+            changesets: Some(Arc::new(BlockFiles::with_file_max(
+                dir.join("changesets"),
+                CHANGESET_FILE_MAX,
+            )?)),
+        })
     }
 }

@@ -60,7 +60,7 @@ fn dat_files(dir: &Path) -> Vec<(String, u64)> {
 }
 
 #[test]
-fn a_block_of_readings_is_kept_in_the_block_files_and_read_back_after_reopening() {
+fn a_block_of_readings_is_kept_in_the_files_and_read_back_after_reopening() {
     let dir = Dir::new("chain");
     let keys = workload::accounts(4);
     let genesis = workload::genesis(&keys).unwrap();
@@ -99,6 +99,64 @@ fn a_block_of_readings_is_kept_in_the_block_files_and_read_back_after_reopening(
     let genesis_hash = store.genesis_hash().unwrap();
     let raw = store.tree_get(&keys::hashed(keys::BODY, &genesis_hash)).unwrap().unwrap();
     assert_eq!(raw.as_ref(), &[0xc0]);
+}
+
+/// Seals `blocks` blocks of `per_block` readings from as many accounts.
+fn seal_readings(chain: &mut Chain, keys: &[crate::primitives::PrivateKey], blocks: usize) {
+    let all = workload::transactions(Workload::ReportReading, keys, blocks * keys.len());
+    for txs in all.chunks(keys.len()) {
+        let pool: Vec<PoolTx> = txs
+            .iter()
+            .map(|tx| PoolTx::new(tx.clone(), tx.recover_sender().unwrap(), true))
+            .collect();
+        let now = crate::node::unix_now();
+        let mut built = build_block(chain, &keys[0], now, &pool, None).unwrap();
+        assert_eq!(built.block.transactions.len(), pool.len());
+        built.insert_into(chain, now, std::time::Instant::now()).unwrap();
+    }
+}
+
+#[test]
+fn changeset_files_holding_only_pruned_changesets_are_deleted() {
+    let dir = Dir::new("changesets");
+    let keys = workload::accounts(12);
+    let mut store = Store::open(&dir.0).unwrap();
+    store.init_genesis(&workload::genesis(&keys).unwrap()).unwrap();
+    // Small changeset files, so that a few hundred blocks fill several.
+    let changesets = dir.0.join("changesets");
+    store.files = Some(Arc::new(block_files::StoreFiles {
+        blocks: Some(Arc::new(BlockFiles::open(dir.0.join("blocks")).unwrap())),
+        changesets: Some(Arc::new(
+            BlockFiles::with_file_max(changesets.clone(), 16 * 1024).unwrap(),
+        )),
+    }));
+    let mut chain = Chain::open(store.clone()).unwrap();
+    let kept = 2 * super::super::history::HISTORY_BLOCKS as usize;
+    seal_readings(&mut chain, &keys, kept + 20);
+    let head = store.head().unwrap().number;
+    let raw = store.tree_get(&keys::numbered(keys::CHANGESET, head)).unwrap().unwrap();
+    assert_eq!(raw.len(), 21, "a changeset of 12 readings is a pointer in sled");
+
+    let mut names: Vec<String> = std::fs::read_dir(&changesets)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert!(!names.contains(&"00000000.dat".to_string()), "the first file went: {names:?}");
+    let size: u64 =
+        names.iter().map(|n| std::fs::metadata(changesets.join(n)).unwrap().len()).sum();
+    let first_kept = head - kept as u64 + 1;
+    assert!(store.tree_get(&keys::numbered(keys::CHANGESET, first_kept - 1)).unwrap().is_none());
+    let kept_bytes = store.stats().unwrap()["changesets (reorgs, history)"].bytes;
+    assert!(
+        size <= kept_bytes + 2 * 16 * 1024,
+        "{size} bytes in {names:?}: more than the kept changesets' {kept_bytes} and a file"
+    );
+    // Every kept changeset still reads: state 128 blocks back, and the head reverted.
+    let before = store.account_at(&keys[1].address(), head - 128).unwrap().unwrap().unwrap();
+    assert_eq!(before.nonce, head - 128, "{before:?}");
+    assert_eq!(store.revert_head().unwrap().number, head - 1);
 }
 
 #[test]
@@ -165,8 +223,8 @@ fn a_backup_carries_the_bytes_and_a_restore_puts_them_back_in_the_files() {
     let key = keys::hashed(keys::RECEIPTS, &B256::repeat_byte(4));
     let value: Vec<u8> = [vec![0xf9, 0x0b, 0xb8], vec![7; 3000]].concat();
     let mut batch = sled::Batch::default();
-    batch.insert(key.clone(), source.block_value(value.clone()).unwrap());
-    source.sync_block_files().unwrap();
+    batch.insert(key.clone(), source.stored_value(&key, value.clone()).unwrap());
+    source.sync_files().unwrap();
     source.tree.apply_batch(batch).unwrap();
 
     let mut dump = Vec::new();
@@ -175,5 +233,5 @@ fn a_backup_carries_the_bytes_and_a_restore_puts_them_back_in_the_files() {
     let restored = Store::open(&b.0).unwrap();
     restored.load(&mut dump.as_slice()).unwrap();
     assert_eq!(restored.tree_get(&key).unwrap().unwrap().len(), 21, "back in the files");
-    assert_eq!(restored.block_value_at(&key).unwrap(), Some(value));
+    assert_eq!(restored.value_at(&key).unwrap(), Some(value));
 }

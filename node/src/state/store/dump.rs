@@ -1,11 +1,10 @@
 //! The database as a stream of entries, for backups: `[u32 key length][key][u32 value
 //! length][value]…`, ended by a length of `u32::MAX`. A dump taken while nothing writes (the node
-//! holds its chain lock) is a consistent copy; loading it into an empty store restores it. Bodies
-//! and receipts kept in the block files travel as their bytes, not as pointers, so a backup
-//! holds everything; loading puts the large ones back into the block files.
+//! holds its chain lock) is a consistent copy; loading it into an empty store restores it. Bodies,
+//! receipts and changesets kept in files travel as their bytes, not as pointers, so a backup
+//! holds everything; loading puts the large ones back into the files.
 
-use super::block_files::BlockFiles;
-use super::{keys, Store, StoreError};
+use super::{Store, StoreError};
 use std::io::{Read, Write};
 
 const END: u32 = u32::MAX;
@@ -22,12 +21,7 @@ impl Store {
         let mut count = 0;
         for entry in self.tree.iter() {
             let (k, v) = entry?;
-            let v = match k.first() {
-                Some(&keys::BODY | &keys::RECEIPTS) => {
-                    BlockFiles::resolve(self.files.as_deref(), v)?
-                }
-                _ => v.to_vec(),
-            };
+            let v = self.resolved(&k, v)?;
             for part in [&k[..], &v[..]] {
                 out.write_all(&(part.len() as u32).to_be_bytes()).map_err(io)?;
                 out.write_all(part).map_err(io)?;
@@ -65,18 +59,15 @@ impl Store {
             let len = read_len(input)?;
             let mut value = vec![0; vlen(len)?];
             input.read_exact(&mut value).map_err(io)?;
-            let value = match key.first() {
-                Some(&keys::BODY | &keys::RECEIPTS) => self.block_value(value)?,
-                _ => value,
-            };
+            let value = self.stored_value(&key, value)?;
             batch.insert(key, value);
             count += 1;
             if count.is_multiple_of(10_000) {
-                self.sync_block_files()?;
+                self.sync_files()?;
                 self.tree.apply_batch(std::mem::take(&mut batch))?;
             }
         }
-        self.sync_block_files()?;
+        self.sync_files()?;
         self.tree.apply_batch(batch)?;
         self.flush()?;
         Ok(count)

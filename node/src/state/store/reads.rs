@@ -43,7 +43,7 @@ impl Store {
     pub fn block(&self, hash: &B256) -> Result<Option<Block>, StoreError> {
         let Some(header) = self.header(hash)? else { return Ok(None) };
         let raw = self
-            .block_value_at(&keys::hashed(keys::BODY, hash))?
+            .value_at(&keys::hashed(keys::BODY, hash))?
             .ok_or_else(|| corrupt("body", "missing"))?;
         let r = list(&raw).map_err(|e| corrupt("body", e))?;
         let transactions = r
@@ -56,7 +56,7 @@ impl Store {
 
     /// The receipts of a block by hash.
     pub fn receipts(&self, hash: &B256) -> Result<Option<Vec<Receipt>>, StoreError> {
-        let Some(raw) = self.block_value_at(&keys::hashed(keys::RECEIPTS, hash))? else {
+        let Some(raw) = self.value_at(&keys::hashed(keys::RECEIPTS, hash))? else {
             return Ok(None);
         };
         let r = list(&raw).map_err(|e| corrupt("receipts", e))?;
