@@ -20,6 +20,7 @@ mod hashed_storage;
 mod in_memory;
 mod journal;
 mod reads;
+mod schema;
 mod service_data;
 mod stats;
 
@@ -46,6 +47,17 @@ pub enum StoreError {
         path: std::path::PathBuf,
         /// The operating system's error.
         source: std::io::Error,
+    },
+    /// The database was written by a newer version, in a form this one cannot read.
+    #[error(
+        "the database was written by a newer Daisee (format {found}; this binary reads up to \
+         {supported}): run the newer binary, or restore a backup taken before the upgrade"
+    )]
+    NewerSchema {
+        /// The format the database is in.
+        found: u32,
+        /// The newest format this binary reads.
+        supported: u32,
     },
     /// Stored bytes do not decode: the database is damaged.
     #[error("corrupt database: {0}")]
@@ -144,6 +156,7 @@ impl Store {
             analysed: Arc::default(),
             head: Arc::default(),
         };
+        store.check_schema()?;
         store.ensure_hashed_storage()?;
         Ok(store)
     }
@@ -269,6 +282,7 @@ impl Store {
         batch.insert(keys::meta("config"), config);
         batch.insert(keys::meta("genesis"), hash.as_slice());
         Self::hashed_storage_built(&mut batch);
+        Self::mark_schema(&mut batch);
         self.put_block(&mut batch, &Block::new(header.clone(), vec![]), &[], &[])?;
         self.apply_head_batch(batch, None)?;
         self.flush()?;

@@ -235,3 +235,38 @@ fn a_backup_carries_the_bytes_and_a_restore_puts_them_back_in_the_files() {
     assert_eq!(restored.tree_get(&key).unwrap().unwrap().len(), 21, "back in the files");
     assert_eq!(restored.value_at(&key).unwrap(), Some(value));
 }
+
+#[test]
+fn a_database_of_a_newer_format_is_refused_and_an_older_one_marked() {
+    let dir = Dir::new("schema");
+    let keys = workload::accounts(2);
+    let key = keys::meta("schema");
+    {
+        let store = Store::open(&dir.0).unwrap();
+        assert!(store.tree_get(&key).unwrap().is_none(), "an empty database is not marked");
+        store.init_genesis(&workload::genesis(&keys).unwrap()).unwrap();
+        assert_eq!(store.tree_get(&key).unwrap().unwrap().as_ref(), 1u32.to_be_bytes());
+        // As a database from before the marker.
+        store.tree.remove(&key).unwrap();
+        store.flush().unwrap();
+    }
+    {
+        let store = reopen(&dir.0);
+        assert_eq!(store.tree_get(&key).unwrap().unwrap().as_ref(), 1u32.to_be_bytes());
+        store.tree.insert(&key, &7u32.to_be_bytes()).unwrap();
+        store.flush().unwrap();
+    }
+    let refused = (0..100)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            Store::open(&dir.0)
+        })
+        .find(|r| !matches!(r, Err(StoreError::Sled(_))))
+        .expect("the lock was released");
+    match refused {
+        Err(e @ StoreError::NewerSchema { found: 7, supported: 1 }) => {
+            assert!(e.to_string().contains("restore a backup"), "{e}")
+        }
+        other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+    }
+}
