@@ -103,6 +103,9 @@ pub struct WorkloadReport {
     pub rpc_single_cpu_us: f64,
     /// Database bytes written per imported block (growth of the database's files).
     pub bytes_per_block: u64,
+    /// Bytes the process handed to `write` per imported block (`wchar` of `/proc/self/io`): what
+    /// the database wrote, rewrites included (`None` where the kernel does not say).
+    pub write_calls_bytes_per_block: Option<u64>,
     /// What those blocks added to the database, by kind: keys and values before sled's own
     /// overhead, per block (a kind that shrank counts as zero).
     pub logical_bytes_per_block: BTreeMap<&'static str, u64>,
@@ -227,11 +230,13 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
     let mut follower = Chain::open(store.clone()).map_err(err)?;
     let mut import_times = Vec::new();
     let mut size_before = 0;
+    let mut wchar_before = None;
     let mut kinds_before = BTreeMap::new();
     for (i, block) in blocks.iter().enumerate() {
         if Some(&i) == measured.first() {
             store.flush().map_err(err)?;
             size_before = crate::disk_watch::dir_size(&import_dir.0);
+            wchar_before = bytes_handed_to_write();
             kinds_before = store.stats().map_err(err)?;
         }
         let started = Instant::now();
@@ -242,6 +247,7 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
     }
     store.flush().map_err(err)?;
     let written = crate::disk_watch::dir_size(&import_dir.0).saturating_sub(size_before);
+    let write_calls = wchar_before.zip(bytes_handed_to_write()).map(|(a, b)| b.saturating_sub(a));
     let measured_blocks: Vec<_> = measured.iter().map(|i| &blocks[*i]).collect();
     let per_block = measured_blocks.len().max(1) as u64;
     let logical_bytes_per_block = store
@@ -279,8 +285,16 @@ fn run_workload(workload: Workload, config: &BenchConfig) -> Result<WorkloadRepo
         seal: stage(&seal_times, count, gas),
         import: stage(&import_times, count, gas),
         bytes_per_block: written / per_block,
+        write_calls_bytes_per_block: write_calls.map(|w| w / per_block),
         logical_bytes_per_block,
     })
+}
+
+/// Bytes this process has handed to `write` and its kin so far (Linux's `wchar`; nothing else
+/// writes while the bench imports).
+fn bytes_handed_to_write() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines().find_map(|l| l.strip_prefix("wchar:")).and_then(|v| v.trim().parse().ok())
 }
 
 fn stage(times: &[Duration], txs: usize, gas: u64) -> Stage {

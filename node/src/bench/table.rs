@@ -64,6 +64,9 @@ impl BenchReport {
             let kinds: Vec<String> =
                 r.logical_bytes_per_block.iter().map(|(k, b)| format!("{k} {b}")).collect();
             let _ = writeln!(out, "\n{:?}: B/block by kind: {}", r.workload, kinds.join(", "));
+            if let Some(w) = r.write_calls_bytes_per_block {
+                let _ = writeln!(out, "{:?}: B/block handed to write: {w}", r.workload);
+            }
             let (batched, single) = r.rpc_blocks;
             let _ = writeln!(out, "{:?}: blocks sealed: rpc {batched}, rpc1 {single}", r.workload);
         }
@@ -100,7 +103,8 @@ impl BenchReport {
                 rpc: batches of 100, rpc1: one transaction per request; cpu µs/tx: the node's CPU \
                 time per transaction sent one per request (the client's own left out); \
                 B/block: bytes the database wrote per imported block (its files' growth); by \
-                kind: keys and values added, before sled's overhead.\n";
+                kind: keys and values added, before sled's overhead; handed to write: bytes of \
+                the process's write calls while importing, rewrites included.\n";
         let _ = write!(out, "peak RSS {:.1} MiB", self.peak_rss_mib);
         out
     }

@@ -19,7 +19,7 @@ pub use ledger::{Ledger, LedgerError, LocalLedger, Refused, TxStatus};
 pub use market::{MarketAgent, MarketCounters, MarketSpec, LOOK_BACK};
 pub use outbox::{Abi, Call, Entry, Outbox};
 pub use remote::RemoteLedger;
-pub use sender::{Sender, SenderCounters, CONFIRMATIONS, RETRY_MS};
+pub use sender::{Sender, SenderCounters, CONFIRMATIONS, REPORT_GAS, RETRY_MS};
 
 use crate::node::Node;
 use crate::primitives::{Address, PrivateKey};

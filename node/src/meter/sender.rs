@@ -19,7 +19,7 @@ pub const CONFIRMATIONS: u64 = 3;
 pub const RETRY_MS: u64 = 10_000;
 /// Gas for one report: a meter's first report writes its balances and opens the interval for
 /// the market (239,733 gas; later ones ~134k: evm-contracts/gas-snapshot.txt), with a margin.
-const REPORT_GAS: u64 = 300_000;
+pub const REPORT_GAS: u64 = 300_000;
 /// Tip offered, as the node suggests.
 const TIP: u128 = 1_000_000_000;
 
