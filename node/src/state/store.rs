@@ -383,7 +383,11 @@ impl Store {
         self.apply_head_batch(batch, Some(block.header.clone()))?;
         *self.tries_cache() = prepared.tries;
         self.flush()?;
-        pruned_file.map_or(Ok(()), |file| self.remove_changeset_files_before(file))
+        // The block is committed: a file that cannot be deleted now is deleted at a later prune.
+        if let Some(Err(e)) = pruned_file.map(|file| self.remove_changeset_files_before(file)) {
+            tracing::warn!(target: "daisee::store", "pruned changeset files not deleted: {e}");
+        }
+        Ok(())
     }
 
     /// Reverts the head block: restores the state it changed, unindexes its transactions and
