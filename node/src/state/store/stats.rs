@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 pub struct KindSize {
     /// Entries.
     pub entries: u64,
-    /// Bytes of keys and values (what sled stores, before its own overhead; a body or receipts
-    /// value in the block files counts its bytes there).
+    /// Bytes of keys and values (what sled stores, before its own overhead; a
+    /// body, receipts or changeset value kept in files counts its bytes there).
     pub bytes: u64,
 }
 
@@ -49,7 +49,11 @@ impl Store {
             let (k, v) = entry?;
             let size = out.entry(kind_of(&k)).or_default();
             size.entries += 1;
-            size.bytes += (k.len() + BlockFiles::value_len(&v)) as u64;
+            let value_len = match k.first().copied() {
+                Some(keys::BODY | keys::RECEIPTS | keys::CHANGESET) => BlockFiles::value_len(&v),
+                _ => v.len(),
+            };
+            size.bytes += (k.len() + value_len) as u64;
         }
         Ok(out)
     }
