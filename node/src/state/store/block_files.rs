@@ -25,9 +25,9 @@ const TAG: u8 = 0x00;
 /// Bytes of a pointer.
 const POINTER_LEN: usize = 21;
 /// Values shorter than this stay in sled (an empty block's body is one byte).
-pub(crate) const MIN_OUTSIDE: usize = 1024;
+const MIN_OUTSIDE: usize = 1024;
 /// A file is closed for appends past this size and the next one started.
-pub(crate) const FILE_MAX: u64 = 256 * 1024 * 1024;
+const FILE_MAX: u64 = 256 * 1024 * 1024;
 /// Changeset files are smaller: they are deleted once every changeset in them is pruned.
 const CHANGESET_FILE_MAX: u64 = 4 * 1024 * 1024;
 /// Longest value a pointer may name (a block's body is bounded by its gas far below this).
@@ -246,12 +246,18 @@ impl BlockFiles {
     }
 }
 
+/// Whether the value under `key` may be a pointer: a body, receipts or a changeset.
+pub(crate) fn may_point(key: &[u8]) -> bool {
+    matches!(key.first().copied(), Some(keys::BODY | keys::RECEIPTS | keys::CHANGESET))
+}
+
 impl Store {
-    /// The files that hold large values of the table `prefix`, if it has any.
-    fn files_for(&self, prefix: Option<u8>) -> Option<&BlockFiles> {
-        match prefix? {
-            keys::BODY | keys::RECEIPTS => self.files.as_ref()?.blocks.as_deref(),
-            keys::CHANGESET => self.files.as_ref()?.changesets.as_deref(),
+    /// The files that hold large values of the table of `key`, if it has any.
+    fn files_for(&self, key: &[u8]) -> Option<&BlockFiles> {
+        let files = self.files.as_deref()?;
+        match key.first().copied()? {
+            keys::BODY | keys::RECEIPTS => Some(&files.blocks),
+            keys::CHANGESET => Some(&files.changesets),
             _ => None,
         }
     }
@@ -260,7 +266,7 @@ impl Store {
     /// value is large and the table has files (bodies, receipts, changesets of a database with a
     /// directory), else the bytes themselves. Sync the files before applying the batch.
     pub(crate) fn stored_value(&self, key: &[u8], bytes: Vec<u8>) -> Result<Vec<u8>, StoreError> {
-        match self.files_for(key.first().copied()) {
+        match self.files_for(key) {
             Some(files) if bytes.len() >= MIN_OUTSIDE => files.append(&bytes),
             _ => Ok(bytes),
         }
@@ -268,11 +274,9 @@ impl Store {
 
     /// The value a stored `raw` under `key` stands for (read through its pointer if it is one).
     pub(crate) fn resolved(&self, key: &[u8], raw: sled::IVec) -> Result<Vec<u8>, StoreError> {
-        match key.first().copied() {
-            Some(keys::BODY | keys::RECEIPTS | keys::CHANGESET) => {
-                BlockFiles::resolve(self.files_for(key.first().copied()), raw)
-            }
-            _ => Ok(raw.to_vec()),
+        match may_point(key) {
+            true => BlockFiles::resolve(self.files_for(key), raw),
+            false => Ok(raw.to_vec()),
         }
     }
 
@@ -283,11 +287,10 @@ impl Store {
 
     /// Syncs appended values: call before applying the batch that points at them.
     pub(crate) fn sync_files(&self) -> Result<(), StoreError> {
-        for files in [keys::BODY, keys::CHANGESET].map(|t| self.files_for(Some(t))).iter().flatten()
-        {
-            files.sync()?;
+        match self.files.as_deref() {
+            Some(files) => files.blocks.sync().and_then(|()| files.changesets.sync()),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The changeset file the changeset under `key` lies in, if it lies in one.
@@ -301,28 +304,22 @@ impl Store {
     /// Deletes the changeset files before `file`: every changeset in them is pruned (changesets
     /// are appended in block order, and those of older blocks removed first).
     pub(crate) fn remove_changeset_files_before(&self, file: u32) -> Result<(), StoreError> {
-        match self.files_for(Some(keys::CHANGESET)) {
-            Some(files) => files.remove_before(file),
-            None => Ok(()),
-        }
+        self.files.as_deref().map_or(Ok(()), |files| files.changesets.remove_before(file))
     }
 }
 
 /// The files of one database: bodies and receipts (kept), changesets (pruned by file).
 pub(crate) struct StoreFiles {
-    pub(crate) blocks: Option<Arc<BlockFiles>>,
-    pub(crate) changesets: Option<Arc<BlockFiles>>,
+    pub(crate) blocks: BlockFiles,
+    pub(crate) changesets: BlockFiles,
 }
 
 impl StoreFiles {
     /// The files of the database in `dir`: `blocks/` and `changesets/`.
     pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
         Ok(Self {
-            blocks: Some(Arc::new(BlockFiles::open(dir.join("blocks"))?)),
-            changesets: Some(Arc::new(BlockFiles::with_file_max(
-                dir.join("changesets"),
-                CHANGESET_FILE_MAX,
-            )?)),
+            blocks: BlockFiles::open(dir.join("blocks"))?,
+            changesets: BlockFiles::with_file_max(dir.join("changesets"), CHANGESET_FILE_MAX)?,
         })
     }
 }

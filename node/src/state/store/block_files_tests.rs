@@ -125,10 +125,8 @@ fn changeset_files_holding_only_pruned_changesets_are_deleted() {
     // Small changeset files, so that a few hundred blocks fill several.
     let changesets = dir.0.join("changesets");
     store.files = Some(Arc::new(block_files::StoreFiles {
-        blocks: Some(Arc::new(BlockFiles::open(dir.0.join("blocks")).unwrap())),
-        changesets: Some(Arc::new(
-            BlockFiles::with_file_max(changesets.clone(), 16 * 1024).unwrap(),
-        )),
+        blocks: BlockFiles::open(dir.0.join("blocks")).unwrap(),
+        changesets: BlockFiles::with_file_max(changesets.clone(), 16 * 1024).unwrap(),
     }));
     let mut chain = Chain::open(store.clone()).unwrap();
     let kept = 2 * super::super::history::HISTORY_BLOCKS as usize;

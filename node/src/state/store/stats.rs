@@ -2,7 +2,7 @@
 //! keys and values — blocks, receipts, state, changesets, indexes, the meters' outbox, the
 //! daybook — so an operator sees what grows and what a household-year costs.
 
-use super::block_files::BlockFiles;
+use super::block_files::{may_point, BlockFiles};
 use super::{keys, Store, StoreError};
 use std::collections::BTreeMap;
 
@@ -49,10 +49,7 @@ impl Store {
             let (k, v) = entry?;
             let size = out.entry(kind_of(&k)).or_default();
             size.entries += 1;
-            let value_len = match k.first().copied() {
-                Some(keys::BODY | keys::RECEIPTS | keys::CHANGESET) => BlockFiles::value_len(&v),
-                _ => v.len(),
-            };
+            let value_len = if may_point(&k) { BlockFiles::value_len(&v) } else { v.len() };
             size.bytes += (k.len() + value_len) as u64;
         }
         Ok(out)
