@@ -3,15 +3,15 @@
 
 use super::keys;
 use super::merkle::MerkleTrie;
-use super::tries::{slot_value, StateTries};
+use super::tries::{decode_slot_value, slot_value, StateTries};
 use super::{AccountRecord, Store, StoreError};
 use crate::primitives::{
-    rlp_ext::{address_at, append_u256, list, u256_at},
+    rlp_ext::{address_at, append_u256, b256_at, list, u256_at},
     trie::EMPTY_ROOT_HASH,
     Address, Bytes, B256, U256,
 };
 use rlp::RlpStream;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The new state of one account after a block.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -50,11 +50,15 @@ pub struct PreparedState {
 pub(crate) struct Changeset {
     pub(crate) accounts: Vec<(Address, Option<AccountRecord>)>,
     pub(crate) storage: Vec<(Address, U256, U256)>,
+    /// Slots of accounts whose storage the block wiped, known only by their trie key (the
+    /// storage table is keyed by it): (address, hashed slot, previous value). A third list,
+    /// absent from the changesets of earlier versions.
+    pub(crate) wiped: Vec<(Address, B256, U256)>,
 }
 
 impl Changeset {
     pub(crate) fn encoded(&self) -> Vec<u8> {
-        let mut s = RlpStream::new_list(2);
+        let mut s = RlpStream::new_list(3);
         s.begin_list(self.accounts.len());
         for (address, prior) in &self.accounts {
             s.begin_list(2);
@@ -66,6 +70,13 @@ impl Changeset {
             s.begin_list(3);
             s.append(&address.as_slice());
             append_u256(&mut s, slot);
+            append_u256(&mut s, prior);
+        }
+        s.begin_list(self.wiped.len());
+        for (address, hashed, prior) in &self.wiped {
+            s.begin_list(3);
+            s.append(&address.as_slice());
+            s.append(&hashed.as_slice());
             append_u256(&mut s, prior);
         }
         s.out().to_vec()
@@ -95,6 +106,15 @@ impl Changeset {
                 u256_at(&item, 2).map_err(corrupt)?,
             ));
         }
+        if r.item_count().map_err(corrupt)? > 2 {
+            for item in r.at(2).map_err(corrupt)?.iter() {
+                out.wiped.push((
+                    address_at(&item, 0).map_err(corrupt)?,
+                    b256_at(&item, 1).map_err(corrupt)?,
+                    u256_at(&item, 2).map_err(corrupt)?,
+                ));
+            }
+        }
         Ok(out)
     }
 }
@@ -114,14 +134,17 @@ impl Store {
             let prior = self.account(address)?;
             changeset.accounts.push((*address, prior));
             let wiped = change.wipe_storage || change.info.is_none();
-            let mut wiped_slots = BTreeMap::new();
+            let mut wiped_slots = BTreeSet::new();
             if wiped {
                 // Every slot the account had goes, and is remembered for a revert.
-                wiped_slots = self.storage_slots(address)?;
-                for (slot, value) in &wiped_slots {
-                    changeset.storage.push((*address, *slot, *value));
-                    writes.push((keys::storage(address, slot), None));
-                    writes.push((keys::hashed_storage(address, slot), None));
+                for entry in self.hashed_storage_iter(address) {
+                    let (hashed, raw) = entry?;
+                    let prior = decode_slot_value(&raw).ok_or_else(|| {
+                        StoreError::Corrupt(format!("storage of {address} at {hashed}"))
+                    })?;
+                    changeset.wiped.push((*address, hashed, prior));
+                    writes.push((keys::hashed_storage_at(address, &hashed), None));
+                    wiped_slots.insert(hashed);
                 }
             }
             let prior_root = prior.map_or(EMPTY_ROOT_HASH, |p| p.storage_root);
@@ -133,19 +156,18 @@ impl Store {
                     tries.storage_of(self, address, prior_root)?
                 };
                 for (slot, value) in &change.storage {
+                    let hashed = keys::hashed_slot(slot);
                     let before = match wiped {
-                        true if wiped_slots.contains_key(slot) => None,
+                        true if wiped_slots.contains(&hashed) => None,
                         true => Some(U256::ZERO),
-                        false => Some(self.storage(address, slot)?),
+                        false => Some(self.storage_by_hashed(address, &hashed)?),
                     };
                     if let Some(before) = before {
                         changeset.storage.push((*address, *slot, before));
                     }
-                    trie = StateTries::write_slot(self, address, &trie, slot, value)?;
-                    let key = keys::storage(address, slot);
-                    writes.push((key, (!value.is_zero()).then(|| value.to_be_bytes_trimmed_vec())));
-                    let hashed = keys::hashed_storage(address, slot);
-                    writes.push((hashed, (!value.is_zero()).then(|| slot_value(value))));
+                    trie = StateTries::write_slot(self, address, &trie, &hashed, value)?;
+                    let key = keys::hashed_storage_at(address, &hashed);
+                    writes.push((key, (!value.is_zero()).then(|| slot_value(value))));
                 }
                 storage = Some(trie);
             }

@@ -53,12 +53,13 @@ impl Store {
         slot: &U256,
         number: u64,
     ) -> Result<Option<U256>, StoreError> {
-        let mut value = self.storage(address, slot)?;
+        let hashed = keys::hashed_slot(slot);
+        let mut value = self.storage_by_hashed(address, &hashed)?;
         let Some(sets) = self.changesets_after(number)? else { return Ok(None) };
         for set in &sets {
-            if let Some((_, _, prior)) =
-                set.storage.iter().find(|(a, s, _)| a == address && s == slot)
-            {
+            let plain = set.storage.iter().find(|(a, s, _)| a == address && s == slot);
+            let wiped = || set.wiped.iter().find(|(a, h, _)| a == address && *h == hashed);
+            if let Some(prior) = plain.map(|(_, _, p)| p).or_else(|| wiped().map(|(_, _, p)| p)) {
                 value = *prior;
             }
         }

@@ -3,7 +3,7 @@
 //! earlier versions (reads: `reads.rs`).
 
 use super::diff::{Changeset, PreparedState};
-use super::tries::StateTries;
+use super::tries::{slot_value, StateTries};
 use super::{keys, AccountRecord};
 use crate::genesis::{ChainConfig, Genesis};
 use crate::primitives::{
@@ -28,6 +28,8 @@ mod stats;
 mod block_files_tests;
 #[cfg(test)]
 mod corruption_tests;
+#[cfg(test)]
+mod storage_tests;
 
 /// Genesis accounts written per batch.
 const GENESIS_SLICE: usize = 4_096;
@@ -156,8 +158,7 @@ impl Store {
             analysed: Arc::default(),
             head: Arc::default(),
         };
-        store.check_schema()?;
-        store.ensure_hashed_storage()?;
+        store.upgrade_format()?;
         Ok(store)
     }
 
@@ -274,7 +275,6 @@ impl Store {
                 batch.insert(keys::code(&trie.code_hash), acc.code.to_vec());
             }
             for (slot, value) in acc.storage.iter().filter(|(_, v)| !v.is_zero()) {
-                batch.insert(keys::storage(address, slot), value.to_be_bytes_trimmed_vec());
                 Self::hashed_storage_write(&mut batch, address, slot, value);
             }
         }
@@ -408,13 +408,10 @@ impl Store {
             }
         }
         for (address, slot, prior) in &changeset.storage {
-            let k = keys::storage(address, slot);
-            if prior.is_zero() {
-                batch.remove(k);
-            } else {
-                batch.insert(k, prior.to_be_bytes_trimmed_vec());
-            }
             Self::hashed_storage_write(&mut batch, address, slot, prior);
+        }
+        for (address, hashed, prior) in &changeset.wiped {
+            batch.insert(keys::hashed_storage_at(address, hashed), slot_value(prior));
         }
         let block = self.block(&head.hash())?.ok_or_else(|| corrupt("head block", "missing"))?;
         for tx in &block.transactions {

@@ -41,9 +41,14 @@ pub(crate) fn slot_value(value: &U256) -> Vec<u8> {
     rlp::encode(&value.to_be_bytes_trimmed_vec().as_slice()).to_vec()
 }
 
-/// The trie key of a storage slot.
-fn slot_key(slot: &U256) -> B256 {
-    keccak256(slot.to_be_bytes::<32>())
+/// The value `slot_value` encoded (`None`: not the encoding of a non-zero value).
+pub(crate) fn decode_slot_value(raw: &[u8]) -> Option<U256> {
+    let r = rlp::Rlp::new(raw);
+    let info = r.payload_info().ok()?;
+    let data = r.data().ok()?;
+    let whole = info.header_len + info.value_len == raw.len();
+    (whole && !data.is_empty() && data.len() <= 32 && data[0] != 0)
+        .then(|| U256::from_be_slice(data))
 }
 
 impl StateTries {
@@ -91,20 +96,20 @@ impl StateTries {
         Ok(trie)
     }
 
-    /// Writes `value` to `slot` of `address`'s storage trie (zero removes it), loading the
-    /// subtrees on the way from the head state's index.
+    /// Writes `value` to the slot of `address`'s storage trie whose key is `hashed` (zero
+    /// removes it), loading the subtrees on the way from the head state's storage table.
     pub(crate) fn write_slot(
         store: &Store,
         address: &Address,
         trie: &MerkleTrie,
-        slot: &U256,
+        hashed: &B256,
         value: &U256,
     ) -> Result<MerkleTrie, StoreError> {
         let mut load = |prefix: &[u8]| store.hashed_storage_under(address, prefix);
         if value.is_zero() {
-            trie.remove_loading(&slot_key(slot), &mut load)
+            trie.remove_loading(hashed, &mut load)
         } else {
-            trie.insert_loading(&slot_key(slot), slot_value(value), &mut load)
+            trie.insert_loading(hashed, slot_value(value), &mut load)
         }
     }
 
@@ -147,6 +152,7 @@ impl StateTries {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::keys::hashed_slot as slot_key;
 
     #[test]
     fn a_large_storage_trie_keeps_only_its_top_in_memory() {
@@ -171,7 +177,8 @@ mod tests {
         assert!(kept <= 69_905, "{kept} nodes in memory for {slots} slots");
         // A write loads one subtree, hashes the same as a trie held whole, and leaves the top.
         let (slot, value) = (U256::from(slots + 7), U256::from(3));
-        let written = StateTries::write_slot(&store, &address, &trie, &slot, &value).expect("w");
+        let written =
+            StateTries::write_slot(&store, &address, &trie, &slot_key(&slot), &value).expect("w");
         let expected = full.insert(&slot_key(&slot), slot_value(&value)).expect("insert");
         assert_eq!(written.root_hash(), expected.root_hash());
         assert!(written.collapse(STORAGE_MEMORY_DEPTH).nodes_in_memory() <= kept + 1);

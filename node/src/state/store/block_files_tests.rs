@@ -243,14 +243,14 @@ fn a_database_of_a_newer_format_is_refused_and_an_older_one_marked() {
         let store = Store::open(&dir.0).unwrap();
         assert!(store.tree_get(&key).unwrap().is_none(), "an empty database is not marked");
         store.init_genesis(&workload::genesis(&keys).unwrap()).unwrap();
-        assert_eq!(store.tree_get(&key).unwrap().unwrap().as_ref(), 1u32.to_be_bytes());
+        assert_eq!(store.tree_get(&key).unwrap().unwrap().as_ref(), schema::SCHEMA.to_be_bytes());
         // As a database from before the marker.
         store.tree.remove(&key).unwrap();
         store.flush().unwrap();
     }
     {
         let store = reopen(&dir.0);
-        assert_eq!(store.tree_get(&key).unwrap().unwrap().as_ref(), 1u32.to_be_bytes());
+        assert_eq!(store.tree_get(&key).unwrap().unwrap().as_ref(), schema::SCHEMA.to_be_bytes());
         store.tree.insert(&key, &7u32.to_be_bytes()).unwrap();
         store.flush().unwrap();
     }
@@ -262,7 +262,7 @@ fn a_database_of_a_newer_format_is_refused_and_an_older_one_marked() {
         .find(|r| !matches!(r, Err(StoreError::Sled(_))))
         .expect("the lock was released");
     match refused {
-        Err(e @ StoreError::NewerSchema { found: 7, supported: 1 }) => {
+        Err(e @ StoreError::NewerSchema { found: 7, supported: schema::SCHEMA }) => {
             assert!(e.to_string().contains("restore a backup"), "{e}")
         }
         other => panic!("expected a refusal, got {:?}", other.map(|_| ())),

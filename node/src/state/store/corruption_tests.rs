@@ -25,9 +25,13 @@ fn every_kind_of_damaged_value_is_reported_with_its_key() {
     assert_corrupt(store.all_accounts(), "account under key");
 
     let slot = U256::from(3);
-    let store = damaged(keys::storage(&address, &slot), &[1u8; 40]);
+    let store = damaged(keys::hashed_storage(&address, &slot), &[1u8; 40]);
     assert_corrupt(store.storage(&address, &slot), "40 bytes under key");
-    assert_corrupt(store.storage_slots(&address), "storage");
+    assert_corrupt(store.storage_at(&address, &slot, 0), "storage");
+    for not_a_value in [&b"\x80"[..], b"\x00", b"\x82\x00\x01", b"\x05\x05", b"\xa1"] {
+        let store = damaged(keys::hashed_storage(&address, &slot), not_a_value);
+        assert_corrupt(store.storage(&address, &slot), "are not a value");
+    }
 
     let hash = B256::repeat_byte(9);
     let store = damaged(keys::hashed(keys::TOTAL_DIFFICULTY, &hash), &[2u8; 33]);

@@ -70,7 +70,7 @@ impl Store {
         self.sync_files()?;
         self.tree.apply_batch(batch)?;
         self.flush()?;
-        self.check_schema()?;
+        self.upgrade_format()?;
         Ok(count)
     }
 }

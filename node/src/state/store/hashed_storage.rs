@@ -1,7 +1,7 @@
-//! The hashed-storage index: each contract's storage by `keccak(slot)`, the key its storage trie
-//! uses, so that a subtree of the trie kept only by hash can be loaded back by key prefix. Kept
-//! in the same batches as the plain storage (blocks, reverts, genesis); built once, at opening,
-//! for a database that predates it.
+//! The storage table: each contract's storage by `keccak(slot)`, the key its storage trie uses,
+//! so that a slot is read by its hash and a subtree of the trie kept only by hash is loaded back
+//! by key prefix. Databases of format 1 and older also kept storage by plain slot: at opening,
+//! this table is built from that one if it is missing, and that one is then removed.
 
 use super::{keys, Store, StoreError};
 use crate::primitives::{Address, B256, U256};
@@ -106,56 +106,45 @@ impl Store {
         tracing::info!(target: "daisee::store", slots = n, "built the hashed-storage index");
         Ok(())
     }
+
+    /// Removes the plain-slot storage of a database of format 1 (once the hashed table covers
+    /// it; in slices, each flushed; a crash midway goes on at the next opening).
+    pub(crate) fn drop_plain_storage(&self) -> Result<(), StoreError> {
+        if self.tree.scan_prefix([keys::STORAGE]).next().is_none() {
+            return Ok(());
+        }
+        if self.tree.get(keys::meta(BUILT))?.is_none() {
+            return Err(StoreError::Corrupt(
+                "storage by plain slot in a database without the hashed table".into(),
+            ));
+        }
+        let mut removed = 0u64;
+        loop {
+            let slice: Vec<sled::IVec> = self
+                .tree
+                .scan_prefix([keys::STORAGE])
+                .keys()
+                .take(100_000)
+                .collect::<Result<_, _>>()?;
+            if slice.is_empty() {
+                break;
+            }
+            let mut batch = sled::Batch::default();
+            for key in &slice {
+                batch.remove(key.clone());
+            }
+            self.tree.apply_batch(batch)?;
+            self.flush()?;
+            removed += slice.len() as u64;
+        }
+        tracing::info!(target: "daisee::store", slots = removed, "removed the storage table of the older format (storage is kept by hashed slot)");
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::community::{community_genesis, CommunitySpec};
-    use crate::state::tries::StateTries;
-    use alloy_trie::EMPTY_ROOT_HASH;
-
-    #[test]
-    fn a_database_from_before_the_index_gets_it_at_opening() {
-        let owner = Address::repeat_byte(1);
-        let spec = CommunitySpec {
-            chain_id: 4242,
-            period: 0,
-            epoch: 30_000,
-            signers: vec![owner],
-            funds: vec![],
-            owner,
-            rate: U256::from(5),
-            meters: vec![Address::repeat_byte(2), Address::repeat_byte(3)],
-            timestamp: 0,
-            interval_s: 0,
-            grace_s: 0,
-            gas_limit: 0,
-        };
-        let store = Store::temporary().unwrap();
-        store.init_genesis(&community_genesis(&spec).unwrap()).unwrap();
-        let contracts: Vec<_> = store
-            .all_accounts()
-            .unwrap()
-            .into_iter()
-            .filter(|(_, a)| a.storage_root != EMPTY_ROOT_HASH)
-            .collect();
-        assert!(!contracts.is_empty());
-        // As an older node left it: no index, no mark.
-        let old: Vec<_> = store.tree.scan_prefix([keys::HASHED_STORAGE]).keys().collect();
-        for key in old {
-            store.tree.remove(key.unwrap()).unwrap();
-        }
-        store.tree.remove(keys::meta(BUILT)).unwrap();
-        let mut tries = StateTries::default();
-        let (address, account) = &contracts[0];
-        assert!(tries.storage_of(&store, address, account.storage_root).is_err());
-        store.ensure_hashed_storage().unwrap();
-        for (address, account) in &contracts {
-            let trie = tries.storage_of(&store, address, account.storage_root).unwrap();
-            assert_eq!(trie.root_hash(), account.storage_root);
-        }
-    }
 
     #[test]
     fn entries_under_odd_and_even_prefixes() {

@@ -2,6 +2,7 @@
 //! blocks, receipts, transaction locations, senders) and the state (accounts, storage, code).
 
 use super::*;
+use crate::state::tries::decode_slot_value;
 
 impl Store {
     /// The head of the canonical chain.
@@ -100,33 +101,28 @@ impl Store {
 
     /// A storage slot at the head state (zero when unset).
     pub fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StoreError> {
-        let key = keys::storage(address, slot);
-        Ok(self
-            .get(&key)?
-            .map(|raw| stored_u256("storage", &key, &raw))
-            .transpose()?
-            .unwrap_or_default())
+        self.storage_by_hashed(address, &keys::hashed_slot(slot))
+    }
+
+    /// A storage slot at the head state by its trie key, `keccak(slot)` (zero when unset).
+    pub(crate) fn storage_by_hashed(
+        &self,
+        address: &Address,
+        hashed: &B256,
+    ) -> Result<U256, StoreError> {
+        let key = keys::hashed_storage_at(address, hashed);
+        let Some(raw) = self.get(&key)? else { return Ok(U256::ZERO) };
+        decode_slot_value(&raw).ok_or_else(|| {
+            corrupt(
+                "storage",
+                format!("{} bytes under key 0x{} are not a value", raw.len(), hex::encode(&key)),
+            )
+        })
     }
 
     /// Code by hash.
     pub fn code(&self, hash: &B256) -> Result<Option<Bytes>, StoreError> {
         Ok(self.get(&keys::code(hash))?.map(|raw| Bytes::copy_from_slice(&raw)))
-    }
-
-    pub(crate) fn storage_slots(
-        &self,
-        address: &Address,
-    ) -> Result<BTreeMap<U256, U256>, StoreError> {
-        let prefix = keys::storage_prefix(address);
-        let mut out = BTreeMap::new();
-        for item in self.tree.scan_prefix(&prefix) {
-            let (k, v) = item?;
-            out.insert(
-                stored_u256("storage key", &k, &k[prefix.len()..])?,
-                stored_u256("storage", &k, &v)?,
-            );
-        }
-        Ok(out)
     }
 
     pub(crate) fn all_accounts(&self) -> Result<BTreeMap<Address, AccountRecord>, StoreError> {

@@ -1,16 +1,28 @@
 //! The database's format version, so that a binary never works on a database written by a newer
 //! one in a form it cannot read. Absent in databases from before it (they read as version 1's);
 //! 1: receipts stored without their bloom, large bodies, receipts and changesets in files beside
-//! sled. An older binary than this module cannot check it: downgrading means restoring a backup
-//! taken before the upgrade (docs/operating.md).
+//! sled; 2: storage kept once, by hashed slot (the plain-slot table is removed at opening, and
+//! changesets may carry a third list, the wiped slots by hash). An older binary than this module
+//! cannot check it: downgrading means restoring a backup taken before the upgrade
+//! (docs/operating.md).
 
 use super::{keys, Store, StoreError};
 
 /// The format this binary writes and the newest it reads.
-pub(crate) const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 2;
 const KEY: &str = "schema";
 
 impl Store {
+    /// Brings a database of an older format to this binary's, at opening and after a restore:
+    /// the mark first (so that an older binary refuses a half-upgraded database), then the
+    /// storage index of format 1, then the removal of the plain-slot table of format 1. Each
+    /// step is redone after a crash.
+    pub(crate) fn upgrade_format(&self) -> Result<(), StoreError> {
+        self.check_schema()?;
+        self.ensure_hashed_storage()?;
+        self.drop_plain_storage()
+    }
+
     /// Refuses a database of a newer format; marks an initialised one of an older format (or
     /// none) as this binary's, as it is about to write in this binary's format.
     pub(crate) fn check_schema(&self) -> Result<(), StoreError> {

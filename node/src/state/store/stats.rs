@@ -20,8 +20,8 @@ pub struct KindSize {
 fn kind_of(key: &[u8]) -> &'static str {
     match key.first().copied() {
         Some(keys::ACCOUNT) => "state: accounts",
-        Some(keys::STORAGE) => "state: storage",
-        Some(keys::HASHED_STORAGE) => "state: storage by hashed slot",
+        Some(keys::STORAGE) => "state: storage by plain slot (older format)",
+        Some(keys::HASHED_STORAGE) => "state: storage",
         Some(keys::CODE) => "state: code",
         Some(keys::HEADER) => "blocks: headers",
         Some(keys::BODY) => "blocks: bodies",
