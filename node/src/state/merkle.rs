@@ -321,17 +321,19 @@ fn collapse(current: &Arc<Node>, depth: usize, limit: usize) -> Arc<Node> {
             }
         }
         Kind::Branch { children } => {
-            let mut changed = false;
-            let mut next: Box<[Option<Arc<Node>>; 16]> = children.clone();
-            for child in next.iter_mut().flatten() {
+            // Most of the top is already collapsed: the children are copied only when one of
+            // them changes (this runs over every node of the top after each block).
+            let mut next: Option<Box<[Option<Arc<Node>>; 16]>> = None;
+            for (i, child) in children.iter().enumerate() {
+                let Some(child) = child else { continue };
                 let below = collapse(child, depth + 1, limit);
-                changed |= !Arc::ptr_eq(&below, child);
-                *child = below;
+                if !Arc::ptr_eq(&below, child) {
+                    next.get_or_insert_with(|| children.clone())[i] = Some(below);
+                }
             }
-            if changed {
-                node_with_reference(Kind::Branch { children: next }, current)
-            } else {
-                current.clone()
+            match next {
+                Some(next) => node_with_reference(Kind::Branch { children: next }, current),
+                None => current.clone(),
             }
         }
     }
