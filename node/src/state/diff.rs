@@ -165,7 +165,7 @@ impl Store {
                     if let Some(before) = before {
                         changeset.storage.push((*address, *slot, before));
                     }
-                    trie = StateTries::write_slot(self, address, &trie, &hashed, value)?;
+                    trie = StateTries::write_slot(self, address, trie, &hashed, value)?;
                     let key = keys::hashed_storage_at(address, &hashed);
                     writes.push((key, (!value.is_zero()).then(|| slot_value(value))));
                 }

@@ -3,7 +3,9 @@
 //!
 //! The trie is persistent: an update returns a new trie that shares every untouched subtree with
 //! the old one (path copying), so a block's state root can be computed without disturbing the
-//! head's trie, and dropped if the block is not committed. Keys all have the same length (they
+//! head's trie, and dropped if the block is not committed. An update consumes the trie it is
+//! given, so a branch that no other trie shares (one an earlier update of the same block already
+//! copied) is changed in place instead of copied again. Keys all have the same length (they
 //! are keccak hashes), so no key is a prefix of another and branch nodes never hold values.
 //! Encoding follows the Yellow Paper (appendix D); the roots are tested against alloy-trie.
 
@@ -77,31 +79,28 @@ impl MerkleTrie {
     pub(crate) fn from_entries(entries: impl IntoIterator<Item = (B256, Vec<u8>)>) -> Self {
         let mut root = None;
         for (key, value) in entries {
-            // A fresh trie has no stored subtree, so nothing is ever loaded.
-            if let Ok(r) =
-                insert(root.as_ref(), &nibbles(&key), 0, value.into(), &mut nothing_stored)
-            {
-                root = Some(r);
-            }
+            // A fresh trie has no stored subtree, so nothing is ever loaded (nor fails).
+            let at = root.take();
+            root = insert(at, &nibbles(&key), 0, value.into(), &mut nothing_stored).ok();
         }
         Self { root }
     }
 
-    /// A trie where `key` maps to `value` (which must not be empty); fails only when a stored
-    /// subtree on the way cannot be loaded.
-    pub(crate) fn insert(&self, key: &B256, value: Vec<u8>) -> Result<Self, StoreError> {
+    /// This trie with `key` mapped to `value` (which must not be empty); fails only when a
+    /// stored subtree on the way cannot be loaded. Clone the trie first to keep it as it was.
+    pub(crate) fn insert(self, key: &B256, value: Vec<u8>) -> Result<Self, StoreError> {
         self.insert_loading(key, value, &mut nothing_stored)
     }
 
     /// [`Self::insert`], loading stored subtrees on the way with `load`.
     pub(crate) fn insert_loading(
-        &self,
+        self,
         key: &B256,
         value: Vec<u8>,
         load: &mut Load<'_>,
     ) -> Result<Self, StoreError> {
         let full = nibbles(key);
-        Ok(Self { root: Some(insert(self.root.as_ref(), &full, 0, value.into(), load)?) })
+        Ok(Self { root: Some(insert(self.root, &full, 0, value.into(), load)?) })
     }
 
     /// A trie without `key`.
@@ -208,7 +207,7 @@ fn expand(
             )));
         }
         // Insert below the prefix: the subtree's own structure, as the whole trie has it.
-        sub = Some(insert(sub.as_ref(), &full, prefix.len(), value.into(), &mut nothing_stored)?);
+        sub = Some(insert(sub.take(), &full, prefix.len(), value.into(), &mut nothing_stored)?);
     }
     match sub {
         Some(sub) if sub.reference() == current.reference() => Ok(sub),
@@ -220,7 +219,7 @@ fn expand(
 
 /// Inserts the key `full` (nibbles), of which `depth` are consumed above `at`.
 fn insert(
-    at: Option<&Arc<Node>>,
+    at: Option<Arc<Node>>,
     full: &[u8; 64],
     depth: usize,
     value: Box<[u8]>,
@@ -228,7 +227,19 @@ fn insert(
 ) -> Result<Arc<Node>, StoreError> {
     let path = &full[depth..];
     let Some(current) = at else { return Ok(leaf(path, value)) };
-    let current = expand(current, &full[..depth], load)?;
+    let mut current = match current.kind {
+        Kind::Stored => expand(&current, &full[..depth], load)?,
+        _ => current,
+    };
+    // A branch no other trie holds is changed in place; its reference is computed again.
+    if let Some(only) = Arc::get_mut(&mut current) {
+        if let Kind::Branch { children } = &mut only.kind {
+            let i = path[0] as usize;
+            children[i] = Some(insert(children[i].take(), full, depth + 1, value, load)?);
+            only.reference = OnceLock::new();
+            return Ok(current);
+        }
+    }
     Ok(match &current.kind {
         Kind::Leaf { path: old, value: old_value } => {
             let c = common_prefix(old, path);
@@ -244,7 +255,7 @@ fn insert(
         Kind::Extension { path: ext, child } => {
             let c = common_prefix(ext, path);
             if c == ext.len() {
-                let below = insert(Some(child), full, depth + c, value, load)?;
+                let below = insert(Some(child.clone()), full, depth + c, value, load)?;
                 return Ok(behind(ext, below));
             }
             let split = branch_of_two(
@@ -256,7 +267,7 @@ fn insert(
         Kind::Branch { children } => {
             let mut children = children.clone();
             let i = path[0] as usize;
-            children[i] = Some(insert(children[i].as_ref(), full, depth + 1, value, load)?);
+            children[i] = Some(insert(children[i].take(), full, depth + 1, value, load)?);
             node(Kind::Branch { children })
         }
         Kind::Stored => unreachable!("expanded above"),

@@ -101,10 +101,33 @@ fn an_update_leaves_the_previous_trie_untouched() {
     let before = MerkleTrie::from_entries(entries.clone());
     let root = before.root_hash();
     let (key, _) = entries.iter().next().expect("entries");
-    let after = before.insert(key, vec![0xff; 50]).unwrap().remove(&rng.key()).unwrap();
+    let after = before.clone().insert(key, vec![0xff; 50]).unwrap().remove(&rng.key()).unwrap();
     assert_ne!(after.root_hash(), root);
     assert_eq!(before.root_hash(), root);
     assert_eq!(before.root_hash(), reference_root(&entries));
+}
+
+#[test]
+fn updates_in_place_never_reach_a_trie_that_shares_the_nodes() {
+    for seed in 1..=20u64 {
+        let mut rng = Rng(seed, 1);
+        let entries: BTreeMap<B256, Vec<u8>> = (0..300).map(|_| (rng.key(), rng.value())).collect();
+        // No node of `kept` has its reference computed yet: a node changed under it would
+        // change its root.
+        let kept = MerkleTrie::from_entries(entries.clone());
+        let (mut trie, mut model) = (kept.clone(), entries.clone());
+        for _ in 0..100 {
+            let key = match rng.below(2) {
+                0 => *entries.keys().nth(rng.below(entries.len() as u64) as usize).unwrap(),
+                _ => rng.key(),
+            };
+            let value = rng.value();
+            trie = trie.insert(&key, value.clone()).unwrap();
+            model.insert(key, value);
+        }
+        assert_eq!(trie.root_hash(), reference_root(&model), "seed {seed}");
+        assert_eq!(kept.root_hash(), reference_root(&entries), "seed {seed}");
+    }
 }
 
 /// The entries of `model` under a nibble prefix, as the store's hashed index gives them.

@@ -101,7 +101,7 @@ impl StateTries {
     pub(crate) fn write_slot(
         store: &Store,
         address: &Address,
-        trie: &MerkleTrie,
+        trie: MerkleTrie,
         hashed: &B256,
         value: &U256,
     ) -> Result<MerkleTrie, StoreError> {
@@ -123,7 +123,9 @@ impl StateTries {
         let key = keccak256(address);
         match record {
             Some(r) => {
-                self.accounts = self.accounts.insert(&key, r.encoded())?;
+                // Taken, not cloned, so that the branches this block already copied are
+                // changed in place (on an error the tries are dropped with the block).
+                self.accounts = std::mem::take(&mut self.accounts).insert(&key, r.encoded())?;
                 if let Some(trie) = storage {
                     self.storage.insert(*address, trie.collapse(STORAGE_MEMORY_DEPTH));
                     if self.storage.len() > CACHED_STORAGE_TRIES {
@@ -178,8 +180,9 @@ mod tests {
         // A write loads one subtree, hashes the same as a trie held whole, and leaves the top.
         let (slot, value) = (U256::from(slots + 7), U256::from(3));
         let written =
-            StateTries::write_slot(&store, &address, &trie, &slot_key(&slot), &value).expect("w");
-        let expected = full.insert(&slot_key(&slot), slot_value(&value)).expect("insert");
+            StateTries::write_slot(&store, &address, trie.clone(), &slot_key(&slot), &value)
+                .expect("w");
+        let expected = full.clone().insert(&slot_key(&slot), slot_value(&value)).expect("insert");
         assert_eq!(written.root_hash(), expected.root_hash());
         assert!(written.collapse(STORAGE_MEMORY_DEPTH).nodes_in_memory() <= kept + 1);
     }
