@@ -3,7 +3,7 @@
 
 use super::keys;
 use super::merkle::MerkleTrie;
-use super::tries::{decode_slot_value, slot_value, StateTries};
+use super::tries::{slot_value, stored_slot_value, StateTries};
 use super::{AccountRecord, Store, StoreError};
 use crate::primitives::{
     rlp_ext::{address_at, append_u256, b256_at, list, u256_at},
@@ -139,11 +139,9 @@ impl Store {
                 // Every slot the account had goes, and is remembered for a revert.
                 for entry in self.hashed_storage_iter(address) {
                     let (hashed, raw) = entry?;
-                    let prior = decode_slot_value(&raw).ok_or_else(|| {
-                        StoreError::Corrupt(format!("storage of {address} at {hashed}"))
-                    })?;
-                    changeset.wiped.push((*address, hashed, prior));
-                    writes.push((keys::hashed_storage_at(address, &hashed), None));
+                    let key = keys::hashed_storage_at(address, &hashed);
+                    changeset.wiped.push((*address, hashed, stored_slot_value(&key, &raw)?));
+                    writes.push((key, None));
                     wiped_slots.insert(hashed);
                 }
             }

@@ -57,9 +57,11 @@ impl Store {
         let mut value = self.storage_by_hashed(address, &hashed)?;
         let Some(sets) = self.changesets_after(number)? else { return Ok(None) };
         for set in &sets {
-            let plain = set.storage.iter().find(|(a, s, _)| a == address && s == slot);
-            let wiped = || set.wiped.iter().find(|(a, h, _)| a == address && *h == hashed);
-            if let Some(prior) = plain.map(|(_, _, p)| p).or_else(|| wiped().map(|(_, _, p)| p)) {
+            let written = set.storage.iter().find(|(a, s, _)| a == address && s == slot);
+            let prior = written.map(|(_, _, p)| p).or_else(|| {
+                set.wiped.iter().find(|(a, h, _)| a == address && *h == hashed).map(|(_, _, p)| p)
+            });
+            if let Some(prior) = prior {
                 value = *prior;
             }
         }

@@ -42,13 +42,24 @@ pub(crate) fn slot_value(value: &U256) -> Vec<u8> {
 }
 
 /// The value `slot_value` encoded (`None`: not the encoding of a non-zero value).
-pub(crate) fn decode_slot_value(raw: &[u8]) -> Option<U256> {
+fn decode_slot_value(raw: &[u8]) -> Option<U256> {
     let r = rlp::Rlp::new(raw);
     let info = r.payload_info().ok()?;
     let data = r.data().ok()?;
     let whole = info.header_len + info.value_len == raw.len();
     (whole && !data.is_empty() && data.len() <= 32 && data[0] != 0)
         .then(|| U256::from_be_slice(data))
+}
+
+/// A value of the storage table stored under `key`, or corruption naming the key.
+pub(crate) fn stored_slot_value(key: &[u8], raw: &[u8]) -> Result<U256, StoreError> {
+    decode_slot_value(raw).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "storage: {} bytes under key 0x{} are not a value",
+            raw.len(),
+            hex::encode(key)
+        ))
+    })
 }
 
 impl StateTries {

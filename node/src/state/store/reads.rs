@@ -2,7 +2,7 @@
 //! blocks, receipts, transaction locations, senders) and the state (accounts, storage, code).
 
 use super::*;
-use crate::state::tries::decode_slot_value;
+use crate::state::tries::stored_slot_value;
 
 impl Store {
     /// The head of the canonical chain.
@@ -112,12 +112,7 @@ impl Store {
     ) -> Result<U256, StoreError> {
         let key = keys::hashed_storage_at(address, hashed);
         let Some(raw) = self.get(&key)? else { return Ok(U256::ZERO) };
-        decode_slot_value(&raw).ok_or_else(|| {
-            corrupt(
-                "storage",
-                format!("{} bytes under key 0x{} are not a value", raw.len(), hex::encode(&key)),
-            )
-        })
+        stored_slot_value(&key, &raw)
     }
 
     /// Code by hash.
